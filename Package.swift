@@ -1,0 +1,15 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Auger",
+    products: [
+        .library(name: "BPF", targets: ["BPF"]),
+    ],
+    targets: [
+        .target(name: "CBPF"),
+        .target(name: "BPF", dependencies: ["CBPF"]),
+        .testTarget(name: "BPFTests", dependencies: ["BPF"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

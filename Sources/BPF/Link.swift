@@ -1,0 +1,69 @@
+import CBPF
+
+/// An attached program. Closing the link (or dropping it) detaches the
+/// program; it owns every descriptor that keeps the attachment alive.
+public final class Link: Sendable {
+    /// The BPF link, or the perf event itself when the kernel predates links.
+    public let fd: FileDescriptor
+    /// The perf event a program is attached through, if any.
+    public let perfEvent: PerfEvent?
+
+    init(fd: FileDescriptor, perfEvent: PerfEvent? = nil) {
+        self.fd = fd
+        self.perfEvent = perfEvent
+    }
+
+    /// Detaches now.
+    public func close() {
+        fd.close()
+        perfEvent?.fd.close()
+    }
+}
+
+extension Program {
+    /// Attaches to an open perf event: with a BPF link (Linux 5.15+), or else
+    /// with PERF_EVENT_IOC_SET_BPF and ENABLE.
+    public func attach(to event: PerfEvent, useLink: Bool = true) throws -> Link {
+        if useLink {
+            var attr = bpf_attr()
+            attr.link_create.prog_fd = UInt32(fd.rawValue)
+            attr.link_create.target_fd = UInt32(event.fd.rawValue)
+            attr.link_create.attach_type = AttachType.perfEvent.rawValue
+            do {
+                let link = try Sys.bpfFD(BPF_LINK_CREATE, &attr, "attach program \"\(spec.name)\" to \(event.what)")
+                return Link(fd: link, perfEvent: event)
+            } catch let error as BPFError where error.errno == .invalidArgument {
+                // Kernels before 5.15 have no perf event links; fall through.
+            }
+        }
+        try event.ioctl(CBPF_PERF_EVENT_IOC_SET_BPF, UInt(fd.rawValue), "attach program \"\(spec.name)\" to")
+        try event.ioctl(CBPF_PERF_EVENT_IOC_ENABLE, 0, "enable")
+        return Link(fd: event.fd, perfEvent: event)
+    }
+
+    /// Attaches a raw tracepoint program to the tracepoint `name`
+    /// (e.g. `sys_enter`), or a tracing program (fentry, fexit, tp_btf) to the
+    /// target named by its BTF id when `name` is nil.
+    public func attachRawTracepoint(_ name: String?) throws -> Link {
+        var attr = bpf_attr()
+        let what = name.map { "raw tracepoint \($0)" } ?? "its BTF target"
+        let fd: FileDescriptor = try (name ?? "").withCString { cname in
+            attr.raw_tracepoint.name = name == nil ? 0 : Sys.address(cname)
+            attr.raw_tracepoint.prog_fd = UInt32(self.fd.rawValue)
+            do {
+                return try Sys.bpfFD(BPF_RAW_TRACEPOINT_OPEN, &attr, "attach program \"\(spec.name)\" to \(what)")
+            } catch let error as BPFError where error.errno == .noEntry {
+                throw BPFError(call: error.call, context: error.context, errno: error.errno,
+                               hint: "There is no raw tracepoint of that name")
+            }
+        }
+        return Link(fd: fd)
+    }
+
+    /// Attaches a tracepoint program to `category:name` through tracefs.
+    public func attachTracepoint(category: String, name: String, tracefs: Tracefs? = nil) throws -> Link {
+        let fs = try tracefs ?? Tracefs.locate()
+        let id = try fs.tracepointID(category: category, name: name)
+        return try attach(to: PerfEvent.tracepoint(id: id, name: "\(category):\(name)"))
+    }
+}

@@ -1,0 +1,112 @@
+// Glossary, since the words overlap:
+// - trace event / tracepoint: a static hook in the kernel, listed in tracefs
+//   under events/CATEGORY/NAME with a numeric id.
+// - perf event: a file descriptor from perf_event_open(2). It can count or
+//   sample a tracepoint, a timer, a software counter or a hardware breakpoint;
+//   a BPF program attached to it runs whenever the event fires.
+// - link: a descriptor that keeps a program attached; closing it detaches.
+
+import CBPF
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Software events the kernel counts without hardware support.
+public enum SoftwareEvent: UInt64, Sendable, CaseIterable {
+    case cpuClock = 0, taskClock = 1, pageFaults = 2, contextSwitches = 3, cpuMigrations = 4
+    case minorFaults = 5, majorFaults = 6, alignmentFaults = 7, emulationFaults = 8, dummy = 9
+    case bpfOutput = 10, cgroupSwitches = 11
+}
+
+/// Access that triggers a hardware breakpoint.
+public struct BreakpointAccess: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let read = BreakpointAccess(rawValue: UInt32(HW_BREAKPOINT_R))
+    public static let write = BreakpointAccess(rawValue: UInt32(HW_BREAKPOINT_W))
+    public static let execute = BreakpointAccess(rawValue: UInt32(HW_BREAKPOINT_X))
+}
+
+/// How often a sampling event fires.
+public enum SampleRate: Hashable, Sendable {
+    /// Every `n` occurrences (for clocks: every `n` nanoseconds).
+    case period(UInt64)
+    /// About `n` times a second.
+    case frequency(UInt64)
+}
+
+/// An open perf event, owned by this value; closing it stops the event and
+/// detaches anything attached through it.
+public final class PerfEvent: Sendable {
+    public let fd: FileDescriptor
+    /// What was opened, for messages.
+    public let what: String
+
+    init(attr: perf_event_attr, pid: Int32, cpu: Int32, what: String) throws {
+        var attr = attr
+        attr.size = UInt32(MemoryLayout<perf_event_attr>.size)
+        var r: Int32
+        repeat {
+            r = cbpf_perf_event_open(&attr, pid, cpu, -1, UInt(PERF_FLAG_FD_CLOEXEC))
+        } while r < 0 && errno == EINTR
+        if r < 0 {
+            let e = Errno.current
+            var hint: String? = nil
+            if e == .noEntry || e == Errno(rawValue: ENODEV) { hint = "The kernel does not offer this event" }
+            if e == Errno(rawValue: ESRCH) { hint = "No process has pid \(pid)" }
+            throw BPFError(call: "perf_event_open", context: "open \(what)", errno: e, hint: hint)
+        }
+        self.fd = FileDescriptor(owning: r)
+        self.what = what
+    }
+
+    /// A tracepoint's perf event. One event (any process, CPU 0) suffices:
+    /// a program attached to it runs for the tracepoint on every CPU.
+    public static func tracepoint(id: UInt64, name: String = "tracepoint") throws -> PerfEvent {
+        var attr = perf_event_attr()
+        attr.type = PERF_TYPE_TRACEPOINT.rawValue
+        attr.config = id
+        attr.sample_period = 1
+        attr.wakeup_events = 1
+        return try PerfEvent(attr: attr, pid: -1, cpu: 0, what: "tracepoint \(name)")
+    }
+
+    /// A software event sampled at `rate` on one CPU (or for one process).
+    public static func software(_ event: SoftwareEvent, rate: SampleRate, cpu: Int32, pid: Int32 = -1) throws -> PerfEvent {
+        var attr = perf_event_attr()
+        attr.type = PERF_TYPE_SOFTWARE.rawValue
+        attr.config = event.rawValue
+        setRate(&attr, rate)
+        return try PerfEvent(attr: attr, pid: pid, cpu: cpu, what: "software event \(event) on CPU \(cpu)")
+    }
+
+    /// A hardware breakpoint on `length` bytes at `address`, for one process
+    /// (pid, any CPU) or one CPU (pid -1).
+    public static func breakpoint(address: UInt64, length: UInt64, access: BreakpointAccess, pid: Int32, cpu: Int32 = -1) throws -> PerfEvent {
+        var attr = perf_event_attr()
+        attr.type = PERF_TYPE_BREAKPOINT.rawValue
+        attr.bp_type = access.rawValue
+        attr.bp_addr = address
+        attr.bp_len = length
+        attr.sample_period = 1
+        attr.wakeup_events = 1
+        attr.precise_ip = 2
+        return try PerfEvent(attr: attr, pid: pid, cpu: cpu,
+                             what: "breakpoint at 0x\(String(address, radix: 16)) of \(length) bytes")
+    }
+
+    static func setRate(_ attr: inout perf_event_attr, _ rate: SampleRate) {
+        switch rate {
+        case .period(let n): attr.sample_period = n
+        case .frequency(let n):
+            attr.sample_freq = n
+            attr.freq = 1
+        }
+    }
+
+    func ioctl(_ request: UInt, _ arg: UInt, _ action: String) throws {
+        if cbpf_ioctl(fd.rawValue, request, arg) < 0 {
+            throw BPFError(call: "ioctl", context: "\(action) \(what)", errno: .current)
+        }
+    }
+}

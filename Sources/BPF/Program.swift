@@ -1,0 +1,110 @@
+import CBPF
+
+/// A program loaded into the kernel, owned by this value. Attaching it gives
+/// a `Link`; the program stays loaded while this value or a link holds it.
+public final class Program: Sendable {
+    public let spec: ProgramSpec
+    public let fd: FileDescriptor
+    /// The verifier's log, when loading asked for one with `logLevel`.
+    public let verifierLog: String?
+
+    /// Verifier log buffer sizes tried in turn when a load fails: small first,
+    /// since most rejections explain themselves in a few kilobytes.
+    static let logSizes = [64 << 10, 1 << 20, 16 << 20, 256 << 20]
+
+    /// Loads `spec`, giving each map reference the descriptor of the map of
+    /// that name. On rejection throws `VerifierError` with the whole log.
+    /// - Parameter logLevel: 0 for no log on success; 1 or 2 keeps the
+    ///   verifier's log (2: every instruction's state) in `verifierLog`.
+    public init(_ spec: ProgramSpec, maps: [String: Map] = [:], logLevel: UInt32 = 0) throws {
+        var insns = spec.instructions
+        for (index, name) in spec.mapReferences {
+            guard let map = maps[name] else {
+                throw BPFError(call: "BPF_PROG_LOAD", context: "load program \"\(spec.name)\"", errno: .invalidArgument,
+                               hint: "The program uses map \"\(name)\", which was not given")
+            }
+            insns[index].imm = map.fd.rawValue
+        }
+        self.spec = spec
+        if logLevel == 0 {
+            let attempt = Program.load(spec, insns, logLevel: 0, logSize: 0)
+            if let fd = attempt.fd {
+                self.fd = fd
+                self.verifierLog = nil
+                return
+            }
+            if let error = attempt.error, error.errno == .notPermitted || error.errno == .tooBig { throw error }
+        }
+        // Failed, or a log is wanted: load again with a log large enough to be whole.
+        var attempt = (fd: FileDescriptor?.none, log: "", error: BPFError?.none)
+        for size in Program.logSizes {
+            attempt = Program.load(spec, insns, logLevel: max(logLevel, 1), logSize: size)
+            if attempt.error?.errno != .noSpace { break } // ENOSPC: the log was cut short
+        }
+        guard let fd = attempt.fd else {
+            let error = attempt.error!
+            if error.errno == .notPermitted || attempt.log.isEmpty { throw error }
+            throw VerifierError(program: spec.name, errno: error.errno, log: attempt.log)
+        }
+        self.fd = fd
+        self.verifierLog = logLevel > 0 ? attempt.log : nil
+    }
+
+    /// One BPF_PROG_LOAD. Returns the descriptor, or the error and whatever log
+    /// the kernel wrote.
+    private static func load(_ spec: ProgramSpec, _ insns: [Instruction], logLevel: UInt32, logSize: Int)
+        -> (fd: FileDescriptor?, log: String, error: BPFError?) {
+        var log = [UInt8](repeating: 0, count: logSize)
+        let code = insns.bytes
+        let license = Array(spec.license.utf8) + [0]
+        var attr = bpf_attr()
+        var failure: BPFError?
+        var fd: FileDescriptor?
+        code.withUnsafeBytes { c in
+            license.withUnsafeBytes { l in
+                log.withUnsafeMutableBytes { buf in
+                    attr.prog_type = spec.type.rawValue
+                    attr.insns = Sys.address(c.baseAddress)
+                    attr.insn_cnt = UInt32(insns.count)
+                    attr.license = Sys.address(l.baseAddress)
+                    attr.expected_attach_type = spec.expectedAttachType.rawValue
+                    attr.attach_btf_id = spec.attachBTFID
+                    Sys.setName(&attr.prog_name, kernelObjectName(spec.name))
+                    if logSize > 0 {
+                        attr.log_level = logLevel
+                        attr.log_buf = Sys.address(buf.baseAddress)
+                        attr.log_size = UInt32(logSize)
+                    }
+                    do { fd = try Sys.bpfFD(BPF_PROG_LOAD, &attr, "load program \"\(spec.name)\"") } catch {
+                        failure = error as? BPFError
+                    }
+                }
+            }
+        }
+        let text = String(decoding: log.prefix { $0 != 0 }, as: UTF8.self)
+        return (fd, text, failure)
+    }
+
+    /// Runs the program once in the kernel (BPF_PROG_TEST_RUN) with `context`
+    /// as its argument and returns its return value. Raw tracepoint programs
+    /// take their context as an array of 64-bit arguments.
+    @discardableResult
+    public func testRun(context: [UInt8] = [], data: [UInt8] = []) throws -> UInt32 {
+        var attr = bpf_attr()
+        try context.withUnsafeBytes { ctx in
+            try data.withUnsafeBytes { d in
+                attr.test.prog_fd = UInt32(fd.rawValue)
+                if !context.isEmpty {
+                    attr.test.ctx_in = Sys.address(ctx.baseAddress)
+                    attr.test.ctx_size_in = UInt32(context.count)
+                }
+                if !data.isEmpty {
+                    attr.test.data_in = Sys.address(d.baseAddress)
+                    attr.test.data_size_in = UInt32(data.count)
+                }
+                try Sys.bpf(BPF_PROG_TEST_RUN, &attr, "run program \"\(spec.name)\" once")
+            }
+        }
+        return attr.test.retval
+    }
+}
