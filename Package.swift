@@ -10,6 +10,7 @@ let package = Package(
         .target(name: "CBPF"),
         .target(name: "BPF", dependencies: ["CBPF"]),
         .testTarget(name: "BPFTests", dependencies: ["BPF"]),
+        .executableTarget(name: "count-getppid", dependencies: ["BPF"], path: "Examples/CountGetppid"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,64 @@
+import CBPF
+
+/// What the kernel reports about a loaded map.
+public struct MapInfo: Hashable, Sendable {
+    public var id: UInt32
+    public var name: String
+    public var type: UInt32
+}
+
+/// What the kernel reports about a loaded program.
+public struct ProgramInfo: Hashable, Sendable {
+    public var id: UInt32
+    public var name: String
+    public var type: UInt32
+}
+
+extension Map {
+    /// The kernel's id and name for this map.
+    public func info() throws -> MapInfo {
+        var info = bpf_map_info()
+        try getInfo(fd, &info, "map \"\(spec.name)\"")
+        return MapInfo(id: info.id, name: cString(info.name), type: info.type)
+    }
+}
+
+extension Program {
+    /// The kernel's id and name for this program.
+    public func info() throws -> ProgramInfo {
+        var info = bpf_prog_info()
+        try getInfo(fd, &info, "program \"\(spec.name)\"")
+        return ProgramInfo(id: info.id, name: cString(info.name), type: info.type)
+    }
+}
+
+/// Ids of every BPF object of one kind loaded in the kernel, by any process.
+public enum LoadedObjects {
+    public static func programIDs() throws -> [UInt32] { try ids(BPF_PROG_GET_NEXT_ID, "programs") }
+    public static func mapIDs() throws -> [UInt32] { try ids(BPF_MAP_GET_NEXT_ID, "maps") }
+    public static func linkIDs() throws -> [UInt32] { try ids(BPF_LINK_GET_NEXT_ID, "links") }
+
+    static func ids(_ cmd: bpf_cmd, _ what: String) throws -> [UInt32] {
+        var out: [UInt32] = []
+        var attr = bpf_attr()
+        while true {
+            attr.start_id = out.last ?? 0
+            if try absentIsNil({ () throws -> Int32 in try Sys.bpf(cmd, &attr, "list loaded \(what)") }) == nil { return out }
+            out.append(attr.next_id)
+        }
+    }
+}
+
+private func getInfo<T>(_ fd: FileDescriptor, _ info: inout T, _ what: String) throws {
+    var attr = bpf_attr()
+    try withUnsafeMutableBytes(of: &info) { buf in
+        attr.info.bpf_fd = UInt32(fd.rawValue)
+        attr.info.info_len = UInt32(buf.count)
+        attr.info.info = Sys.address(buf.baseAddress)
+        try Sys.bpf(BPF_OBJ_GET_INFO_BY_FD, &attr, "read information about \(what)")
+    }
+}
+
+private func cString<T>(_ field: T) -> String {
+    withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+}

@@ -1,0 +1,144 @@
+import XCTest
+import BPF
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class KernelProgramTests: KernelTestCase {
+    func testTracepointCountsExactCalls() throws {
+        for useLink in [true, false] {
+            let counts = try Programs.counter()
+            let spec = ProgramSpec(name: "count_getppid", type: .tracepoint, assembled: try Programs.countCalls(pid: pid))
+            let program = try Program(spec, maps: ["counts": counts])
+            let fs = try Tracefs.locate()
+            let id = try fs.tracepointID(category: "syscalls", name: "sys_enter_getppid")
+            let link = try program.attach(to: PerfEvent.tracepoint(id: id), useLink: useLink)
+            callGetppid(1000)
+            XCTAssertEqual(try counts.lookup(UInt32(0), as: UInt64.self), 1000, "attached with link: \(useLink)")
+            link.close()
+            callGetppid(10)
+            XCTAssertEqual(try counts.lookup(UInt32(0), as: UInt64.self), 1000, "counted after detach")
+        }
+    }
+
+    func testAttachTracepointByName() throws {
+        let counts = try Programs.counter()
+        let program = try Program(ProgramSpec(name: "count", type: .tracepoint, assembled: try Programs.countCalls(pid: pid)),
+                                  maps: ["counts": counts])
+        let link = try program.attachTracepoint(category: "syscalls", name: "sys_enter_getppid")
+        callGetppid(77)
+        XCTAssertEqual(try counts.lookup(UInt32(0), as: UInt64.self), 77)
+        _ = link
+    }
+
+    func testMissingTracepointSaysSo() throws {
+        let program = try Program(ProgramSpec(name: "nop", type: .tracepoint, instructions: [.mov(.r0, 0), .exit]))
+        XCTAssertThrowsError(try program.attachTracepoint(category: "syscalls", name: "sys_enter_nonexistent")) { error in
+            let e = error as? BPFError
+            XCTAssertEqual(e?.errno, .noEntry)
+            XCTAssertTrue(e?.description.contains("No such tracepoint") ?? false, "\(error)")
+        }
+    }
+
+    func testRawTracepointCountsExactCalls() throws {
+        let counts = try Programs.counter()
+        // sys_enter's arguments: (struct pt_regs *regs, long id).
+        let assembled = try Programs.countCalls(pid: pid) { a in
+            a.emit(.load(.u64, .r1, .r6, 8))
+            a.jump(.jne, .r1, Self.getppidNumber, to: "out")
+        }
+        let program = try Program(ProgramSpec(name: "raw_getppid", type: .rawTracepoint, assembled: assembled), maps: ["counts": counts])
+        let link = try program.attachRawTracepoint("sys_enter")
+        callGetppid(500)
+        getpid()
+        XCTAssertEqual(try counts.lookup(UInt32(0), as: UInt64.self), 500)
+        link.close()
+    }
+
+    func testRawTracepointThatDoesNotExist() throws {
+        let program = try Program(ProgramSpec(name: "nop", type: .rawTracepoint, instructions: [.mov(.r0, 0), .exit]))
+        XCTAssertThrowsError(try program.attachRawTracepoint("no_such_tracepoint_here")) { error in
+            XCTAssertEqual((error as? BPFError)?.errno, .noEntry)
+        }
+    }
+
+    func testVerifierRejectionReturnsLog() throws {
+        // r0 is never written, so the verifier refuses the exit.
+        let spec = ProgramSpec(name: "bad", type: .tracepoint, instructions: [.mov(.r1, 0), .exit])
+        XCTAssertThrowsError(try Program(spec)) { error in
+            guard let v = error as? VerifierError else { return XCTFail("expected VerifierError, got \(error)") }
+            XCTAssertTrue(v.log.contains("R0 !read_ok"), v.log)
+            XCTAssertEqual(v.reason, "R0 !read_ok")
+            XCTAssertEqual(v.errno, .accessDenied)
+        }
+    }
+
+    func testLongVerifierLogGrowsBuffer() throws {
+        // Thousands of instructions at log level 2 overflow the first buffer size.
+        var insns = [Instruction](repeating: .alu64(.add, .r0, 1), count: 6000)
+        insns.insert(.mov(.r0, 0), at: 0)
+        insns.append(.exit)
+        let program = try Program(ProgramSpec(name: "long", type: .socketFilter, instructions: insns), logLevel: 2)
+        let log = try XCTUnwrap(program.verifierLog)
+        XCTAssertGreaterThan(log.utf8.count, 64 << 10)
+        XCTAssertTrue(log.contains("6001: (95) exit"))
+    }
+
+    func testDisassemblyMatchesVerifierLog() throws {
+        let counts = try Programs.counter()
+        let spec = ProgramSpec(name: "disasm", type: .tracepoint, assembled: try Programs.countCalls(pid: pid))
+        let program = try Program(spec, maps: ["counts": counts], logLevel: 2)
+        let log = try XCTUnwrap(program.verifierLog)
+        let lines = spec.instructions.disassembled().split(separator: "\n").filter { !$0.contains("map[") }
+        XCTAssertEqual(lines.count, 13)
+        for line in lines {
+            XCTAssertTrue(log.contains(line), "\(line) not in the kernel's log:\n\(log)")
+        }
+    }
+
+    func testTestRunReturnsValue() throws {
+        // Raw tracepoint context: an array of u64 arguments; return arg0 + 1.
+        let spec = ProgramSpec(name: "plus_one", type: .rawTracepoint,
+                               instructions: [.load(.u64, .r0, .r1, 0), .alu64(.add, .r0, 1), .exit])
+        let program = try Program(spec)
+        XCTAssertEqual(try program.testRun(context: rawBytes(of: UInt64(41))), 42)
+        XCTAssertEqual(try program.testRun(context: rawBytes(of: UInt64(99))), 100)
+    }
+
+    func testLoadedProgramsAreListedUntilClosed() throws {
+        var program: Program? = try Program(ProgramSpec(name: "listed", type: .socketFilter, instructions: [.mov(.r0, 0), .exit]))
+        let info = try XCTUnwrap(program?.info())
+        XCTAssertEqual(info.name, "listed")
+        XCTAssertTrue(try LoadedObjects.programIDs().contains(info.id))
+        program = nil
+        // The kernel frees programs after an RCU grace period.
+        var gone = false
+        for _ in 0..<200 where !gone {
+            gone = try !LoadedObjects.programIDs().contains(info.id)
+            if !gone { usleep(5000) }
+        }
+        XCTAssertTrue(gone, "program \(info.id) still loaded after its only descriptor closed")
+    }
+
+    func testSoftwareClockEventFires() throws {
+        let counts = try Programs.counter()
+        var a = Assembler()
+        a.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
+        a.loadMap(.r1, "counts")
+        a.emit(.call(.mapLookupElem))
+        a.jump(.jeq, .r0, 0, to: "out")
+        a.emit(.mov(.r1, 1), .atomic(.add, .u64, .r0, 0, .r1))
+        a.label("out")
+        a.emit(.mov(.r0, 0), .exit)
+        let program = try Program(ProgramSpec(name: "tick", type: .perfEvent, assembled: try a.assemble()), maps: ["counts": counts])
+        // A 1 ms clock for this process only, so it ticks while we spin.
+        let event = try PerfEvent.software(.taskClock, rate: .period(1_000_000), cpu: -1, pid: pid)
+        let link = try program.attach(to: event)
+        let start = DispatchTime.now().uptimeNanoseconds
+        while DispatchTime.now().uptimeNanoseconds - start < 100_000_000 {}
+        link.close()
+        let ticks = try XCTUnwrap(counts.lookup(UInt32(0), as: UInt64.self))
+        XCTAssertGreaterThan(ticks, 20, "a 1 ms task clock over 100 ms of spinning")
+        XCTAssertLessThan(ticks, 200)
+    }
+}
