@@ -5,11 +5,14 @@ let package = Package(
     name: "Auger",
     products: [
         .library(name: "BPF", targets: ["BPF"]),
+        .library(name: "AugerScript", targets: ["AugerScript"]),
     ],
     targets: [
         .target(name: "CBPF"),
         .target(name: "BPF", dependencies: ["CBPF"]),
         .testTarget(name: "BPFTests", dependencies: ["BPF"]),
+        .target(name: "AugerScript"),
+        .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
         .executableTarget(name: "count-getppid", dependencies: ["BPF"], path: "Examples/CountGetppid"),
     ],
     swiftLanguageModes: [.v6]
