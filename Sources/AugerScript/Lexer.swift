@@ -231,6 +231,7 @@ struct Lexer {
             position += 1
             if c == UInt8(ascii: "\"") { return .string(out) }
             guard c == UInt8(ascii: "\\") else { out.append(c); continue }
+            guard position < b.count, current != 10 else { continue } // reported as unterminated above
             let e = current
             position += 1
             switch e {
@@ -278,7 +279,7 @@ struct Lexer {
             if c == UInt8(ascii: "\"") {
                 position += 1
                 while position < b.count && current != UInt8(ascii: "\"") && current != 10 {
-                    if current == UInt8(ascii: "\\") { position += 1 }
+                    if current == UInt8(ascii: "\\") && position + 1 < b.count { position += 1 }
                     position += 1
                 }
                 if current == UInt8(ascii: "\"") { position += 1 }
@@ -331,6 +332,7 @@ struct Lexer {
             guard matches("__attribute__") else { position = save; break }
             position += 13
             skipTrivia()
+            guard current == UInt8(ascii: "(") else { break }
             var parens = 0
             repeat {
                 if current == UInt8(ascii: "(") { parens += 1 }

@@ -60,6 +60,8 @@ public struct Parser {
 
     mutating func unexpected(expecting: String) -> Abandon {
         if tok.kind == .invalid { return Abandon() } // the lexer has said why
+        // After an unterminated string or comment the end of file is no news.
+        if tok.kind == .endOfFile && lexer.diagnostics.hasErrors { return Abandon() }
         return fail("syntax error, unexpected \(describe(tok)), expecting \(expecting)")
     }
 
@@ -310,6 +312,7 @@ public struct Parser {
         defer { inPredicate = savedPredicate }
         while !tok.isPunct("}") {
             if tok.kind == .endOfFile {
+                if lexer.diagnostics.hasErrors { throw Abandon() }
                 throw fail("syntax error, unexpected end of file, expecting '}'", at: SourceRange(start, start + 1))
             }
             if tok.isPunct(";") { advance(); endsWithSemicolon = true; continue }
