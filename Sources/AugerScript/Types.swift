@@ -20,6 +20,9 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
     /// A map used as a value (`print(@m)`), or a type passed to a macro.
     case map
     case typeValue
+    /// Not known without the running kernel's type information (BTF or a
+    /// tracepoint's format); every check passes it.
+    case unknown
 
     public static let u8 = SType.integer(bits: 8, signed: false)
     public static let u16 = SType.integer(bits: 16, signed: false)
@@ -36,7 +39,51 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
     public var isAggregate: Bool { if case .aggregate = self { true } else { false } }
     /// Integers, bools and pointers: what arithmetic and conditions take.
     public var isScalar: Bool {
-        switch self { case .integer, .bool, .pointer: true; default: false }
+        switch self { case .integer, .bool, .pointer, .unknown: true; default: false }
+    }
+
+    /// Widens two types to one that holds both, as bpftrace does for a
+    /// variable or map assigned twice: integers grow (a signed type twice the
+    /// unsigned one's width when signs differ), strings take the longer size.
+    public static func unify(_ a: SType, _ b: SType) -> SType? {
+        if a == b { return a }
+        switch (a, b) {
+        case (.unknown, _): return b
+        case (_, .unknown): return a
+        case (.integer(let ab, let asg), .integer(let bb, let bsg)):
+            if asg == bsg { return .integer(bits: max(ab, bb), signed: asg) }
+            let (unsignedBits, signedBits) = asg ? (bb, ab) : (ab, bb)
+            let bits = max(signedBits, unsignedBits * 2)
+            return bits <= 64 ? .integer(bits: bits, signed: true) : nil
+        case (.string(let x), .string(let y)): return .string(max(x, y))
+        case (.buffer(let x), .buffer(let y)): return .buffer(max(x, y))
+        case (.tuple(let xs), .tuple(let ys)) where xs.count == ys.count:
+            var out: [SType] = []
+            for (x, y) in zip(xs, ys) {
+                guard let u = unify(x, y) else { return nil }
+                out.append(u)
+            }
+            return .tuple(out)
+        case (.record(let xs), .record(let ys)) where xs.map(\.name) == ys.map(\.name):
+            var out: [RecordField] = []
+            for (x, y) in zip(xs, ys) {
+                guard let u = unify(x.type, y.type) else { return nil }
+                out.append(RecordField(name: x.name, type: u))
+            }
+            return .record(out)
+        case (.pointer(.void), .pointer), (.pointer, .pointer(.void)): return a == .pointer(.void) ? b : a
+        case (.pointer(let x), .pointer(let y)): return unify(x, y).map { .pointer($0) }
+        default: return nil
+        }
+    }
+
+    /// The smallest integer type that holds `value` (negated when `negative`).
+    public static func literal(_ value: UInt64, negative: Bool) -> SType? {
+        if !negative {
+            for bits in [8, 16, 32, 64] where bits == 64 || value < (UInt64(1) << UInt64(bits)) { return .integer(bits: bits, signed: false) }
+        }
+        for bits in [8, 16, 32, 64] where value <= (UInt64(1) << UInt64(bits - 1)) { return .integer(bits: bits, signed: true) }
+        return nil
     }
 
     public var description: String {
@@ -65,6 +112,7 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
         case .probeArgs: "args"
         case .map: "map"
         case .typeValue: "type"
+        case .unknown: "unknown"
         }
     }
 }

@@ -9,6 +9,11 @@ enum ConformanceCorpus {
         var program: String
         /// The test expects bpftrace to fail (the script may be invalid on purpose).
         var willFail: Bool
+        /// The test runs only on other architectures (its ARCH line).
+        var otherArchitecture = false
+
+        /// A program bpftrace accepts on this machine's architecture.
+        var isValid: Bool { !willFail && !otherArchitecture }
     }
 
     static var directory: URL {
@@ -53,6 +58,7 @@ enum ConformanceCorpus {
                 current = Entry(file: file, name: value, program: "", willFail: false)
             case "PROG": current?.program = value
             case "WILL_FAIL": current?.willFail = true
+            case "ARCH": current?.otherArchitecture = !value.split(separator: "|").contains("x86_64") && !value.hasPrefix("!")
             default: break
             }
         }

@@ -1,0 +1,61 @@
+/// Builtin variables: their types and the probes that have them.
+enum Builtins {
+    static func type(of name: String) -> SType? {
+        switch name {
+        case "pid", "tid", "uid", "gid", "cpu", "rand", "cpid", "numaid": return .u32
+        case "nsecs", "elapsed", "cgroup", "jiffies", "ncpus": return .u64
+        case "numaps": return .u32
+        case "usermode": return .u8
+        case "comm": return .string(16)
+        case "probe", "probetype": return .string(64)
+        case "curtask": return .pointer(.cType("struct task_struct"))
+        case "kstack": return .kstack
+        case "ustack": return .ustack
+        case "func": return .ksym
+        case "retval": return .i64
+        case "args": return .probeArgs
+        case "ctx": return .pointer(.void)
+        case "username": return .username
+        default:
+            if let n = argumentIndex(name) { return n.signed ? .i64 : .u64 }
+            return nil
+        }
+    }
+
+    /// `arg3` → 3; `sarg3` → 3 (stack argument, signed).
+    static func argumentIndex(_ name: String) -> (index: Int, signed: Bool)? {
+        if name.hasPrefix("arg"), let n = Int(name.dropFirst(3)), n >= 0, n < 16 { return (n, false) }
+        if name.hasPrefix("sarg"), let n = Int(name.dropFirst(4)), n >= 0, n < 16 { return (n, true) }
+        return nil
+    }
+
+    /// Why `name` cannot be used in a probe of `provider`, or nil if it can.
+    static func restriction(_ name: String, provider: String) -> String? {
+        let entry: Set<String> = ["kprobe", "uprobe", "usdt", "rawtracepoint"]
+        switch name {
+        case "retval":
+            if !["kretprobe", "uretprobe", "fexit"].contains(provider) {
+                return "The retval builtin can only be used with 'kretprobe', 'uretprobe' and 'fexit' probes (not '\(provider)')"
+            }
+        case "args":
+            if !["tracepoint", "rawtracepoint", "fentry", "fexit", "uprobe", "uretprobe", "iter"].contains(provider) {
+                return "The args builtin can only be used with tracepoint, rawtracepoint, fentry, fexit and uprobe probes (not '\(provider)')"
+            }
+        case "func":
+            if !["kprobe", "kretprobe", "uprobe", "uretprobe", "fentry", "fexit"].contains(provider) {
+                return "The func builtin can not be used with '\(provider)' probes"
+            }
+        case "ctx":
+            if !["iter", "kprobe", "kretprobe", "uprobe", "uretprobe", "tracepoint", "profile", "interval", "software", "hardware", "watchpoint", "asyncwatchpoint"].contains(provider) {
+                return "The ctx builtin can not be used with '\(provider)' probes"
+            }
+        default:
+            if let (_, signed) = argumentIndex(name) {
+                if signed { return ["kprobe", "uprobe", "usdt"].contains(provider) ? nil : "The \(name) builtin can only be used with kprobe, uprobe and usdt probes" }
+                if provider == "tracepoint" { return "The \(name) builtin can not be used with tracepoint probes: use args.FIELD instead" }
+                if !entry.contains(provider) { return "The \(name) builtin can only be used with kprobe, uprobe, usdt and rawtracepoint probes (not '\(provider)')" }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,377 @@
+/// Tables of bpftrace's functions.
+enum Functions {
+    /// Functions whose result is their only effect: discarding it is a mistake.
+    static let pure: Set<String> = [
+        "str", "buf", "ksym", "usym", "kaddr", "uaddr", "reg", "ntop", "pton", "cgroupid", "macaddr", "strftime",
+        "path", "strncmp", "strcontains", "has_key", "len", "strerror", "bswap", "kptr", "uptr", "sizeof", "strlen",
+    ]
+
+    /// Builtins that may also be called as functions with no arguments, and
+    /// names that act as values without parentheses.
+    static let zeroArgument: Set<String> = ["kstack", "ustack", "username", "cgroup"]
+
+    static func zeroArgumentType(_ name: String) -> SType {
+        switch name {
+        case "kstack": .kstack
+        case "ustack": .ustack
+        case "username": .username
+        default: .u64
+        }
+    }
+
+    /// Functions of bpftrace's standard library written in its own language;
+    /// Auger accepts them and resolves them when it has the library.
+    static let library: Set<String> = [
+        "strlen", "signal_name", "first_key", "is_err", "container_of", "assert", "assert_str", "fail",
+        "ppid", "write_user", "errorf", "warnf", "aligned", "ident", "get", "bad", "early",
+    ]
+
+    /// Default size of strings read with str(), buf() and path().
+    static let maxStrlen = 1024
+}
+
+extension Sema {
+    func call(_ e: Expr, _ written: String, _ args: [Expr], statement: Bool) -> SType {
+        let name = written.hasPrefix("__builtin_") ? String(written.dropFirst(10)) : written
+        func arity(_ r: ClosedRange<Int>) -> Bool {
+            guard r.contains(args.count) else {
+                let want = r.count == 1 ? "\(r.lowerBound)" : r.upperBound == Int.max ? "at least \(r.lowerBound)" : "\(r.lowerBound) to \(r.upperBound)"
+                error("\(name)() takes \(want) argument\(r.upperBound == 1 ? "" : "s"), not \(args.count)", e.range)
+                for a in args { expr(a) }
+                return false
+            }
+            return true
+        }
+        func voidOnly() -> SType {
+            if !statement { error("\(name)() returns no value; use it as a statement", e.range) }
+            return .void
+        }
+        func stringLiteral(_ i: Int, _ what: String) -> [UInt8]? {
+            guard i < args.count else { return nil }
+            guard let s = args[i].literalString else {
+                if case .positional = args[i].kind { return nil }
+                error("\(name)() takes \(what) as a string literal", args[i].range)
+                return nil
+            }
+            args[i].type = .string(s.count + 1)
+            return s
+        }
+        func integer(_ i: Int) {
+            guard i < args.count else { return }
+            let t = expr(args[i])
+            if !t.isInteger && t != .bool && t != .unknown && !t.isPointer {
+                error("\(name)() needs an integer for argument \(i + 1), not \(t)", args[i].range)
+            }
+        }
+        func mapArgument(_ i: Int, allowKeys: Bool = false) -> String? {
+            guard i < args.count, case .map(let m, let keys) = args[i].kind, allowKeys || keys.isEmpty else {
+                if i < args.count { error("\(name)() needs a map, e.g. \(name)(@m)", args[i].range) }
+                return nil
+            }
+            args[i].type = .map
+            if maps[m] == nil { _ = info(m, args[i].range) }
+            return m
+        }
+
+        if Aggregate(rawValue: name) != nil {
+            for a in args { expr(a) }
+            error("\(name)() must be assigned directly to a map, e.g. @x = \(name)(\(name == "count" ? "" : "…"))", e.range)
+            return .unknown
+        }
+        if name == "comm" && args.count == 1 {
+            integer(0) // comm(pid) from the standard library
+            return .string(16)
+        }
+        if name == "container_of" && args.count == 3 {
+            expr(args[0]) // the type and member name are not expressions
+            return .unknown
+        }
+        if args.isEmpty, let t = Builtins.type(of: name), name != "args" {
+            return identifier(name, e.range) == .unknown ? .unknown : t
+        }
+
+        switch name {
+        case "printf", "system", "cat", "errorf", "warnf", "debugf":
+            guard arity(1...Int.max) else { return .void }
+            if let fmt = stringLiteral(0, "its format") { checkFormat(name, fmt, Array(args.dropFirst()), e) } else { for a in args.dropFirst() { expr(a) } }
+            return name == "system" || name == "printf" || name == "cat" ? voidOnly() : .void
+        case "print":
+            guard arity(1...3) else { return .void }
+            if case .map(let m, let keys) = args[0].kind, keys.isEmpty {
+                args[0].type = .map
+                if maps[m] == nil { _ = info(m, args[0].range) }
+                integer(1); integer(2)
+            } else {
+                let t = expr(args[0])
+                if args.count > 1 { error("print() takes extra arguments only for a whole map, e.g. print(@m, 10)", args[1].range) }
+                if t == .void { error("print() needs a value", args[0].range) }
+            }
+            return voidOnly()
+        case "clear", "zero":
+            guard arity(1...1) else { return .void }
+            _ = mapArgument(0)
+            return voidOnly()
+        case "delete":
+            guard arity(1...2) else { return .void }
+            if args.count == 1 {
+                guard case .map(let m, let keys) = args[0].kind else {
+                    error("delete() needs a map element, e.g. delete(@m[key]) or delete(@m, key)", args[0].range)
+                    return .void
+                }
+                noteMapKey(m, keyType(keys), args[0].range)
+                args[0].type = .map
+            } else if let m = mapArgument(0) {
+                noteMapKey(m, keyType([args[1]]), args[1].range)
+            }
+            return .bool // whether an element was deleted
+        case "exit":
+            guard arity(0...1) else { return .void }
+            integer(0)
+            return voidOnly()
+        case "has_key":
+            guard arity(2...2), let m = mapArgument(0) else { return .bool }
+            noteMapKey(m, keyType([args[1]]), args[1].range)
+            return .bool
+        case "len":
+            guard arity(1...1) else { return .i64 }
+            if case .map = args[0].kind { _ = mapArgument(0) } else {
+                let t = expr(args[0])
+                if t != .kstack && t != .ustack && t != .unknown { error("len() needs a map or a stack, not \(t)", args[0].range) }
+            }
+            return .i64
+        case "str":
+            guard arity(1...2) else { return .string(Functions.maxStrlen) }
+            let t = expr(args[0])
+            if !(t.isInteger || t.isPointer || t.isString || t == .unknown || isCharArray(t)) { error("str() needs a pointer or an integer address, not \(t)", args[0].range) }
+            integer(1)
+            if args.count == 2, let n = args[1].constantValue, n > 0 { return .string(Int(min(n + 1, Int64(Functions.maxStrlen)))) }
+            return .string(Functions.maxStrlen)
+        case "buf":
+            guard arity(1...2) else { return .buffer(Functions.maxStrlen) }
+            expr(args[0]); integer(1)
+            if args.count == 2, let n = args[1].constantValue, n > 0 { return .buffer(Int(min(n, Int64(Functions.maxStrlen)))) }
+            return .buffer(Functions.maxStrlen)
+        case "path":
+            guard arity(1...2) else { return .string(Functions.maxStrlen) }
+            expr(args[0]); integer(1)
+            return .string(Functions.maxStrlen)
+        case "ksym", "usym":
+            guard arity(1...1) else { return .ksym }
+            integer(0)
+            return name == "ksym" ? .ksym : .usym
+        case "kaddr", "uaddr", "reg", "cgroupid":
+            guard arity(1...1) else { return .u64 }
+            _ = stringLiteral(0, name == "reg" ? "a register name" : name == "cgroupid" ? "a path" : "a symbol name")
+            if name == "reg", case .string(let s) = args[0].kind, !Self.registers.contains(String(decoding: s, as: UTF8.self)) {
+                error("'\(String(decoding: s, as: UTF8.self))' is not a register of this architecture", args[0].range)
+            }
+            return name == "uaddr" ? .pointer(.u8) : .u64
+        case "ntop":
+            guard arity(1...2) else { return .inet }
+            for a in args { expr(a) }
+            return .inet
+        case "pton":
+            guard arity(1...1) else { return .array(.u8, 4) }
+            guard let s = stringLiteral(0, "an address") else { return .array(.u8, 4) }
+            return .array(.u8, s.contains(UInt8(ascii: ":")) ? 16 : 4)
+        case "macaddr":
+            guard arity(1...1) else { return .macaddr }
+            expr(args[0])
+            return .macaddr
+        case "kstack", "ustack":
+            guard arity(0...2) else { return name == "kstack" ? .kstack : .ustack }
+            for (i, a) in args.enumerated() {
+                if case .identifier(let mode) = a.kind, i == 0 {
+                    if !["bpftrace", "perf", "raw", "build_id"].contains(mode) { error("unknown stack mode '\(mode)': use bpftrace, perf, raw or build_id", a.range) }
+                    a.type = .typeValue
+                } else {
+                    integer(i)
+                }
+            }
+            return name == "kstack" ? .kstack : .ustack
+        case "strftime":
+            guard arity(2...2) else { return .timestamp }
+            _ = stringLiteral(0, "its format")
+            integer(1)
+            return .timestamp
+        case "time":
+            guard arity(0...1) else { return .void }
+            _ = stringLiteral(0, "its format")
+            return voidOnly()
+        case "join":
+            guard arity(1...2) else { return .void }
+            expr(args[0])
+            _ = stringLiteral(1, "the separator")
+            return voidOnly()
+        case "strncmp":
+            guard arity(3...3) else { return .u64 }
+            expr(args[0]); expr(args[1]); integer(2)
+            return .u64
+        case "strcontains":
+            guard arity(2...2) else { return .bool }
+            for a in args {
+                let t = expr(a)
+                if !t.isString && t != .unknown && !isCharArray(t) { error("strcontains() needs strings, not \(t)", a.range) }
+            }
+            return .bool
+        case "strerror":
+            guard arity(1...1) else { return .strerror }
+            integer(0)
+            return .strerror
+        case "signal":
+            guard arity(1...1) else { return .void }
+            expr(args[0])
+            return voidOnly()
+        case "override", "unwatch":
+            guard arity(1...1) else { return .void }
+            integer(0)
+            return voidOnly()
+        case "bswap", "kptr", "uptr":
+            guard arity(1...1) else { return .unknown }
+            return expr(args[0])
+        case "percpu_kaddr":
+            guard arity(1...2) else { return .u64 }
+            _ = stringLiteral(0, "a symbol name")
+            integer(1)
+            return .u64
+        case "cgroup_path":
+            guard arity(1...2) else { return .cgroupPath }
+            integer(0)
+            _ = stringLiteral(1, "a hierarchy filter")
+            return .cgroupPath
+        case "skboutput":
+            guard arity(4...4) else { return .u32 }
+            for a in args { expr(a) }
+            return .u32
+        case "socket_cookie":
+            guard arity(1...1) else { return .u64 }
+            expr(args[0])
+            return .u64
+        case "nsecs":
+            guard arity(0...1) else { return .u64 }
+            if let a = args.first {
+                guard case .identifier(let clock) = a.kind, ["boot", "monotonic", "tai", "sw_tai"].contains(clock) else {
+                    error("nsecs() takes a clock: boot, monotonic, tai or sw_tai", a.range)
+                    return .u64
+                }
+                a.type = .typeValue
+            }
+            return .u64
+        case "pid", "tid":
+            guard arity(0...1) else { return .u32 }
+            if let a = args.first {
+                guard case .identifier(let ns) = a.kind, ["curr_ns", "init"].contains(ns) else {
+                    error("\(name)() takes a namespace: curr_ns or init", a.range)
+                    return .u32
+                }
+                a.type = .typeValue
+            }
+            return .u32
+        case "getopt":
+            guard arity(1...2) else { return .unknown }
+            _ = stringLiteral(0, "the option name")
+            return args.count == 2 ? expr(args[1]) : .bool
+        case "config":
+            return .unknown
+        default:
+            if Functions.library.contains(name) || macroNames.contains(name) || hasImports {
+                for a in args { expr(a) }
+                return .unknown
+            }
+            for a in args { expr(a) }
+            error("unknown function '\(written)'", e.range)
+            return .unknown
+        }
+    }
+
+    func isCharArray(_ t: SType) -> Bool {
+        if case .array(let elem, _) = t, elem == .i8 || elem == .u8 { return true }
+        return false
+    }
+
+    static let registers: Set<String> = [
+        "ip", "pc", "sp", "bp", "ax", "bx", "cx", "dx", "si", "di", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+        "flags", "cs", "ss", "orig_ax",
+    ]
+
+    /// Checks a printf-style format against its arguments.
+    func checkFormat(_ function: String, _ format: [UInt8], _ args: [Expr], _ call: Expr) {
+        let types = args.map { expr($0) }
+        let parsed: FormatString
+        do { parsed = try FormatString(format) } catch {
+            self.error("\(function): \(error.message)", call.range)
+            return
+        }
+        let conversions = parsed.conversions
+        if conversions.count < args.count {
+            error("\(function): too many arguments for the format string (\(conversions.count) conversion\(conversions.count == 1 ? "" : "s"), \(args.count) argument\(args.count == 1 ? "" : "s"))", call.range)
+        } else if conversions.count > args.count {
+            error("\(function): not enough arguments for the format string (\(conversions.count) conversion\(conversions.count == 1 ? "" : "s"), \(args.count) argument\(args.count == 1 ? "" : "s"))", call.range)
+        }
+        for (c, (a, t)) in zip(conversions, zip(args, types)) {
+            if t == .unknown { continue }
+            let ok: Bool
+            switch c.takes {
+            case .integer, .character: ok = t.isInteger || t == .bool || t.isPointer || t == .ksym || t == .usym
+            case .pointer: ok = t.isInteger || t.isPointer
+            case .string: ok = true // every value has a text form
+            case .buffer: if case .buffer = t { ok = true } else { ok = false }
+            }
+            if !ok {
+                error("\(function): %\(c.specifier) needs \(c.takes == .buffer ? "a buffer from buf()" : "an integer"), but this argument is \(t)", a.range)
+            }
+            if t == .void { error("\(function): this argument has no value", a.range) }
+        }
+    }
+
+    /// The checker's type for a written type.
+    func resolve(_ t: TypeExpr, at range: SourceRange) -> SType {
+        switch t {
+        case .named(let n):
+            switch n {
+            case "bool": return .bool
+            case "int8", "int8_t", "s8", "__s8", "signed char": return .i8
+            case "int16", "int16_t", "s16", "__s16", "short", "signed short", "short int": return .i16
+            case "int32", "int32_t", "s32", "__s32", "int", "signed", "signed int", "pid_t": return .i32
+            case "int64", "int64_t", "s64", "__s64", "long", "long long", "signed long", "long int", "ssize_t", "loff_t": return .i64
+            case "uint8", "uint8_t", "u8", "__u8", "unsigned char", "char": return n == "char" ? .i8 : .u8
+            case "uint16", "uint16_t", "u16", "__u16", "unsigned short", "umode_t": return .u16
+            case "uint32", "uint32_t", "u32", "__u32", "unsigned", "unsigned int", "uid_t", "gid_t": return .u32
+            case "uint64", "uint64_t", "u64", "__u64", "unsigned long", "unsigned long long", "size_t", "uintptr_t": return .u64
+            case "string": return .string(Functions.maxStrlen)
+            case "inet": return .inet
+            case "buffer": return .buffer(Functions.maxStrlen)
+            case "void": return .void
+            case "timestamp": return .timestamp
+            case "macaddr_t": return .macaddr
+            case "cgroup_path_t": return .cgroupPath
+            case "strerror_t": return .strerror
+            case "min_t", "umin_t": return .aggregate(.min)
+            case "max_t", "umax_t": return .aggregate(.max)
+            case "sum_t", "usum_t": return .aggregate(.sum)
+            case "count_t", "ucount_t": return .aggregate(.count)
+            case "avg_t", "uavg_t": return .aggregate(.avg)
+            case "stats_t", "ustats_t": return .aggregate(.stats)
+            default: return .unknown // a typedef known only to BTF or a macro parameter
+            }
+        case .sized(let n, let size):
+            switch n {
+            case "string": return .string(size)
+            case "buffer": return .buffer(size)
+            default: return .inet
+            }
+        case .tagged("enum", _): return .u64
+        case .tagged(let tag, let name): return .cType("\(tag) \(name)")
+        case .pointer(let inner):
+            let r = resolve(inner, at: range)
+            return .pointer(r == .unknown ? .void : r)
+        case .array(let inner, let n): return .array(resolve(inner, at: range), n ?? 0)
+        case .typeOf(let e):
+            if case .type(let inner) = e.kind { return resolve(inner, at: range) }
+            let saved = reporting
+            let t = expr(e)
+            reporting = saved
+            return t
+        }
+    }
+}

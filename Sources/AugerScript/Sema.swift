@@ -1,0 +1,305 @@
+/// What the type checker learns from the running system, when there is one.
+public protocol TypeInfoProvider {
+    /// The fields of `tracepoint:category:name`'s `args`, or nil if unknown.
+    func tracepointArgs(category: String, name: String) -> [RecordField]?
+}
+
+/// A map as the whole program uses it.
+public struct MapInfo: Sendable {
+    public var name: String
+    /// nil for a map without keys (`@x = 1`).
+    public var key: SType?
+    public var value: SType
+    public var aggregate: Aggregate?
+    /// Constant arguments of `hist(v, k)` and `lhist(v, min, max, step)`.
+    public var aggregateArguments: [Int64] = []
+    public var declaration: MapDeclaration?
+    public var firstUse: SourceRange
+}
+
+/// A program after macro expansion and type checking.
+public struct CheckedProgram: Sendable {
+    public var program: Program
+    public var maps: [String: MapInfo]
+    public var diagnostics: Diagnostics
+}
+
+/// The type checker: names, types, map value kinds, which builtins each
+/// probe may use. It records every expression's type in `Expr.type`.
+public final class Sema {
+    var maps: [String: MapInfo] = [:]
+    var diagnostics = Diagnostics()
+    /// Diagnostics are kept only on the last pass; earlier passes settle the
+    /// types of variables and maps that are used before they are assigned.
+    var reporting = false
+    let provider: TypeInfoProvider?
+    let macroNames: Set<String>
+    /// Functions may come from imported modules, which Auger does not read yet.
+    var hasImports = false
+    /// Enum constants from C definitions in the script.
+    var enumConstants: [String: Int64] = [:]
+    /// Maps assigned somewhere, whatever their (possibly unknown) type.
+    var assignedMaps: Set<String> = []
+
+    // The probe being checked.
+    var providers: [String] = []
+    var attachPoints: [AttachPoint] = []
+    var scopes: [[String: SType]] = []
+    var variableTypes: [String: SType] = [:]
+    var loopDepth = 0
+    var probeIndex = 0
+    var allVariableTypes: [Int: [String: SType]] = [:]
+
+    init(provider: TypeInfoProvider?, macroNames: Set<String>) {
+        self.provider = provider
+        self.macroNames = macroNames
+    }
+
+    public static func check(_ program: Program, provider: TypeInfoProvider? = nil) -> CheckedProgram {
+        let expander = MacroExpander(program)
+        let expanded = expander.expand(program)
+        let sema = Sema(provider: provider, macroNames: Set(program.macros.map(\.name)))
+        for decl in expanded.mapDeclarations { sema.declare(decl) }
+        for item in expanded.preamble {
+            if case .import = item { sema.hasImports = true }
+            if case .cDefinition(let text, _) = item { sema.enumConstants.merge(CDefinitions.enumConstants(in: text)) { a, _ in a } }
+        }
+        for pass in 0..<3 {
+            sema.reporting = pass == 2
+            for (i, probe) in expanded.probes.enumerated() { sema.check(probe, index: i) }
+        }
+        sema.checkConfig(expanded.config)
+        sema.checkMapsHaveValues()
+        var diagnostics = expander.diagnostics
+        diagnostics.append(contentsOf: sema.diagnostics)
+        return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics)
+    }
+
+    func error(_ message: String, _ range: SourceRange) {
+        if reporting { diagnostics.error(message, at: range) }
+    }
+    func warning(_ message: String, _ range: SourceRange) {
+        if reporting { diagnostics.warning(message, at: range) }
+    }
+
+    // MARK: Declarations and config
+
+    static let mapKinds = ["hash", "lruhash", "percpuhash", "percpulruhash", "percpuarray", "array"]
+
+    func declare(_ d: MapDeclaration) {
+        reporting = true
+        defer { reporting = false }
+        if !Self.mapKinds.contains(d.kind) {
+            error("invalid map type '\(d.kind)': use one of \(Self.mapKinds.joined(separator: ", "))", d.range)
+        }
+        if d.arguments.count != 1 {
+            error("map declarations take one argument, the maximum number of entries, e.g. let @\(d.name) = \(d.kind)(100)", d.range)
+        } else if case .integer(let n) = d.arguments[0].kind, n > 0 {
+            // fine
+        } else {
+            error("the maximum number of entries must be a positive integer literal", d.arguments[0].range)
+        }
+        if maps[d.name]?.declaration != nil { error("map @\(d.name) is declared twice", d.range) }
+        maps[d.name] = MapInfo(name: d.name, key: nil, value: .unknown, aggregate: nil, declaration: d, firstUse: d.range)
+    }
+
+    static let configVariables: Set<String> = [
+        "cache_user_symbols", "cpp_demangle", "lazy_symbolication", "license", "log_size", "max_bpf_progs",
+        "max_cat_bytes", "max_map_keys", "max_probes", "max_strlen", "missing_probes", "on_stack_limit",
+        "perf_rb_pages", "show_debug_info", "stack_mode", "str_trunc_trailer", "print_maps_on_exit",
+        "unstable_map_decl", "unstable_tseries", "unstable_addr", "unstable_macro", "unstable_import",
+        "symbol_source", "use_blazesym",
+    ]
+
+    func checkConfig(_ assignments: [ConfigAssignment]) {
+        reporting = true
+        for a in assignments {
+            var name = a.name.lowercased()
+            if name.hasPrefix("bpftrace_") { name.removeFirst(9) }
+            if !Self.configVariables.contains(name) { error("unknown config variable '\(a.name)'", a.range) }
+            switch a.value.kind {
+            case .integer, .string, .bool, .identifier: break
+            default: error("config values must be literals or names, e.g. stack_mode = perf", a.value.range)
+            }
+        }
+    }
+
+    func checkMapsHaveValues() {
+        reporting = true
+        for (name, info) in maps where info.value == .unknown && info.declaration == nil && !assignedMaps.contains(name) {
+            error("map @\(name) is read but never assigned a value", info.firstUse)
+        }
+    }
+
+    // MARK: Probes
+
+    func check(_ probe: Probe, index: Int) {
+        probeIndex = index
+        attachPoints = probe.attachPoints
+        providers = Array(Set(probe.attachPoints.map(\.provider))).sorted()
+        scopes = [[:]]
+        variableTypes = allVariableTypes[index] ?? [:]
+        loopDepth = 0
+        if let p = probe.predicate {
+            let t = expr(p)
+            if !t.isScalar && t != .unknown { error("the predicate must be an integer, bool or pointer, not \(t)", p.range) }
+        }
+        block(probe.body)
+        allVariableTypes[index] = variableTypes
+    }
+
+    // MARK: Statements
+
+    func block(_ b: Block) {
+        scopes.append([:])
+        defer { scopes.removeLast() }
+        for s in b.statements { statement(s) }
+    }
+
+    func lookupVariable(_ name: String) -> SType? {
+        for scope in scopes.reversed() { if let t = scope[name] { return t } }
+        return nil
+    }
+
+    /// Records an assignment to `$name` in the innermost scope that has it
+    /// (or the current one), widening its type across the whole probe.
+    func assignVariable(_ name: String, _ type: SType, at range: SourceRange, declare: Bool = false) {
+        var t = type
+        if declare {
+            if scopes[scopes.count - 1][name] != nil && reporting { error("variable $\(name) is already declared in this scope", range) }
+            scopes[scopes.count - 1][name] = t
+            variableTypes[name] = t
+            return
+        }
+        if let previous = lookupVariable(name) ?? variableTypes[name] {
+            if let u = SType.unify(previous, type) {
+                t = u
+            } else {
+                error("type mismatch for $\(name): trying to assign a value of type '\(type)' when the variable already holds '\(previous)'", range)
+                t = previous
+            }
+        }
+        variableTypes[name] = t
+        for i in scopes.indices.reversed() where scopes[i][name] != nil {
+            scopes[i][name] = t
+            return
+        }
+        scopes[scopes.count - 1][name] = t
+    }
+
+    func statement(_ s: Stmt) {
+        switch s.kind {
+        case .expr(let e):
+            let t = expr(e, statement: true)
+            if isDiscardedValue(e, t) { warning("the value of this expression is unused", e.range) }
+        case .assign(let target, let op, let value):
+            assign(target, op, value, s.range)
+        case .declare(let name, let type, let value):
+            var t = type.map { resolve($0, at: s.range) } ?? .unknown
+            if let value {
+                let vt = expr(value)
+                if type == nil { t = vt } else if SType.unify(t, vt) == nil && vt != .unknown {
+                    error("cannot initialize $\(name) of type '\(t)' with a value of type '\(vt)'", value.range)
+                }
+            } else if type == nil {
+                t = .i64
+            }
+            assignVariable(name, t, at: s.range, declare: true)
+        case .ifElse(let cond, let then, let otherwise):
+            condition(cond, "if")
+            block(then)
+            if let otherwise { statement(otherwise) }
+        case .whileLoop(let cond, let body):
+            condition(cond, "while")
+            loop { block(body) }
+        case .unroll(let count, let body):
+            if case .integer(let n) = count.kind {
+                if n < 1 || n > 100 { error("unroll takes a count from 1 to 100, not \(n)", count.range) }
+            } else if case .positional = count.kind {
+                // checked when parameters are known
+            } else {
+                error("unroll takes an integer literal, e.g. unroll(5)", count.range)
+            }
+            block(body)
+        case .forMap(let v, let m, let body):
+            guard case .map(let name, let keys) = m.kind, keys.isEmpty else {
+                error("for loops iterate over a map, e.g. for ($kv : @m), or a range, e.g. for ($i : 0..10)", m.range)
+                return
+            }
+            let info = maps[name]
+            if info?.aggregate != nil && ![.count, .sum, .min, .max, .avg].contains(info!.aggregate!) {
+                error("cannot iterate over @\(name): its values are \(info!.aggregate!.rawValue)() aggregations", m.range)
+            }
+            if info != nil && info!.key == nil && reporting { error("cannot iterate over @\(name): it has no keys", m.range) }
+            m.type = .map
+            scopes.append([:])
+            let value: SType = info?.aggregate != nil ? .i64 : (info?.value ?? .unknown)
+            assignVariable(v, .tuple([info?.key ?? .unknown, value]), at: s.range, declare: true)
+            loop { block(body) }
+            scopes.removeLast()
+        case .forRange(let v, let start, let end, let body):
+            let a = expr(start), b = expr(end)
+            for (e, t) in [(start, a), (end, b)] where !t.isInteger && t != .unknown {
+                error("a range needs integer bounds, not \(t)", e.range)
+            }
+            scopes.append([:])
+            assignVariable(v, SType.unify(a, b) ?? .i64, at: s.range, declare: true)
+            loop { block(body) }
+            scopes.removeLast()
+        case .jump(let kind, let value):
+            if kind != .return && loopDepth == 0 { error("'\(kind.rawValue)' used outside of a loop", s.range) }
+            if let value {
+                let t = expr(value)
+                if !t.isInteger && t != .unknown { error("return takes an integer, not \(t)", value.range) }
+            }
+        case .block(let b):
+            block(b)
+        }
+    }
+
+    func loop(_ body: () -> Void) {
+        loopDepth += 1
+        body()
+        loopDepth -= 1
+    }
+
+    func condition(_ e: Expr, _ what: String) {
+        let t = expr(e)
+        if !t.isScalar { error("the \(what) condition must be an integer, bool or pointer, not \(t)", e.range) }
+    }
+
+    /// Pure values computed and thrown away, e.g. `1 + 1;` or `has_key(@a, 1);`.
+    func isDiscardedValue(_ e: Expr, _ t: SType) -> Bool {
+        switch e.kind {
+        case .call(let name, _): return t != .void && Functions.pure.contains(name)
+        case .integer, .string, .bool, .binary, .variable, .tuple, .record: return true
+        default: return false
+        }
+    }
+
+    func assign(_ target: Expr, _ op: BinaryOp?, _ value: Expr, _ range: SourceRange) {
+        switch target.kind {
+        case .identifier("_") where op == nil:
+            _ = expr(value)
+        case .map(let name, let keys):
+            assignMap(target, name, keys, op, value, range)
+        case .variable(let name):
+            var t = expr(value)
+            if let op {
+                guard let old = lookupVariable(name) else {
+                    error("undefined variable $\(name): assign it before using '\(op.rawValue)='", target.range)
+                    return
+                }
+                t = arithmetic(op, old, t, range) ?? old
+            }
+            if t == .void { error("cannot assign a value of type 'void' to $\(name)", value.range); return }
+            if t.isAggregate { error("aggregations such as \(t) can only be assigned to maps, e.g. @x = count()", value.range); return }
+            assignVariable(name, t, at: range)
+            target.type = variableTypes[name]
+        default:
+            expr(target)
+            expr(value)
+            error("cannot assign to this expression: only maps and variables can be assigned", target.range)
+        }
+    }
+}
