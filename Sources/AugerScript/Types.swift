@@ -64,10 +64,11 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
                 out.append(u)
             }
             return .tuple(out)
-        case (.record(let xs), .record(let ys)) where xs.map(\.name) == ys.map(\.name):
+        case (.record(let xs), .record(let ys)) where Set(xs.map(\.name)) == Set(ys.map(\.name)) && xs.count == ys.count:
+            // Fields match by name; the first type's order is kept.
             var out: [RecordField] = []
-            for (x, y) in zip(xs, ys) {
-                guard let u = unify(x.type, y.type) else { return nil }
+            for x in xs {
+                guard let y = ys.first(where: { $0.name == x.name }), let u = unify(x.type, y.type) else { return nil }
                 out.append(RecordField(name: x.name, type: u))
             }
             return .record(out)
