@@ -35,8 +35,10 @@ extension Sema {
         let name = written.hasPrefix("__builtin_") ? String(written.dropFirst(10)) : written
         func arity(_ r: ClosedRange<Int>) -> Bool {
             guard r.contains(args.count) else {
-                let want = r.count == 1 ? "\(r.lowerBound)" : r.upperBound == Int.max ? "at least \(r.lowerBound)" : "\(r.lowerBound) to \(r.upperBound)"
-                error("\(name)() takes \(want) argument\(r.upperBound == 1 ? "" : "s"), not \(args.count)", e.range)
+                let want = r.count == 1 ? "\(r.lowerBound)" : r.upperBound == Int.max ? "at least \(r.lowerBound)"
+                    : r.lowerBound == 0 ? "at most \(r.upperBound)" : "\(r.lowerBound) to \(r.upperBound)"
+                let plural = (r.count == 1 ? r.lowerBound : r.upperBound == Int.max ? r.lowerBound : r.upperBound) == 1 ? "" : "s"
+                error("\(name)() takes \(want) argument\(plural), not \(args.count)", e.range)
                 for a in args { expr(a) }
                 return false
             }

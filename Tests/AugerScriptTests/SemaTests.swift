@@ -1,0 +1,179 @@
+import XCTest
+@testable import AugerScript
+
+/// Checks a script; returns the checked program and the rendered diagnostics.
+func check(_ text: String, provider: TypeInfoProvider? = nil) -> (CheckedProgram, String) {
+    let source = SourceFile(name: "stdin", text: text)
+    let (program, parse) = Parser.parse(source)
+    XCTAssertFalse(parse.hasErrors, parse.rendered(in: source))
+    let checked = Sema.check(program, provider: provider)
+    return (checked, checked.diagnostics.rendered(in: source))
+}
+
+func semaErrors(_ text: String) -> String { check(text).1 }
+
+struct FakeTracepoints: TypeInfoProvider {
+    func tracepointArgs(category: String, name: String) -> [RecordField]? {
+        guard category == "syscalls", name == "sys_enter_openat" else { return nil }
+        return [RecordField(name: "dfd", type: .i64), RecordField(name: "filename", type: .pointer(.i8)),
+                RecordField(name: "flags", type: .i64), RecordField(name: "mode", type: .u64)]
+    }
+}
+
+final class SemaErrorTests: XCTestCase {
+    func testUnknownNames() {
+        XCTAssertEqual(semaErrors("begin { foo(1); }"), """
+            stdin:1:9-15: ERROR: unknown function 'foo'
+            begin { foo(1); }
+                    ~~~~~~
+            """)
+        XCTAssertEqual(semaErrors("begin { print(foo); }"), """
+            stdin:1:15-18: ERROR: unknown identifier 'foo'
+            begin { print(foo); }
+                          ~~~
+            """)
+        XCTAssertEqual(semaErrors("begin { print($y); }"), """
+            stdin:1:15-17: ERROR: undefined variable $y: assign it before use
+            begin { print($y); }
+                          ~~
+            """)
+    }
+
+    func testArgumentCountsAndTypes() {
+        XCTAssertTrue(semaErrors("begin { @x = hist(); }").contains("stdin:1:14-20: ERROR: hist() takes 1 or 2 arguments, not 0"))
+        XCTAssertTrue(semaErrors("begin { @x = lhist(1, 0, 10); }").contains("ERROR: lhist() takes 4 arguments, not 3"))
+        XCTAssertTrue(semaErrors("begin { exit(1, 2); }").contains("ERROR: exit() takes at most 1 argument, not 2"))
+        XCTAssertTrue(semaErrors("begin { @x = sum(\"a\"); }").contains("ERROR: sum() needs an integer value, not string[2]"))
+        XCTAssertTrue(semaErrors("begin { clear(1); }").contains("ERROR: clear() needs a map, e.g. clear(@m)"))
+        XCTAssertTrue(semaErrors("begin { $x = printf(\"a\"); }").contains("ERROR: printf() returns no value; use it as a statement"))
+        XCTAssertTrue(semaErrors("begin { print(kaddr(1)); }").contains("ERROR: kaddr() takes a symbol name as a string literal"))
+    }
+
+    func testAggregationRules() {
+        XCTAssertTrue(semaErrors("begin { $x = count(); }").contains("stdin:1:14-21: ERROR: count() must be assigned directly to a map, e.g. @x = count()"))
+        XCTAssertTrue(semaErrors("begin { @x = count(); @x = sum(1); }").contains("stdin:1:28-34: ERROR: @x already holds count() values; it cannot also hold sum()"))
+        XCTAssertTrue(semaErrors("begin { @x = hist(1); print(@x + 1); }").contains("ERROR: the values of @x are hist() aggregations and cannot be read in a probe"))
+        XCTAssertTrue(semaErrors("begin { @x = hist(1, 9); }").contains("ERROR: hist() bits must be from 0 to 5, not 9"))
+        XCTAssertTrue(semaErrors("begin { @x = lhist(1, 10, 5, 1); }").contains("ERROR: lhist() max must be larger than min"))
+        XCTAssertTrue(semaErrors("begin { @x = lhist(1, 0, 10, $y); }").contains("ERROR: undefined variable $y"))
+        XCTAssertTrue(semaErrors("begin { @x = count(); @x = 5; }").contains("ERROR: @x holds count() values; it cannot be assigned a uint8"))
+    }
+
+    func testMapTypesMustAgree() {
+        XCTAssertEqual(semaErrors("begin { @x[1] = 1; @x[\"a\"] = 2; }"), """
+            stdin:1:20-27: ERROR: type mismatch for @x's key: string[2] here, uint8 elsewhere
+            begin { @x[1] = 1; @x["a"] = 2; }
+                               ~~~~~~~
+            """)
+        XCTAssertTrue(semaErrors("begin { @x = 1; } end { @x = \"a\"; }").contains("ERROR: type mismatch for @x: trying to assign a value of type 'string[2]' when the map already holds 'uint8'"))
+        XCTAssertTrue(semaErrors("begin { @x[1] = 1; @x = 2; }").contains("ERROR: @x is used without a key here, but with keys of type uint8 elsewhere"))
+        XCTAssertTrue(semaErrors("begin { print(@never); }").contains("ERROR: map @never is read but never assigned a value"))
+    }
+
+    func testIntegerPromotion() {
+        XCTAssertTrue(semaErrors("begin { $c = (uint64)1; $d = (int64)-1; $c = $d; }").contains("ERROR: type mismatch for $c: trying to assign a value of type 'int64' when the variable already holds 'uint64'"))
+        XCTAssertTrue(semaErrors("begin { $x = -9223372036854775809; }").contains("ERROR: integer literal -9223372036854775809 is too small for 64 bits"))
+        XCTAssertTrue(semaErrors("begin { $x = 10 / 0; }").contains("stdin:1:19-20: ERROR: division by zero"))
+        XCTAssertTrue(semaErrors("begin { $x = \"a\" + 1; }").contains("ERROR: type mismatch for '+': 'string[2]' and 'uint8'"))
+        XCTAssertTrue(semaErrors("begin { if (\"a\" == 1) {} }").contains("ERROR: type mismatch for '==': comparing 'string[2]' with 'uint8'"))
+    }
+
+    func testBuiltinsBelongToProbeTypes() {
+        XCTAssertEqual(semaErrors("begin { print(retval); }"), """
+            stdin:1:15-21: ERROR: The retval builtin can only be used with 'kretprobe', 'uretprobe' and 'fexit' probes (not 'begin')
+            begin { print(retval); }
+                          ~~~~~~
+            """)
+        XCTAssertTrue(semaErrors("tracepoint:a:b { print(arg0); }").contains("ERROR: The arg0 builtin can not be used with tracepoint probes: use args.FIELD instead"))
+        XCTAssertTrue(semaErrors("interval:s:1 { print(args); }").contains("ERROR: The args builtin can only be used with tracepoint, rawtracepoint, fentry, fexit and uprobe probes (not 'interval')"))
+        XCTAssertTrue(semaErrors("begin, kretprobe:f { print(retval); }").contains("(not 'begin')"))
+        XCTAssertEqual(semaErrors("kretprobe:f { print(retval); } kprobe:f { print(arg0); } uretprobe:/bin/sh:main { print(func); }"), "")
+    }
+
+    func testPrintfFormats() {
+        XCTAssertTrue(semaErrors("begin { printf(\"%d %d\\n\", 1); }").contains("ERROR: printf: not enough arguments for the format string (2 conversions, 1 argument)"))
+        XCTAssertTrue(semaErrors("begin { printf(\"%d\\n\", 1, 2); }").contains("ERROR: printf: too many arguments for the format string (1 conversion, 2 arguments)"))
+        XCTAssertTrue(semaErrors("begin { printf(\"%d\\n\", \"a\"); }").contains("ERROR: printf: %d needs an integer, but this argument is string[2]"))
+        XCTAssertTrue(semaErrors("begin { printf(\"%q\\n\", 1); }").contains("ERROR: printf: invalid format specifier '%q'"))
+        XCTAssertTrue(semaErrors("begin { printf(comm); }").contains("ERROR: printf() takes its format as a string literal"))
+        XCTAssertEqual(semaErrors("begin { printf(\"%-10s %5d %llu %x %p %c %% %s\\n\", comm, pid, nsecs, 255, 0, 65, str(0)); }"), "")
+    }
+
+    func testControlFlowRules() {
+        XCTAssertTrue(semaErrors("begin { break; }").contains("stdin:1:9-14: ERROR: 'break' used outside of a loop"))
+        XCTAssertTrue(semaErrors("begin { unroll(101) { } }").contains("ERROR: unroll takes a count from 1 to 100, not 101"))
+        XCTAssertTrue(semaErrors("begin { if (comm) { } }").contains("ERROR: the if condition must be an integer, bool or pointer, not string[16]"))
+        XCTAssertTrue(semaErrors("begin { for ($i : 0..\"a\") { } }").contains("ERROR: a range needs integer bounds, not string[2]"))
+        XCTAssertTrue(semaErrors("begin { @m = 1; for ($kv : @m) { } }").contains("ERROR: cannot iterate over @m: it has no keys"))
+        XCTAssertTrue(semaErrors("begin { if (1) { $a = 1; } print($a); }").contains("ERROR: undefined variable $a"))
+        XCTAssertTrue(semaErrors("begin { 1 + 1; }").contains("WARNING: the value of this expression is unused"))
+    }
+
+    func testMacros() {
+        XCTAssertTrue(semaErrors("macro one(x) { x } begin { print(one(1, 2)); }").contains("ERROR: macro 'one' takes 1 argument, but 2 were given"))
+        XCTAssertTrue(semaErrors("macro inc($a) { $a++ } begin { inc(1); }").contains("ERROR: macro 'inc' expects a variable for $a, e.g. inc($x)"))
+        XCTAssertTrue(semaErrors("macro bad() { @x++ } begin { @x = 1; bad(); }").contains("ERROR: macro 'bad' uses map @x, which is not one of its parameters"))
+        XCTAssertTrue(semaErrors("macro r(x) { r(x) } begin { r(1); }").contains("ERROR: macro 'r' expands too deeply: is it recursive?"))
+        XCTAssertEqual(semaErrors("macro add_one(x) { x + 1 } macro bump($a, @b) { $a += 1; @b += 1; } begin { $v = add_one(1); @m = 5; bump($v, @m); print($v + @m); }"), "")
+    }
+
+    func testConfigVariables() {
+        XCTAssertTrue(semaErrors("config = { nonsense = 1 } begin { }").contains("ERROR: unknown config variable 'nonsense'"))
+        XCTAssertEqual(semaErrors("config = { BPFTRACE_MAX_MAP_KEYS = 2; stack_mode = perf } begin { }"), "")
+    }
+}
+
+final class SemaTypeTests: XCTestCase {
+    func testVariablesWidenAcrossAssignments() {
+        let (checked, errors) = check("begin { $x = 1; $x = -1000; @y = $x; }")
+        XCTAssertEqual(errors, "")
+        XCTAssertEqual(checked.maps["y"]?.value, .i16)
+    }
+
+    func testMapKeysValuesAndAggregates() {
+        let (checked, errors) = check("kprobe:f { @c[pid, comm] = count(); @h = hist(arg0); @l[cpu] = lhist(arg1, 0, 100, 10); @s[\"x\"] = 1; @s[\"longer\"] = 2; }")
+        XCTAssertEqual(errors, "")
+        XCTAssertEqual(checked.maps["c"]?.key, .tuple([.u32, .string(16)]))
+        XCTAssertEqual(checked.maps["c"]?.aggregate, .count)
+        XCTAssertNil(checked.maps["h"]?.key)
+        XCTAssertEqual(checked.maps["h"]?.aggregate, .hist)
+        XCTAssertEqual(checked.maps["l"]?.aggregateArguments, [0, 100, 10])
+        XCTAssertEqual(checked.maps["s"]?.key, .string(7))
+        XCTAssertEqual(checked.maps["s"]?.value, .u8)
+    }
+
+    func testMapUsedBeforeAssignmentInAnotherProbe() {
+        let (checked, errors) = check("kretprobe:f /@start[tid]/ { @lat = hist(nsecs - @start[tid]); delete(@start, tid); } kprobe:f { @start[tid] = nsecs; }")
+        XCTAssertEqual(errors, "")
+        XCTAssertEqual(checked.maps["start"]?.key, .u32)
+        XCTAssertEqual(checked.maps["start"]?.value, .u64)
+    }
+
+    func testExpressionTypesAreRecorded() throws {
+        let (checked, _) = check("begin { $t = (1, \"ab\", (uint64)2); $r = (a=1, b=comm); $s = str(0, 8); }")
+        let stmts = checked.program.probes[0].body.statements
+        func valueType(_ i: Int) -> SType? {
+            guard case .assign(_, _, let v) = stmts[i].kind else { return nil }
+            return v.type
+        }
+        XCTAssertEqual(valueType(0), .tuple([.u8, .string(3), .u64]))
+        XCTAssertEqual(valueType(1), .record([RecordField(name: "a", type: .u8), RecordField(name: "b", type: .string(16))]))
+        XCTAssertEqual(valueType(2), .string(9))
+    }
+
+    func testTracepointArgsFromProvider() {
+        let (checked, errors) = check("tracepoint:syscalls:sys_enter_openat { @[str(args.filename)] = count(); $m = args.mode; }", provider: FakeTracepoints())
+        XCTAssertEqual(errors, "")
+        XCTAssertEqual(checked.maps[""]?.key, .string(Functions.maxStrlen))
+        let bad = check("tracepoint:syscalls:sys_enter_openat { print(args.nope); }", provider: FakeTracepoints()).1
+        XCTAssertTrue(bad.contains("ERROR: tracepoint tracepoint:syscalls:sys_enter_openat has no field 'nope'"), bad)
+    }
+
+    func testMacroExpansionIsHygienic() throws {
+        let (checked, errors) = check("macro add(x) { let $y = 1; x + $y } begin { $y = 10; print(add($y)); }")
+        XCTAssertEqual(errors, "")
+        let printed = Printer.print(checked.program)
+        XCTAssertTrue(printed.contains("let $__m1_y = 1;"), printed)
+        XCTAssertTrue(printed.contains("$y + $__m1_y"), printed)
+    }
+}
