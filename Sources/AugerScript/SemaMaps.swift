@@ -65,7 +65,6 @@ extension Sema {
         let key = keyType(keys)
         noteMapKey(name, key, target.range)
         assignedMaps.insert(name)
-        var value = value
         // `@x = { let $a = 1; avg($a) }`: the block's value is the aggregation.
         if op == nil, case .block(let b) = value.kind, let v = b.value, case .call(let fn, _) = v.kind, Aggregate(rawValue: fn) != nil {
             scopes.append([:])
