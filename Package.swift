@@ -14,6 +14,7 @@ let package = Package(
         .target(name: "AugerScript"),
         .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
         .executableTarget(name: "count-getppid", dependencies: ["BPF"], path: "Examples/CountGetppid"),
+        .executableTarget(name: "bench-frontend", dependencies: ["AugerScript"], path: "bench/FrontEnd"),
     ],
     swiftLanguageModes: [.v6]
 )

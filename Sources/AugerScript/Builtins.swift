@@ -1,6 +1,23 @@
 /// Builtin variables: their types and the probes that have them.
 enum Builtins {
-    static func type(of name: String) -> SType? {
+    /// Looked up once per name: a hash instead of a string comparison per case.
+    private static let table: [String: SType] = {
+        var t: [String: SType] = [:]
+        for name in ["pid", "tid", "uid", "gid", "cpu", "rand", "cpid", "numaid", "nsecs", "elapsed", "cgroup", "jiffies",
+                     "ncpus", "numaps", "usermode", "comm", "probe", "probetype", "curtask", "kstack", "ustack", "func",
+                     "retval", "args", "ctx", "username"] {
+            t[name] = computeType(of: name)
+        }
+        for i in 0..<16 {
+            t["arg\(i)"] = .u64
+            t["sarg\(i)"] = .i64
+        }
+        return t
+    }()
+
+    static func type(of name: String) -> SType? { table[name] }
+
+    private static func computeType(of name: String) -> SType? {
         switch name {
         case "pid", "tid", "uid", "gid", "cpu", "rand", "cpid", "numaid": return .u32
         case "nsecs", "elapsed", "cgroup", "jiffies", "ncpus": return .u64
@@ -30,23 +47,31 @@ enum Builtins {
     }
 
     /// Why `name` cannot be used in a probe of `provider`, or nil if it can.
+    static let argumentProviders: Set<String> = ["kprobe", "uprobe", "usdt", "rawtracepoint"]
+    static let returnProviders: Set<String> = ["kretprobe", "uretprobe", "fexit"]
+    static let argsProviders: Set<String> = ["tracepoint", "rawtracepoint", "fentry", "fexit", "uprobe", "uretprobe", "iter"]
+    static let funcProviders: Set<String> = ["kprobe", "kretprobe", "uprobe", "uretprobe", "fentry", "fexit"]
+    static let contextProviders: Set<String> = [
+        "iter", "kprobe", "kretprobe", "uprobe", "uretprobe", "tracepoint", "profile", "interval", "software", "hardware", "watchpoint", "asyncwatchpoint",
+    ]
+
     static func restriction(_ name: String, provider: String) -> String? {
-        let entry: Set<String> = ["kprobe", "uprobe", "usdt", "rawtracepoint"]
+        let entry = argumentProviders
         switch name {
         case "retval":
-            if !["kretprobe", "uretprobe", "fexit"].contains(provider) {
+            if !returnProviders.contains(provider) {
                 return "The retval builtin can only be used with 'kretprobe', 'uretprobe' and 'fexit' probes (not '\(provider)')"
             }
         case "args":
-            if !["tracepoint", "rawtracepoint", "fentry", "fexit", "uprobe", "uretprobe", "iter"].contains(provider) {
+            if !argsProviders.contains(provider) {
                 return "The args builtin can only be used with tracepoint, rawtracepoint, fentry, fexit and uprobe probes (not '\(provider)')"
             }
         case "func":
-            if !["kprobe", "kretprobe", "uprobe", "uretprobe", "fentry", "fexit"].contains(provider) {
+            if !funcProviders.contains(provider) {
                 return "The func builtin can not be used with '\(provider)' probes"
             }
         case "ctx":
-            if !["iter", "kprobe", "kretprobe", "uprobe", "uretprobe", "tracepoint", "profile", "interval", "software", "hardware", "watchpoint", "asyncwatchpoint"].contains(provider) {
+            if !contextProviders.contains(provider) {
                 return "The ctx builtin can not be used with '\(provider)' probes"
             }
         default:

@@ -17,13 +17,24 @@ struct Lexer {
 
     mutating func reset(to offset: Int) { position = offset }
 
-    // Longest first, so `<<=` wins over `<<` and `<`.
-    private static let operators: [String] = [
-        "<<=", ">>=", "...", "..", "->", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
-        "==", "!=", "<=", ">=", "<<", ">>", "&&", "||",
-        "{", "}", "(", ")", "[", "]", ";", ",", ":", "?", ".", "+", "-", "*", "/", "%",
-        "&", "|", "^", "!", "~", "<", ">", "=",
-    ].sorted { $0.utf8.count > $1.utf8.count }
+    private static let keywords: [String: Keyword] = Dictionary(uniqueKeysWithValues: Keyword.allCases.map { ($0.rawValue, $0) })
+
+    /// Operators by length, as their bytes packed little-endian into a UInt32
+    /// (a table lookup per token instead of comparing strings).
+    private static let operators: [[UInt32: String]] = {
+        let all = [
+            "<<=", ">>=", "...", "..", "->", "++", "--", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=",
+            "==", "!=", "<=", ">=", "<<", ">>", "&&", "||",
+            "{", "}", "(", ")", "[", "]", ";", ",", ":", "?", ".", "+", "-", "*", "/", "%",
+            "&", "|", "^", "!", "~", "<", ">", "=",
+        ]
+        var byLength: [[UInt32: String]] = [[:], [:], [:]]
+        for op in all {
+            let key = op.utf8.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            byLength[op.utf8.count - 1][key] = op
+        }
+        return byLength
+    }()
 
     /// Skips blanks and comments; returns whether there were any.
     @discardableResult
@@ -64,7 +75,7 @@ struct Lexer {
         let c = current
         if isIdentStart(c) {
             let name = readIdentifier()
-            return Keyword(rawValue: name).map { .keyword($0) } ?? .identifier(name)
+            return Self.keywords[name].map { .keyword($0) } ?? .identifier(name)
         }
         if isDigit(c) { return lexNumber() }
         switch c {
@@ -94,9 +105,13 @@ struct Lexer {
         default:
             break
         }
-        for op in Self.operators where matches(op) {
-            position += op.utf8.count
-            return .punct(op)
+        let key3 = UInt32(c) | UInt32(byte(position + 1)) << 8 | UInt32(byte(position + 2)) << 16
+        for length in stride(from: 3, through: 1, by: -1) {
+            let key = key3 & (UInt32.max >> (32 - 8 * UInt32(length)))
+            if let op = Self.operators[length - 1][key] {
+                position += length
+                return .punct(op)
+            }
         }
         position += 1
         let shown = c >= 32 && c < 127 ? "'\(Character(UnicodeScalar(c)))'" : "byte 0x\(String(c, radix: 16))"

@@ -64,16 +64,27 @@ public final class Sema {
             if case .import = item { sema.hasImports = true }
             if case .cDefinition(let text, _) = item { sema.enumConstants.merge(CDefinitions.enumConstants(in: text)) { a, _ in a } }
         }
-        for pass in 0..<3 {
-            sema.reporting = pass == 2
+        // Silent passes until the types of maps and variables settle (one,
+        // unless a map or variable is used before its widest assignment),
+        // then a pass that reports.
+        for _ in 0..<3 {
+            sema.unsettled = false
             for (i, probe) in expanded.probes.enumerated() { sema.check(probe, index: i) }
+            if !sema.unsettled { break }
         }
+        sema.reporting = true
+        for (i, probe) in expanded.probes.enumerated() { sema.check(probe, index: i) }
         sema.checkConfig(expanded.config)
         sema.checkMapsHaveValues()
         var diagnostics = expander.diagnostics
         diagnostics.append(contentsOf: sema.diagnostics)
         return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics)
     }
+
+    /// Set when a pass used a type that changed after the use: a map read
+    /// before its first assignment, or a map or variable widened after it
+    /// was used. Another pass then sees the final types.
+    var unsettled = false
 
     func error(_ message: String, _ range: SourceRange) {
         if reporting { diagnostics.error(message, at: range) }
@@ -173,6 +184,7 @@ public final class Sema {
         }
         if let previous = lookupVariable(name) ?? variableTypes[name] {
             if let u = SType.unify(previous, type) {
+                if u != previous { unsettled = true }
                 t = u
             } else {
                 error("type mismatch for $\(name): trying to assign a value of type '\(type)' when the variable already holds '\(previous)'", range)

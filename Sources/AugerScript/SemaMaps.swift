@@ -33,6 +33,7 @@ extension Sema {
             error("type mismatch for \(shown)'s key: \(key) here, \(existing) elsewhere", range)
             return
         }
+        if u != existing { unsettled = true }
         i.key = u
     }
 
@@ -44,12 +45,14 @@ extension Sema {
             error("type mismatch for @\(name): trying to assign a value of type '\(value)' when the map already holds '\(i.value)'", range)
             return
         }
+        if u != i.value { unsettled = true }
         i.value = u
     }
 
     func mapRead(_ e: Expr, _ name: String, _ keys: [Expr]) -> SType {
         noteMapKey(name, keyType(keys), e.range)
         let i = info(name, e.range)
+        if i.value == .unknown && i.aggregate == nil { unsettled = true }
         if let agg = i.aggregate {
             switch agg {
             case .count, .sum, .min, .max, .avg: return agg == .count ? .u64 : .i64
@@ -109,10 +112,7 @@ extension Sema {
     /// Checks an aggregation's arguments; returns the constant ones the
     /// runtime needs (hist's k, lhist's min/max/step).
     func aggregateArguments(_ agg: Aggregate, _ args: [Expr], _ range: SourceRange) -> [Int64] {
-        let counts: [Aggregate: ClosedRange<Int>] = [
-            .count: 0...0, .sum: 1...1, .avg: 1...1, .min: 1...1, .max: 1...1, .stats: 1...1, .hist: 1...2, .lhist: 4...4, .tseries: 3...4,
-        ]
-        let allowed = counts[agg]!
+        let allowed = agg.argumentCount
         guard allowed.contains(args.count) else {
             let want = allowed.count == 1 ? "\(allowed.lowerBound)" : "\(allowed.lowerBound) or \(allowed.upperBound)"
             error("\(agg.rawValue)() takes \(want) argument\(allowed.upperBound == 1 ? "" : "s"), not \(args.count)", range)
@@ -145,6 +145,18 @@ extension Sema {
         default: break
         }
         return constants
+    }
+}
+
+extension Aggregate {
+    var argumentCount: ClosedRange<Int> {
+        switch self {
+        case .count: 0...0
+        case .sum, .avg, .min, .max, .stats: 1...1
+        case .hist: 1...2
+        case .lhist: 4...4
+        case .tseries: 3...4
+        }
     }
 }
 
