@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "BPF", targets: ["BPF"]),
         .library(name: "AugerScript", targets: ["AugerScript"]),
+        .library(name: "AugerCompiler", targets: ["AugerCompiler"]),
     ],
     targets: [
         .target(name: "CBPF"),
@@ -13,6 +14,7 @@ let package = Package(
         .testTarget(name: "BPFTests", dependencies: ["BPF"]),
         .target(name: "AugerScript"),
         .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
+        .target(name: "AugerCompiler", dependencies: ["AugerScript", "BPF"]),
         .executableTarget(name: "count-getppid", dependencies: ["BPF"], path: "Examples/CountGetppid"),
         .executableTarget(name: "bench-frontend", dependencies: ["AugerScript"], path: "bench/FrontEnd"),
     ],

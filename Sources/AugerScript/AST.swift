@@ -12,8 +12,8 @@ public enum BinaryOp: String, Sendable, CaseIterable {
     case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">="
     case and = "&&", or = "||"
 
-    var isComparison: Bool { [.eq, .ne, .lt, .le, .gt, .ge].contains(self) }
-    var isLogical: Bool { self == .and || self == .or }
+    public var isComparison: Bool { [.eq, .ne, .lt, .le, .gt, .ge].contains(self) }
+    public var isLogical: Bool { self == .and || self == .or }
 }
 
 /// A type as written in a script: in casts, `let` declarations, `sizeof`.

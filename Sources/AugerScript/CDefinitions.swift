@@ -1,9 +1,9 @@
 /// Reads what the type checker needs from C definitions in a script's
 /// preamble. Struct layouts come from BTF or the compiler; only enum
 /// constants are needed to check names.
-enum CDefinitions {
+public enum CDefinitions {
     /// `enum E { A, B = 5, C }` → A: 0, B: 5, C: 6.
-    static func enumConstants(in text: String) -> [String: Int64] {
+    public static func enumConstants(in text: String) -> [String: Int64] {
         guard text.hasPrefix("enum"), let open = text.firstIndex(of: "{"), let close = text.lastIndex(of: "}"), open < close else { return [:] }
         var out: [String: Int64] = [:]
         var next: Int64 = 0

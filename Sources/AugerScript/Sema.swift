@@ -5,7 +5,7 @@ public protocol TypeInfoProvider {
 }
 
 /// A map as the whole program uses it.
-public struct MapInfo: Sendable {
+public struct MapUsage: Sendable {
     public var name: String
     /// nil for a map without keys (`@x = 1`).
     public var key: SType?
@@ -20,14 +20,14 @@ public struct MapInfo: Sendable {
 /// A program after macro expansion and type checking.
 public struct CheckedProgram: Sendable {
     public var program: Program
-    public var maps: [String: MapInfo]
+    public var maps: [String: MapUsage]
     public var diagnostics: Diagnostics
 }
 
 /// The type checker: names, types, map value kinds, which builtins each
 /// probe may use. It records every expression's type in `Expr.type`.
 public final class Sema {
-    var maps: [String: MapInfo] = [:]
+    var maps: [String: MapUsage] = [:]
     var diagnostics = Diagnostics()
     /// Diagnostics are kept only on the last pass; earlier passes settle the
     /// types of variables and maps that are used before they are assigned.
@@ -111,7 +111,7 @@ public final class Sema {
             error("the maximum number of entries must be a positive integer literal", d.arguments[0].range)
         }
         if maps[d.name]?.declaration != nil { error("map @\(d.name) is declared twice", d.range) }
-        maps[d.name] = MapInfo(name: d.name, key: nil, value: .unknown, aggregate: nil, declaration: d, firstUse: d.range)
+        maps[d.name] = MapUsage(name: d.name, key: nil, value: .unknown, aggregate: nil, declaration: d, firstUse: d.range)
     }
 
     static let configVariables: Set<String> = [

@@ -334,7 +334,7 @@ extension Expr {
         default: false
         }
     }
-    var isArgs: Bool { if case .identifier(let n) = kind { n == "args" || n == "__builtin_args" } else { false } }
+    public var isArgs: Bool { if case .identifier(let n) = kind { n == "args" || n == "__builtin_args" } else { false } }
 }
 
 extension SType {

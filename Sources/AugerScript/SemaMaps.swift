@@ -9,9 +9,9 @@ extension Sema {
         return ts.count == 1 ? ts[0] : .tuple(ts)
     }
 
-    func info(_ name: String, _ range: SourceRange) -> MapInfo {
+    func info(_ name: String, _ range: SourceRange) -> MapUsage {
         if let i = maps[name] { return i }
-        let i = MapInfo(name: name, key: nil, value: .unknown, aggregate: nil, declaration: nil, firstUse: range)
+        let i = MapUsage(name: name, key: nil, value: .unknown, aggregate: nil, declaration: nil, firstUse: range)
         maps[name] = i
         return i
     }
@@ -174,7 +174,7 @@ extension Expr {
 extension Expr {
     /// A string literal, also when it is the value of a block (as a macro
     /// expands to).
-    var literalString: [UInt8]? {
+    public var literalString: [UInt8]? {
         switch kind {
         case .string(let s): s
         case .block(let b) where b.statements.count == 1: b.value?.literalString

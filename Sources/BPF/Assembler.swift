@@ -11,12 +11,17 @@ public struct Assembler: Sendable {
     }
 
     private var items: [Item] = []
+    /// Instruction slots emitted so far: the index the next instruction gets.
+    public private(set) var slotCount = 0
 
     public init() {}
 
     /// Appends instructions as they are.
     public mutating func emit(_ instructions: Instruction...) { emit(instructions) }
-    public mutating func emit(_ instructions: [Instruction]) { items += instructions.map { .instruction($0) } }
+    public mutating func emit(_ instructions: [Instruction]) {
+        items += instructions.map { .instruction($0) }
+        slotCount += instructions.count
+    }
 
     /// Marks the position of the next instruction.
     public mutating func label(_ name: String) { items.append(.label(name)) }
@@ -24,22 +29,34 @@ public struct Assembler: Sendable {
     /// `if dst op imm goto label` (64-bit).
     public mutating func jump(_ op: JumpOp, _ dst: Register, _ imm: Int32, to label: String) {
         items.append(.branch(.jump(op, dst, imm, 0), label: label))
+        slotCount += 1
     }
     /// `if dst op src goto label` (64-bit).
     public mutating func jump(_ op: JumpOp, _ dst: Register, _ src: Register, to label: String) {
         items.append(.branch(.jump(op, dst, src, 0), label: label))
+        slotCount += 1
     }
     /// `if wdst op imm goto label` (32-bit).
     public mutating func jump32(_ op: JumpOp, _ dst: Register, _ imm: Int32, to label: String) {
         items.append(.branch(.jump32(op, dst, imm, 0), label: label))
+        slotCount += 1
     }
     /// `goto label`.
-    public mutating func goto(_ label: String) { items.append(.branch(.goto(0), label: label)) }
+    public mutating func goto(_ label: String) {
+        items.append(.branch(.goto(0), label: label))
+        slotCount += 1
+    }
     /// Calls the BPF function that starts at `label`.
-    public mutating func callLocal(_ label: String) { items.append(.branch(.callLocal(0), label: label)) }
+    public mutating func callLocal(_ label: String) {
+        items.append(.branch(.callLocal(0), label: label))
+        slotCount += 1
+    }
 
     /// `dst = &map`, where the map is named in the program's spec.
-    public mutating func loadMap(_ dst: Register, _ map: String) { items.append(.mapReference(dst, map: map)) }
+    public mutating func loadMap(_ dst: Register, _ map: String) {
+        items.append(.mapReference(dst, map: map))
+        slotCount += 2
+    }
 
     /// Resolves labels. Fails on a missing or repeated label, or a jump too far.
     public func assemble() throws(AssemblerError) -> Assembled {

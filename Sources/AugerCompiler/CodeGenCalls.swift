@@ -1,0 +1,121 @@
+import AugerScript
+import BPF
+
+extension ProbeCodeGen {
+    /// Functions used as statements: output and map management.
+    func callStatement(_ name: String, _ args: [Expr], _ e: Expr) throws(CompileError) {
+        switch name {
+        case "printf", "system", "cat", "errorf", "warnf":
+            guard let fmtBytes = args.first?.literalString, let format = try? FormatString(fmtBytes) else {
+                throw CompileError(message: "\(name)() needs a literal format string", range: e.range)
+            }
+            let rest = Array(args.dropFirst())
+            let types = rest.map { recordType($0) }
+            let (id, offsets) = compiler.registerFormat(name, format, types)
+            let kind: EventKind = name == "system" ? .system : name == "cat" ? .cat : .printf
+            try emitRecord(kind, id: id, size: 8 + types.reduce(0) { $0 + Layout.size($1) }, e.range) { base throws(CompileError) in
+                for (arg, (t, off)) in zip(rest, zip(types, offsets)) { try place(arg, t, at: base + off) }
+            }
+        case "print":
+            guard let first = args.first else { return }
+            if case .map(let m, let keys) = first.kind, keys.isEmpty, first.type == .map {
+                let index = try mapIndex(m, e)
+                try emitRecord(.printMap, id: index, size: 24, e.range) { base throws(CompileError) in
+                    for (i, a) in args.dropFirst().enumerated() {
+                        try scalar(a)
+                        asm.emit(.store(.u64, .r7, Int16(base + 8 + 8 * i), .r0))
+                    }
+                    if args.count < 2 { asm.emit(.store(.u64, .r7, Int16(base + 8), imm: 0)) }
+                    if args.count < 3 { asm.emit(.store(.u64, .r7, Int16(base + 16), imm: 0)) }
+                }
+            } else {
+                let t = recordType(first)
+                compiler.printedValues.append(t)
+                try emitRecord(.printValue, id: compiler.printedValues.count - 1, size: 8 + Layout.size(t), e.range) { base throws(CompileError) in
+                    try place(first, t, at: base + 8)
+                }
+            }
+        case "clear", "zero":
+            guard case .map(let m, _) = args.first?.kind else { return }
+            let index = try mapIndex(m, e)
+            try emitRecord(name == "clear" ? .clearMap : .zeroMap, id: index, size: 8, e.range) { _ throws(CompileError) in }
+        case "delete":
+            let mapExpr: Expr, keys: [Expr]
+            if args.count == 2 { (mapExpr, keys) = (args[0], [args[1]]) } else { (mapExpr, keys) = (args[0], []) }
+            guard case .map(let m, let inner) = mapExpr.kind, let map = compiler.maps[m] else { return }
+            let key = try buildKey(map, args.count == 2 ? keys : inner, e.range)
+            asm.loadMap(.r1, map.spec.name)
+            scratchPointer(.r2, key)
+            asm.emit(.call(.mapDeleteElem))
+        case "exit":
+            try emitRecord(.exit, id: 0, size: 16, e.range, flags: 2 /* BPF_RB_FORCE_WAKEUP */) { base throws(CompileError) in
+                if let code = args.first { try scalar(code) } else { asm.emit(.mov(.r0, 0)) }
+                asm.emit(.store(.u64, .r7, Int16(base + 8), .r0))
+            }
+            asm.goto("exit")
+        case "time":
+            let fmt = args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? "%H:%M:%S\n"
+            compiler.timeFormats.append(fmt)
+            try emitRecord(.time, id: compiler.timeFormats.count - 1, size: 8, e.range) { _ throws(CompileError) in }
+        default:
+            throw CompileError(message: "\(name)() is not supported yet", range: e.range)
+        }
+    }
+
+    /// The type a value is sent to user space as.
+    func recordType(_ e: Expr) -> SType {
+        let t = e.type ?? .u64
+        return t == .unknown || t == .probeArgs ? .u64 : t
+    }
+
+    func mapIndex(_ name: String, _ e: Expr) throws(CompileError) -> Int {
+        let sorted = compiler.maps.keys.sorted()
+        guard let i = sorted.firstIndex(of: name) else { throw CompileError(message: "unknown map @\(name)", range: e.range) }
+        return i
+    }
+
+    /// Builds a ring buffer record `[kind << 32 | id][payload]` in scratch and sends it.
+    func emitRecord(_ kind: EventKind, id: Int, size: Int, _ range: SourceRange, flags: Int32 = 0,
+                    _ fill: (Int) throws(CompileError) -> Void) throws(CompileError) {
+        let base = try scratch(size, range)
+        try fill(base)
+        asm.emit(Instruction.loadImm64(.r1, kind.rawValue << 32 | UInt64(id)))
+        asm.emit(.store(.u64, .r7, Int16(base), .r1))
+        asm.loadMap(.r1, CompiledScript.ringBufferName)
+        scratchPointer(.r2, base)
+        asm.emit(.mov(.r3, Int32(Layout.roundUp(size))), .mov(.r4, flags), .call(.ringbufOutput))
+    }
+
+    /// Functions that produce a scalar.
+    func scalarCall(_ written: String, _ args: [Expr], _ e: Expr) throws(CompileError) {
+        let name = written.hasPrefix("__builtin_") ? String(written.dropFirst(10)) : written
+        if args.isEmpty, ["pid", "tid", "uid", "gid", "nsecs", "elapsed", "cpu", "cgroup", "rand", "curtask", "jiffies", "ncpus", "usermode", "retval", "func", "cpid", "numaid"].contains(name) {
+            try builtin(name, e)
+            return
+        }
+        switch name {
+        case "has_key":
+            guard case .map(let m, _) = args[0].kind, let map = compiler.maps[m] else { return }
+            let key = try buildKey(map, [args[1]], e.range)
+            lookup(map, key: key)
+            asm.emit(.mov(.r1, .r0), .mov(.r0, 1), .jump(.jne, .r1, 0, 1), .mov(.r0, 0))
+        case "delete":
+            try callStatement("delete", args, e)
+            asm.emit(.mov(.r0, 1))
+        case "ksym", "usym", "kptr", "uptr":
+            try scalar(args[0])
+        case "bswap":
+            try scalar(args[0])
+            let bits = (args[0].type.map { Layout.elementSize($0) } ?? 8) * 8
+            asm.emit(.endian(bigEndian: true, .r0, bits: Int32(bits)))
+        case "strncmp", "strcontains":
+            throw CompileError(message: "\(name)() is not supported yet", range: e.range)
+        case "nsecs":
+            asm.emit(.call(.ktimeGetNs))
+        case "pid", "tid":
+            try builtin(name, e)
+        default:
+            throw CompileError(message: "\(name)() is not supported yet", range: e.range)
+        }
+    }
+}

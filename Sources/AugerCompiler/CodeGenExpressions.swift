@@ -1,0 +1,313 @@
+import AugerScript
+import BPF
+
+extension ProbeCodeGen {
+    /// Evaluates a scalar expression (integer, bool, pointer, symbol address) into r0.
+    func scalar(_ e: Expr) throws(CompileError) {
+        switch e.kind {
+        case .integer(let v):
+            constant(Int64(bitPattern: v))
+        case .bool(let b):
+            asm.emit(.mov(.r0, b ? 1 : 0))
+        case .identifier(let name):
+            try builtin(name.hasPrefix("__builtin_") ? String(name.dropFirst(10)) : name, e)
+        case .variable(let name):
+            guard let v = variables[name] else { throw CompileError(message: "undefined variable $\(name)", range: e.range) }
+            switch v.slot {
+            case .stack(let off): asm.emit(.load(.u64, .r0, .r10, off))
+            case .scratch(let off): asm.emit(.load(.u64, .r0, .r7, Int16(off)))
+            }
+        case .positional(let n):
+            let text = n <= compiler.positional.count ? compiler.positional[n - 1] : ""
+            constant(Int64(text) ?? 0)
+        case .paramCount:
+            constant(Int64(compiler.positional.count))
+        case .map(let name, let keys):
+            try readMap(name, keys, e)
+        case .call(let name, let args):
+            try scalarCall(name, args, e)
+        case .unary(let op, let x):
+            try unary(op, x, e)
+        case .binary(let op, let l, let r):
+            try binary(op, l, r, e)
+        case .ternary(let c, let a, let b):
+            let elseLabel = label("telse"), end = label("tend")
+            try scalar(c)
+            if a == nil {
+                asm.jump(.jne, .r0, 0, to: end)
+            } else {
+                asm.jump(.jeq, .r0, 0, to: elseLabel)
+                try scalar(a!)
+                asm.goto(end)
+            }
+            asm.label(elseLabel)
+            try scalar(b)
+            asm.label(end)
+        case .cast(_, let x):
+            try scalar(x)
+            truncate(to: e.type ?? .u64)
+        case .field(let x, let name, _):
+            if x.isArgs || x.type == .probeArgs {
+                try tracepointField(name, e)
+            } else if isMemory(x.type), case .record(let fields) = x.type!, let i = fields.firstIndex(where: { $0.name == name }) {
+                let base = try memory(x)
+                asm.emit(.load(.u64, .r0, .r7, Int16(base + Layout.offsets(fields.map(\.type))[i])))
+            } else {
+                throw CompileError(message: "reading fields of kernel structs needs BTF support, which Auger does not have yet", range: e.range)
+            }
+        case .tupleIndex(let x, let i):
+            guard case .tuple(let ts) = x.type ?? .unknown, i < ts.count else {
+                throw CompileError(message: "'.\(i)' needs a tuple", range: e.range)
+            }
+            let base = try memory(x)
+            asm.emit(.load(.u64, .r0, .r7, Int16(base + Layout.offsets(ts)[i])))
+        case .index(let x, let i):
+            try index(x, i, e)
+        case .increment(let x, let up, let prefix):
+            try increment(x, up: up, prefix: prefix, e)
+        case .sizeofType, .sizeofExpr:
+            constant(Int64(sizeOf(e)))
+        case .block(let b):
+            for s in b.statements.dropLast() { try statement(s) }
+            if let v = b.value { try scalar(v) } else if let last = b.statements.last { try statement(last); asm.emit(.mov(.r0, 0)) }
+        case .ifExpr(let s):
+            guard case .ifElse(let cond, let then, let otherwise) = s.kind else { return }
+            let elseLabel = label("ielse"), end = label("iend")
+            try scalar(cond)
+            asm.jump(.jeq, .r0, 0, to: elseLabel)
+            try scalar(Expr(.block(then), then.range))
+            asm.goto(end)
+            asm.label(elseLabel)
+            if let otherwise {
+                switch otherwise.kind {
+                case .block(let b): try scalar(Expr(.block(b), b.range))
+                default: try scalar(Expr(.ifExpr(otherwise), otherwise.range))
+                }
+            } else {
+                asm.emit(.mov(.r0, 0))
+            }
+            asm.label(end)
+        case .string, .tuple, .record:
+            throw CompileError(message: "a \(e.type ?? .unknown) cannot be used as a number here", range: e.range)
+        case .offsetof, .type:
+            throw CompileError(message: "offsetof and types need BTF support, which Auger does not have yet", range: e.range)
+        }
+    }
+
+    func sizeOf(_ e: Expr) -> Int {
+        let t: SType
+        switch e.kind {
+        case .sizeofExpr(let x): t = x.type ?? .u64
+        default: t = .u64
+        }
+        switch t {
+        case .integer(let bits, _): return bits / 8
+        case .bool: return 1
+        case .string(let n), .buffer(let n): return n
+        default: return Layout.size(t)
+        }
+    }
+
+    /// Narrows r0 to an integer type: zero- or sign-extends its low bits.
+    func truncate(to t: SType) {
+        guard case .integer(let bits, let signed) = t, bits < 64 else {
+            if t == .bool {
+                asm.emit(.mov(.r1, .r0), .mov(.r0, 1))
+                asm.emit(.jump(.jne, .r1, 0, 1), .mov(.r0, 0))
+            }
+            return
+        }
+        let shift = Int32(64 - bits)
+        asm.emit(.alu64(.lsh, .r0, shift), .alu64(signed ? .arsh : .rsh, .r0, shift))
+    }
+
+    func unary(_ op: UnaryOp, _ x: Expr, _ e: Expr) throws(CompileError) {
+        switch op {
+        case .negate:
+            try scalar(x)
+            asm.emit(.neg(.r0))
+        case .not:
+            try scalar(x)
+            asm.emit(.mov(.r1, .r0), .mov(.r0, 1), .jump(.jeq, .r1, 0, 1), .mov(.r0, 0))
+        case .complement:
+            try scalar(x)
+            asm.emit(.alu64(.xor, .r0, -1))
+        case .deref:
+            try scalar(x)
+            let size = max(1, min(8, sizeOf(Expr(.sizeofExpr(e), e.range))))
+            try readMemory(address: .r0, size: size, signed: (e.type ?? .u64).isSigned, e.range)
+        case .addressOf:
+            if case .variable(let name) = x.kind, let v = variables[name], case .scratch(let off) = v.slot {
+                scratchPointer(.r0, off)
+            } else {
+                throw CompileError(message: "'&' is supported only on string, tuple and record variables", range: e.range)
+            }
+        }
+    }
+
+    /// r0 = the `size`-byte value at the address in `address` (kernel or user
+    /// memory, by probe type), read with a helper into a stack temp.
+    func readMemory(address: Register, size: Int, signed: Bool, _ range: SourceRange) throws(CompileError) {
+        let tmp = try pushTemp(range)
+        asm.emit(.mov(.r3, address), .store(.u64, .r10, tmp, imm: 0), .mov(.r1, .r10), .alu64(.add, .r1, Int32(tmp)), .mov(.r2, Int32(size)))
+        asm.emit(.call(readsUserMemory ? .probeReadUser : .probeReadKernel))
+        let sz = Size(bytes: size) ?? .u64
+        asm.emit(.load(sz, .r0, .r10, tmp))
+        popTemp()
+        if signed && size < 8 { truncate(to: .integer(bits: size * 8, signed: true)) }
+    }
+
+    /// Pointers in uprobes and USDT arguments point into the traced process.
+    var readsUserMemory: Bool { ["uprobe", "uretprobe", "usdt"].contains(target.provider) }
+
+    func binary(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ e: Expr) throws(CompileError) {
+        if op.isLogical {
+            let end = label("lend")
+            try scalar(l)
+            asm.emit(.mov(.r1, .r0), .mov(.r0, op == .and ? 0 : 1))
+            asm.jump(op == .and ? .jeq : .jne, .r1, 0, to: end)
+            try scalar(r)
+            asm.emit(.mov(.r1, .r0), .mov(.r0, 1), .jump(.jne, .r1, 0, 1), .mov(.r0, 0))
+            asm.label(end)
+            return
+        }
+        if isMemory(l.type) || isMemory(r.type) {
+            guard op == .eq || op == .ne else { throw CompileError(message: "only == and != compare strings and tuples", range: e.range) }
+            try compareMemory(l, r, equal: op == .eq, e.range)
+            return
+        }
+        try scalar(l)
+        let tmp = try pushTemp(e.range)
+        asm.emit(.store(.u64, .r10, tmp, .r0))
+        try scalar(r)
+        asm.emit(.mov(.r1, .r0), .load(.u64, .r0, .r10, tmp))
+        popTemp()
+        let signed = (l.type ?? .u64).isSigned || (r.type ?? .u64).isSigned
+        if op.isComparison {
+            let jump: JumpOp
+            switch op {
+            case .eq: jump = .jeq
+            case .ne: jump = .jne
+            case .lt: jump = signed ? .jslt : .jlt
+            case .le: jump = signed ? .jsle : .jle
+            case .gt: jump = signed ? .jsgt : .jgt
+            default: jump = signed ? .jsge : .jge
+            }
+            asm.emit(.mov(.r2, .r0), .mov(.r0, 1), .jump(jump, .r2, .r1, 1), .mov(.r0, 0))
+            return
+        }
+        // Pointer arithmetic counts in elements, as in C.
+        if case .pointer(let pointee) = l.type ?? .unknown, op == .add || op == .sub, let size = pointee.byteSize, size > 1 {
+            asm.emit(.alu64(.mul, .r1, Int32(size)))
+        }
+        try arithmetic(op, signed: signed, e.range)
+    }
+
+    /// r0 = r0 op r1.
+    func arithmetic(_ op: BinaryOp, signed: Bool, _ range: SourceRange) throws(CompileError) {
+        let alu: ALUOp
+        switch op {
+        case .add: alu = .add
+        case .sub: alu = .sub
+        case .mul: alu = .mul
+        case .div: alu = .div
+        case .mod: alu = .mod
+        case .shl: alu = .lsh
+        case .shr: alu = signed ? .arsh : .rsh
+        case .bitAnd: alu = .and
+        case .bitOr: alu = .or
+        case .bitXor: alu = .xor
+        default: throw CompileError(message: "'\(op.rawValue)' is not arithmetic", range: range)
+        }
+        if (alu == .div || alu == .mod) && signed {
+            try signedDivide(mod: alu == .mod, range)
+            return
+        }
+        asm.emit(.alu64(alu, .r0, .r1))
+    }
+
+    /// Signed r0 / r1 (or %) from unsigned division, for kernels without sdiv.
+    func signedDivide(mod: Bool, _ range: SourceRange) throws(CompileError) {
+        // r2: result is negative; r3, r4: magnitudes.
+        let lpos = label("dlp"), rpos = label("drp"), done = label("dd")
+        asm.emit(.mov(.r2, 0), .mov(.r3, .r0), .mov(.r4, .r1))
+        asm.jump(.jsge, .r3, 0, to: lpos)
+        asm.emit(.neg(.r3), .alu64(.xor, .r2, 1))
+        asm.label(lpos)
+        asm.jump(.jsge, .r4, 0, to: rpos)
+        asm.emit(.neg(.r4))
+        if !mod { asm.emit(.alu64(.xor, .r2, 1)) }
+        asm.label(rpos)
+        asm.emit(.mov(.r0, .r3), .alu64(mod ? .mod : .div, .r0, .r4))
+        asm.jump(.jeq, .r2, 0, to: done)
+        asm.emit(.neg(.r0))
+        asm.label(done)
+    }
+
+    /// r0 = 1 if two memory values are (un)equal, comparing word by word.
+    func compareMemory(_ l: Expr, _ r: Expr, equal: Bool, _ range: SourceRange) throws(CompileError) {
+        let a = try memory(l), b = try memory(r)
+        let sa = Layout.size(l.type ?? .u64), sb = Layout.size(r.type ?? .u64)
+        let differ = label("cdiff"), end = label("cend")
+        var at = 0
+        while at < min(sa, sb) {
+            asm.emit(.load(.u64, .r1, .r7, Int16(a + at)), .load(.u64, .r2, .r7, Int16(b + at)))
+            asm.jump(.jne, .r1, .r2, to: differ)
+            at += 8
+        }
+        // A longer string must end where the shorter one does.
+        if sa != sb, (l.type?.isString ?? false) {
+            let longer = sa > sb ? a : b
+            asm.emit(.load(.u8, .r1, .r7, Int16(longer + at)))
+            asm.jump(.jne, .r1, 0, to: differ)
+        }
+        asm.emit(.mov(.r0, equal ? 1 : 0))
+        asm.goto(end)
+        asm.label(differ)
+        asm.emit(.mov(.r0, equal ? 0 : 1))
+        asm.label(end)
+    }
+
+    func index(_ x: Expr, _ i: Expr, _ e: Expr) throws(CompileError) {
+        switch x.type ?? .unknown {
+        case .tuple(let ts):
+            guard let k = i.foldedConstant, k >= 0, Int(k) < ts.count else { throw CompileError(message: "tuple index out of range", range: i.range) }
+            let base = try memory(x)
+            asm.emit(.load(.u64, .r0, .r7, Int16(base + Layout.offsets(ts)[Int(k)])))
+        case .pointer(let pointee):
+            let size = max(1, pointee.byteSize ?? 8)
+            try scalar(i)
+            let tmp = try pushTemp(e.range)
+            asm.emit(.alu64(.mul, .r0, Int32(size)), .store(.u64, .r10, tmp, .r0))
+            try scalar(x)
+            asm.emit(.load(.u64, .r1, .r10, tmp), .alu64(.add, .r0, .r1))
+            popTemp()
+            try readMemory(address: .r0, size: min(size, 8), signed: pointee.isSigned, e.range)
+        case .string, .array:
+            guard let k = i.foldedConstant, k >= 0 else { throw CompileError(message: "arrays are indexed with constants here", range: i.range) }
+            let base = try memory(x)
+            let elem = e.type.map { Layout.elementSize($0) } ?? 1
+            asm.emit(.load(Size(bytes: elem) ?? .u8, .r0, .r7, Int16(base + Int(k) * elem)))
+        default:
+            throw CompileError(message: "cannot index a value of type \(x.type ?? .unknown)", range: e.range)
+        }
+    }
+
+    func increment(_ x: Expr, up: Bool, prefix: Bool, _ e: Expr) throws(CompileError) {
+        let delta: Int32 = up ? 1 : -1
+        switch x.kind {
+        case .variable(let name):
+            guard let v = variables[name], case .stack(let off) = v.slot else { throw CompileError(message: "undefined variable $\(name)", range: x.range) }
+            asm.emit(.load(.u64, .r0, .r10, off), .mov(.r1, .r0), .alu64(.add, .r1, delta), .store(.u64, .r10, off, .r1))
+            if prefix { asm.emit(.mov(.r0, .r1)) }
+        case .map(let name, let keys):
+            let map = compiler.maps[name]!
+            let key = try buildKey(map, keys, e.range)
+            try lookupOrInit(map, key: key, e.range, missing: "exit")
+            asm.emit(.load(.u64, .r1, .r0, 0), .mov(.r2, .r1), .alu64(.add, .r2, delta), .store(.u64, .r0, 0, .r2))
+            asm.emit(.mov(.r0, prefix ? .r2 : .r1))
+        default:
+            throw CompileError(message: "'++' and '--' apply to variables and maps", range: e.range)
+        }
+    }
+}

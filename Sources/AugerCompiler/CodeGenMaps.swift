@@ -1,0 +1,207 @@
+import AugerScript
+import BPF
+
+extension ProbeCodeGen {
+    /// Builds `map`'s key for `keys` in scratch; returns its offset. Maps
+    /// without keys use the key 0; histograms leave a word for the bucket.
+    func buildKey(_ map: ScriptMap, _ keys: [Expr], _ range: SourceRange) throws(CompileError) -> Int {
+        let total = Int(map.spec.keySize)
+        let off = try scratch(total, range)
+        guard let keyType = map.key else {
+            asm.emit(.store(.u64, .r7, Int16(off), imm: 0))
+            return off
+        }
+        if keys.count == 1 {
+            try place(keys[0], keyType, at: off)
+        } else if case .tuple(let ts) = keyType, ts.count == keys.count {
+            for (k, (t, at)) in zip(keys, zip(ts, Layout.offsets(ts))) { try place(k, t, at: off + at) }
+        } else {
+            throw CompileError(message: "this key does not match the map's key type \(keyType)", range: range)
+        }
+        return off
+    }
+
+    /// r0 = pointer to the value under the key at scratch `key`, or 0.
+    func lookup(_ map: ScriptMap, key: Int) {
+        asm.loadMap(.r1, map.spec.name)
+        scratchPointer(.r2, key)
+        asm.emit(.call(.mapLookupElem))
+    }
+
+    /// r0 = pointer to the value under `key`, creating a zeroed entry first
+    /// if there is none; jumps to `missing` if the map is full.
+    func lookupOrInit(_ map: ScriptMap, key: Int, _ range: SourceRange, missing: String) throws(CompileError) {
+        let have = label("have")
+        lookup(map, key: key)
+        asm.jump(.jne, .r0, 0, to: have)
+        let zeros = try scratch(Int(map.spec.valueSize), range)
+        zero(zeros, Int(map.spec.valueSize))
+        asm.loadMap(.r1, map.spec.name)
+        scratchPointer(.r2, key)
+        scratchPointer(.r3, zeros)
+        asm.emit(.mov(.r4, Int32(BPF_NOEXIST_FLAG)), .call(.mapUpdateElem))
+        lookup(map, key: key)
+        asm.jump(.jeq, .r0, 0, to: missing)
+        asm.label(have)
+    }
+
+    /// A map read as a scalar: the value, or 0 when the key is absent.
+    func readMap(_ name: String, _ keys: [Expr], _ e: Expr) throws(CompileError) {
+        guard let map = compiler.maps[name] else { throw CompileError(message: "unknown map @\(name)", range: e.range) }
+        let key = try buildKey(map, keys, e.range)
+        lookup(map, key: key)
+        let end = label("rend")
+        asm.jump(.jeq, .r0, 0, to: end)
+        switch map.kind {
+        case .aggregate(.avg):
+            // sum / count on this CPU
+            asm.emit(.load(.u64, .r1, .r0, 8), .load(.u64, .r0, .r0, 0))
+            asm.emit(.jump(.jeq, .r1, 0, 1), .alu64(.div, .r0, .r1))
+        default:
+            asm.emit(.load(.u64, .r0, .r0, 0))
+        }
+        asm.label(end)
+    }
+
+    func assignMap(_ name: String, _ keys: [Expr], _ op: BinaryOp?, _ value: Expr, _ range: SourceRange) throws(CompileError) {
+        guard let map = compiler.maps[name] else { throw CompileError(message: "unknown map @\(name)", range: range) }
+        var value = value
+        if case .block(let b) = value.kind, let v = b.value, case .call(let fn, _) = v.kind, Aggregate(rawValue: fn) != nil {
+            for s in b.statements.dropLast() { try statement(s) }
+            value = v
+        }
+        if case .call(let fn, let args) = value.kind, let agg = Aggregate(rawValue: fn) {
+            try aggregate(map, agg, keys, args, range)
+            return
+        }
+        if let op {
+            // @m op= v: read, combine, write back.
+            try scalar(value)
+            let tmp = try pushTemp(range)
+            asm.emit(.store(.u64, .r10, tmp, .r0))
+            let key = try buildKey(map, keys, range)
+            try lookupOrInit(map, key: key, range, missing: "exit")
+            asm.emit(.mov(.r8, .r0), .load(.u64, .r0, .r8, 0), .load(.u64, .r1, .r10, tmp))
+            popTemp()
+            try arithmetic(op, signed: map.value.isSigned, range)
+            asm.emit(.store(.u64, .r8, 0, .r0))
+            return
+        }
+        let valueOffset = try scratch(Int(map.spec.valueSize), range)
+        try place(value, map.value, at: valueOffset)
+        let key = try buildKey(map, keys, range)
+        asm.loadMap(.r1, map.spec.name)
+        scratchPointer(.r2, key)
+        scratchPointer(.r3, valueOffset)
+        asm.emit(.mov(.r4, 0), .call(.mapUpdateElem))
+    }
+
+    /// Updates this CPU's aggregation value.
+    func aggregate(_ map: ScriptMap, _ agg: Aggregate, _ keys: [Expr], _ args: [Expr], _ range: SourceRange) throws(CompileError) {
+        let v = try pushTemp(range)
+        if let first = args.first {
+            try scalar(first)
+            asm.emit(.store(.u64, .r10, v, .r0))
+        }
+        let key = try buildKey(map, keys, range)
+        let done = label("aggdone")
+        switch map.kind {
+        case .hist(let bits):
+            asm.emit(.load(.u64, .r0, .r10, v))
+            log2Bucket(bits: bits)
+            asm.emit(.store(.u64, .r7, Int16(key + map.userKeySize), .r0))
+        case .lhist(let lo, let hi, let step):
+            asm.emit(.load(.u64, .r0, .r10, v))
+            linearBucket(min: lo, max: hi, step: step)
+            asm.emit(.store(.u64, .r7, Int16(key + map.userKeySize), .r0))
+        default: break
+        }
+        try lookupOrInit(map, key: key, range, missing: done)
+        asm.emit(.load(.u64, .r1, .r10, v))
+        let signed = (args.first?.type ?? .u64).isSigned
+        switch agg {
+        case .count, .hist, .lhist, .tseries:
+            asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, 1), .store(.u64, .r0, 0, .r2))
+        case .sum:
+            asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, .r1), .store(.u64, .r0, 0, .r2))
+        case .avg, .stats:
+            asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, .r1), .store(.u64, .r0, 0, .r2))
+            asm.emit(.load(.u64, .r2, .r0, 8), .alu64(.add, .r2, 1), .store(.u64, .r0, 8, .r2))
+        case .min, .max:
+            let set = label("set")
+            asm.emit(.load(.u64, .r2, .r0, 8))
+            asm.jump(.jeq, .r2, 0, to: set)
+            asm.emit(.load(.u64, .r2, .r0, 0))
+            let better: JumpOp = agg == .min ? (signed ? .jslt : .jlt) : (signed ? .jsgt : .jgt)
+            asm.jump(better, .r1, .r2, to: set)
+            asm.goto(done)
+            asm.label(set)
+            asm.emit(.store(.u64, .r0, 0, .r1), .store(.u64, .r0, 8, imm: 1))
+        }
+        asm.label(done)
+        popTemp()
+    }
+
+    /// r0 = bpftrace's log2 bucket of r0: 0 for negative values, 1 for 0,
+    /// then 2^bits buckets for each power of two.
+    func log2Bucket(bits: Int) {
+        let negative = label("neg"), zeroLabel = label("zero"), end = label("bend")
+        asm.jump(.jslt, .r0, 0, to: negative)
+        asm.jump(.jeq, .r0, 0, to: zeroLabel)
+        // r1 = floor(log2(r0)) by binary search.
+        asm.emit(.mov(.r2, .r0), .mov(.r1, 0))
+        for shift in [32, 16, 8, 4, 2, 1] {
+            let skip = label("l2")
+            asm.emit(Instruction.loadImm64(.r3, UInt64(1) << UInt64(shift)))
+            asm.jump(.jlt, .r2, .r3, to: skip)
+            asm.emit(.alu64(.rsh, .r2, Int32(shift)), .alu64(.add, .r1, Int32(shift)))
+            asm.label(skip)
+        }
+        if bits == 0 {
+            asm.emit(.mov(.r0, .r1), .alu64(.add, .r0, 2))
+        } else {
+            // Within [2^n, 2^(n+1)): which of 2^bits equal parts, from the bits below the top one.
+            let k = Int32(bits)
+            let small = label("small")
+            asm.jump(.jlt, .r1, k, to: small)
+            asm.emit(.mov(.r2, .r0), .mov(.r3, .r1), .alu64(.sub, .r3, k), .alu64(.rsh, .r2, .r3))
+            asm.emit(.alu64(.and, .r2, (1 << k) - 1))
+            asm.emit(.mov(.r0, .r1), .alu64(.sub, .r0, k), .alu64(.add, .r0, 1), .alu64(.lsh, .r0, k), .alu64(.add, .r0, .r2), .alu64(.add, .r0, 1))
+            asm.goto(end)
+            asm.label(small)
+            // Values below 2^bits get a bucket each.
+            asm.emit(.alu64(.add, .r0, 1))
+        }
+        asm.goto(end)
+        asm.label(negative)
+        asm.emit(.mov(.r0, 0))
+        asm.goto(end)
+        asm.label(zeroLabel)
+        asm.emit(.mov(.r0, 1))
+        asm.label(end)
+    }
+
+    /// r0 = lhist bucket: 0 below min, 1 + (v - min) / step, last at or above max.
+    func linearBucket(min lo: Int64, max hi: Int64, step: Int64) {
+        let buckets = (hi - lo) / step
+        let below = label("below"), above = label("above"), end = label("lend")
+        constant(lo, into: .r1)
+        asm.jump(.jslt, .r0, .r1, to: below)
+        constant(hi, into: .r1)
+        asm.jump(.jsge, .r0, .r1, to: above)
+        constant(lo, into: .r1)
+        asm.emit(.alu64(.sub, .r0, .r1))
+        constant(step, into: .r1)
+        asm.emit(.alu64(.div, .r0, .r1), .alu64(.add, .r0, 1))
+        asm.goto(end)
+        asm.label(below)
+        asm.emit(.mov(.r0, 0))
+        asm.goto(end)
+        asm.label(above)
+        constant(buckets + 1)
+        asm.label(end)
+    }
+}
+
+/// BPF_NOEXIST: create only.
+let BPF_NOEXIST_FLAG: Int = 1

@@ -1,0 +1,255 @@
+import AugerScript
+import BPF
+
+extension ProbeCodeGen {
+    /// Builtin variables into r0.
+    func builtin(_ name: String, _ e: Expr) throws(CompileError) {
+        switch name {
+        case "pid": asm.emit(.call(.getCurrentPidTgid), .alu64(.rsh, .r0, 32))
+        case "tid": asm.emit(.call(.getCurrentPidTgid), .mov32(.r0, .r0))
+        case "uid": asm.emit(.call(.getCurrentUidGid), .mov32(.r0, .r0))
+        case "gid": asm.emit(.call(.getCurrentUidGid), .alu64(.rsh, .r0, 32))
+        case "nsecs": asm.emit(.call(.ktimeGetNs))
+        case "elapsed":
+            asm.emit(.call(.ktimeGetNs), .mov(.r8, .r0), .store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
+            asm.loadMap(.r1, CompiledScript.globalsName)
+            asm.emit(.call(.mapLookupElem))
+            asm.emit(.jump(.jeq, .r0, 0, 2), .load(.u64, .r1, .r0, 0), .alu64(.sub, .r8, .r1), .mov(.r0, .r8))
+        case "cpu": asm.emit(.call(.getSmpProcessorId))
+        case "numaid": asm.emit(.call(.getNumaNodeId))
+        case "cgroup": asm.emit(.call(.getCurrentCgroupId))
+        case "rand": asm.emit(.call(.getPrandomU32))
+        case "curtask": asm.emit(.call(.getCurrentTask))
+        case "jiffies": asm.emit(.call(.jiffies64))
+        case "ncpus": constant(Int64(CPU.online.count))
+        case "usermode":
+            // Timers and breakpoints sample either mode; elsewhere probes run in the kernel.
+            asm.emit(.mov(.r0, target.provider.hasPrefix("u") ? 1 : 0))
+        case "retval":
+            asm.emit(.load(.u64, .r0, .r6, Int16(Registers.returnValue)))
+        case "func":
+            if target.provider.hasSuffix("retprobe") {
+                throw CompileError(message: "func in return probes is not supported yet", range: e.range)
+            }
+            asm.emit(.load(.u64, .r0, .r6, Int16(Registers.instructionPointer)))
+            if target.provider == "kprobe" || target.provider == "uprobe" { asm.emit(.alu64(.sub, .r0, 1)) }
+        case "cpid":
+            asm.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
+            asm.loadMap(.r1, CompiledScript.globalsName)
+            asm.emit(.call(.mapLookupElem), .jump(.jeq, .r0, 0, 1), .load(.u64, .r0, .r0, 8))
+        default:
+            if let (index, _) = argumentIndex(name) {
+                try argument(index, e)
+                return
+            }
+            if let value = compiler.checked.program.preamble.enumValue(name) {
+                constant(value)
+                return
+            }
+            throw CompileError(message: "'\(name)' is not supported in \(target.provider) probes yet", range: e.range)
+        }
+    }
+
+    func argumentIndex(_ name: String) -> (Int, Bool)? {
+        if name.hasPrefix("arg"), let n = Int(name.dropFirst(3)), n >= 0, n < 16 { return (n, false) }
+        return nil
+    }
+
+    /// argN: a register for kprobes and uprobes, the Nth word for raw tracepoints.
+    func argument(_ n: Int, _ e: Expr) throws(CompileError) {
+        switch target.provider {
+        case "rawtracepoint", "begin", "end":
+            asm.emit(.load(.u64, .r0, .r6, Int16(8 * n)))
+        default:
+            guard n < Registers.arguments.count else {
+                throw CompileError(message: "arg\(n) is passed on the stack; only arg0–arg\(Registers.arguments.count - 1) are supported", range: e.range)
+            }
+            asm.emit(.load(.u64, .r0, .r6, Int16(Registers.arguments[n])))
+        }
+    }
+
+    /// A scalar tracepoint field into r0.
+    func tracepointField(_ name: String, _ e: Expr) throws(CompileError) {
+        guard let field = target.format?.fields.first(where: { $0.name == name }) else {
+            throw CompileError(message: "\(target.name) has no field '\(name)'", range: e.range)
+        }
+        guard field.arrayLength == nil, !field.isDataLoc, let size = Size(bytes: field.size) else {
+            throw CompileError(message: "field '\(name)' is not a number", range: e.range)
+        }
+        asm.emit(.load(size, .r0, .r6, Int16(field.offset)))
+        if field.isSigned && field.size < 8 { truncate(to: .integer(bits: field.size * 8, signed: true)) }
+    }
+
+    // MARK: Memory values
+
+    /// The scratch offset holding `e`'s value: a variable's own slot, or a
+    /// fresh slot the value is built in.
+    func memory(_ e: Expr) throws(CompileError) -> Int {
+        if case .variable(let name) = e.kind, let v = variables[name], case .scratch(let off) = v.slot { return off }
+        let type = e.type ?? .u64
+        let off = try scratch(Layout.size(type), e.range)
+        try place(e, type, at: off)
+        return off
+    }
+
+    /// Writes `e` as a value of type `type` (which may be wider, e.g. a longer
+    /// string) into scratch at `off`.
+    func place(_ e: Expr, _ type: SType, at off: Int) throws(CompileError) {
+        let size = Layout.size(type)
+        if !isMemory(type) && !isMemory(e.type) {
+            try scalar(e)
+            asm.emit(.store(.u64, .r7, Int16(off), .r0))
+            return
+        }
+        switch e.kind {
+        case .string(let bytes):
+            writeBytes(bytes, at: off, size: size)
+        case .identifier(let n) where n == "comm" || n == "__builtin_comm":
+            zero(off, size)
+            scratchPointer(.r1, off)
+            asm.emit(.mov(.r2, Int32(min(16, size))), .call(.getCurrentComm))
+        case .identifier(let n) where n == "probe" || n == "__builtin_probe":
+            writeBytes(Array(target.name.utf8), at: off, size: size)
+        case .positional(let n):
+            writeBytes(Array((n <= compiler.positional.count ? compiler.positional[n - 1] : "").utf8), at: off, size: size)
+        case .variable(let name):
+            guard let v = variables[name], case .scratch(let src) = v.slot else { throw CompileError(message: "undefined variable $\(name)", range: e.range) }
+            let have = Layout.size(v.type)
+            copyWords(from: .r7, src, to: off, min(have, size))
+            if size > have { zero(off + have, size - have) }
+        case .map(let name, let keys):
+            let map = compiler.maps[name]!
+            let key = try buildKey(map, keys, e.range)
+            lookup(map, key: key)
+            let missing = label("mmiss"), end = label("mend")
+            asm.jump(.jeq, .r0, 0, to: missing)
+            asm.emit(.mov(.r8, .r0))
+            let have = Layout.size(map.value)
+            copyWords(from: .r8, 0, to: off, min(have, size))
+            if size > have { zero(off + have, size - have) }
+            asm.goto(end)
+            asm.label(missing)
+            zero(off, size)
+            asm.label(end)
+        case .tuple(let elements):
+            let types: [SType]
+            if case .tuple(let ts) = type, ts.count == elements.count { types = ts } else { types = elements.map { $0.type ?? .u64 } }
+            for (element, (t, at)) in zip(elements, zip(types, Layout.offsets(types))) { try place(element, t, at: off + at) }
+        case .record(let fields):
+            let types: [SType]
+            if case .record(let fs) = type, fs.count == fields.count {
+                // Same names; the declared order wins.
+                for (i, f) in fs.enumerated() {
+                    guard let value = fields.first(where: { $0.0 == f.name })?.1 else { continue }
+                    try place(value, f.type, at: off + Layout.offsets(fs.map(\.type))[i])
+                }
+                return
+            }
+            types = fields.map { $0.1.type ?? .u64 }
+            for (field, (t, at)) in zip(fields, zip(types, Layout.offsets(types))) { try place(field.1, t, at: off + at) }
+        case .call("str", let args):
+            try readString(args, into: off, size: size, e)
+        case .field(let x, let name, _) where x.isArgs || x.type == .probeArgs:
+            try tracepointMemoryField(name, into: off, size: size, e)
+        case .block(let b):
+            for s in b.statements.dropLast() { try statement(s) }
+            guard let v = b.value else { throw CompileError(message: "this block has no value", range: e.range) }
+            try place(v, type, at: off)
+        case .ternary(let c, let a, let b):
+            let elseLabel = label("telse"), end = label("tend")
+            try scalar(c)
+            asm.jump(.jeq, .r0, 0, to: elseLabel)
+            try place(a ?? c, type, at: off)
+            asm.goto(end)
+            asm.label(elseLabel)
+            try place(b, type, at: off)
+            asm.label(end)
+        default:
+            throw CompileError(message: "Auger cannot compile this \(e.type ?? .unknown) value yet", range: e.range)
+        }
+    }
+
+    /// Stores literal bytes, zero-padded to `size`, eight at a time.
+    func writeBytes(_ bytes: [UInt8], at off: Int, size: Int) {
+        var at = 0
+        while at < size {
+            var word: UInt64 = 0
+            for i in 0..<8 where at + i < bytes.count && at + i < size - 1 { word |= UInt64(bytes[at + i]) << (8 * UInt64(i)) }
+            if word == 0 {
+                asm.emit(.store(.u64, .r7, Int16(off + at), imm: 0))
+            } else if let small = Int32(exactly: Int64(bitPattern: word)) {
+                asm.emit(.store(.u64, .r7, Int16(off + at), imm: small))
+            } else {
+                asm.emit(Instruction.loadImm64(.r1, word))
+                asm.emit(.store(.u64, .r7, Int16(off + at), .r1))
+            }
+            at += 8
+        }
+    }
+
+    /// str(ptr [, n]): a NUL-terminated string read from kernel or user memory.
+    func readString(_ args: [Expr], into off: Int, size: Int, _ e: Expr) throws(CompileError) {
+        guard let pointer = args.first else { return }
+        if isMemory(pointer.type) {
+            try place(pointer, e.type ?? .string(size), at: off)
+            return
+        }
+        zero(off, size)
+        var limit = size
+        if args.count > 1, let n = args[1].foldedConstant { limit = Int(max(1, min(Int64(size), n + 1))) }
+        if args.count > 1, args[1].foldedConstant == nil {
+            try scalar(args[1])
+            asm.emit(.alu64(.add, .r0, 1))
+            asm.emit(.jump(.jle, .r0, Int32(size), 1), .mov(.r0, Int32(size)))
+            let tmp = try pushTemp(e.range)
+            asm.emit(.store(.u64, .r10, tmp, .r0))
+            try scalar(pointer)
+            asm.emit(.mov(.r3, .r0), .load(.u64, .r2, .r10, tmp))
+            popTemp()
+            asm.emit(.jump(.jgt, .r2, 0, 1), .mov(.r2, 1))
+        } else {
+            try scalar(pointer)
+            asm.emit(.mov(.r3, .r0), .mov(.r2, Int32(limit)))
+        }
+        scratchPointer(.r1, off)
+        asm.emit(.call(readsUserMemory || isSyscallTracepoint ? .probeReadUserStr : .probeReadKernelStr))
+    }
+
+    /// Pointer arguments of syscall tracepoints point into user memory.
+    var isSyscallTracepoint: Bool { target.provider == "tracepoint" && target.name.hasPrefix("tracepoint:syscalls:") }
+
+    /// A char array or __data_loc string field of a tracepoint record.
+    func tracepointMemoryField(_ name: String, into off: Int, size: Int, _ e: Expr) throws(CompileError) {
+        guard let field = target.format?.fields.first(where: { $0.name == name }) else {
+            throw CompileError(message: "\(target.name) has no field '\(name)'", range: e.range)
+        }
+        zero(off, size)
+        scratchPointer(.r1, off)
+        if field.isDataLoc {
+            // The field holds (length << 16 | offset) of the data within the record.
+            asm.emit(.load(.u32, .r3, .r6, Int16(field.offset)), .alu64(.and, .r3, 0xffff), .alu64(.add, .r3, .r6))
+            asm.emit(.mov(.r2, Int32(size)), .call(.probeReadKernelStr))
+        } else {
+            asm.emit(.mov(.r3, .r6), .alu64(.add, .r3, Int32(field.offset)), .mov(.r2, Int32(min(size, field.size))), .call(.probeReadKernel))
+            // A char array may fill its field; keep the last byte a terminator.
+            if size <= field.size { asm.emit(.store(.u8, .r7, Int16(off + size - 1), imm: 0)) }
+        }
+    }
+}
+
+/// Offsets into x86_64's struct pt_regs.
+enum Registers {
+    static let arguments = [112, 104, 96, 88, 72, 64]  // di, si, dx, cx, r8, r9
+    static let returnValue = 80                         // ax
+    static let instructionPointer = 128                 // ip
+}
+
+extension Array where Element == PreambleItem {
+    /// The value of an enum constant defined in the script's C definitions.
+    func enumValue(_ name: String) -> Int64? {
+        for item in self {
+            if case .cDefinition(let text, _) = item, let v = CDefinitions.enumConstants(in: text)[name] { return v }
+        }
+        return nil
+    }
+}

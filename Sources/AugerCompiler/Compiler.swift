@@ -1,0 +1,90 @@
+import AugerScript
+import BPF
+
+/// Turns a checked program into BPF programs (one per attach target),
+/// map specs and the tables user space needs to decode what they emit.
+public final class Compiler {
+    let checked: CheckedProgram
+    let positional: [String]
+    var maps: [String: ScriptMap] = [:]
+    var formattedCalls: [FormattedCall] = []
+    var printedValues: [SType] = []
+    var timeFormats: [String] = []
+    var scratchSize = 64
+    /// Entries a map may hold unless declared otherwise (bpftrace's max_map_keys).
+    let maxMapKeys: UInt32
+
+    public init(_ checked: CheckedProgram, positional: [String] = [], maxMapKeys: UInt32 = 4096) {
+        self.checked = checked
+        self.positional = positional
+        self.maxMapKeys = maxMapKeys
+    }
+
+    /// Compiles every probe for its targets; `targets[i]` are the expanded
+    /// attach points of probe `i`.
+    public func compile(targets: [[AttachTarget]]) throws(CompileError) -> CompiledScript {
+        for (name, info) in checked.maps.sorted(by: { $0.key < $1.key }) { maps[name] = layout(info) }
+        var programs: [CompiledProgram] = []
+        for (index, probe) in checked.program.probes.enumerated() {
+            for target in targets[index] {
+                let gen = ProbeCodeGen(compiler: self, probe: probe, target: target)
+                let (spec, sourceMap) = try gen.generate(name: programName(target, index))
+                scratchSize = max(scratchSize, gen.scratchTop)
+                programs.append(CompiledProgram(probeIndex: index, target: target, spec: spec, sourceMap: sourceMap))
+            }
+        }
+        return CompiledScript(programs: programs, maps: maps.values.sorted { $0.name < $1.name }, formattedCalls: formattedCalls,
+                              printedValues: printedValues, timeFormats: timeFormats,
+                              scratchSize: scratchSize, ringBufferSize: 1 << 20)
+    }
+
+    func programName(_ target: AttachTarget, _ index: Int) -> String {
+        let base = target.name.split(separator: ":").last.map(String.init) ?? target.provider
+        return String("\(target.provider.prefix(2))_\(base)".prefix(15))
+    }
+
+    /// Chooses a map's kernel type and byte layout from what the checker learned.
+    func layout(_ info: MapUsage) -> ScriptMap {
+        let userKeySize = info.key.map { Layout.size($0) } ?? 8
+        var kind = ScriptMap.Kind.plain
+        var keySize = userKeySize
+        var valueSize = Layout.size(info.value == .unknown ? .u64 : info.value)
+        var type = MapType.hash
+        if let agg = info.aggregate {
+            type = .percpuHash
+            switch agg {
+            case .hist:
+                kind = .hist(bits: Int(info.aggregateArguments.first ?? 0))
+                keySize += 8
+            case .lhist:
+                let a = info.aggregateArguments
+                kind = .lhist(min: a.count > 0 ? a[0] : 0, max: a.count > 1 ? a[1] : 1, step: a.count > 2 ? max(1, a[2]) : 1)
+                keySize += 8
+            default:
+                kind = .aggregate(agg)
+            }
+            valueSize = Layout.aggregateSize(agg)
+        }
+        var entries = maxMapKeys
+        if let d = info.declaration {
+            if case .integer(let n) = d.arguments.first?.kind { entries = UInt32(clamping: n) }
+            switch d.kind {
+            case "lruhash": type = info.aggregate != nil ? .lruPercpuHash : .lruHash
+            case "percpuhash": type = .percpuHash
+            case "percpulruhash": type = .lruPercpuHash
+            default: break
+            }
+        }
+        if case .hist = kind { entries = max(entries, entries * 8) }
+        if case .lhist = kind { entries = max(entries, entries * 8) }
+        let spec = MapSpec(name: ScriptMap.kernelName(info.name.isEmpty ? "_" : info.name), type: type,
+                           keySize: UInt32(keySize), valueSize: UInt32(valueSize), maxEntries: entries)
+        return ScriptMap(name: info.name, key: info.key, value: info.value, kind: kind, spec: spec, userKeySize: userKeySize)
+    }
+
+    func registerFormat(_ function: String, _ format: FormatString, _ types: [SType]) -> (id: Int, offsets: [Int]) {
+        let offsets = Layout.offsets(types).map { $0 + 8 }
+        formattedCalls.append(FormattedCall(function: function, format: format, argumentTypes: types, offsets: offsets))
+        return (formattedCalls.count - 1, offsets)
+    }
+}

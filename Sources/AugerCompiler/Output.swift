@@ -1,0 +1,103 @@
+import AugerScript
+import BPF
+
+/// What a probe is attached to, after wildcards are expanded.
+public struct AttachTarget: Sendable {
+    /// The provider's full name, e.g. `tracepoint`.
+    public var provider: String
+    /// The whole name, as the `probe` builtin returns it: `tracepoint:syscalls:sys_enter_read`.
+    public var name: String
+    /// For tracepoints: the record layout.
+    public var format: TracepointFormat?
+
+    public init(provider: String, name: String, format: TracepointFormat? = nil) {
+        self.provider = provider
+        self.name = name
+        self.format = format
+    }
+
+    /// The program type that serves this provider.
+    public var programType: ProgramType {
+        switch provider {
+        case "tracepoint": .tracepoint
+        case "begin", "end", "rawtracepoint", "test", "bench", "self": .rawTracepoint
+        case "interval", "profile", "software", "hardware", "watchpoint", "asyncwatchpoint": .perfEvent
+        case "fentry", "fexit", "iter": .tracing
+        default: .kprobe
+        }
+    }
+}
+
+/// How a script map is stored in the kernel and read back.
+public struct ScriptMap: Sendable {
+    public enum Kind: Sendable, Equatable {
+        case plain
+        case aggregate(Aggregate)
+        /// Log2 histogram with 2^bits linear steps per power of two.
+        case hist(bits: Int)
+        case lhist(min: Int64, max: Int64, step: Int64)
+    }
+    public var name: String
+    public var key: SType?
+    public var value: SType
+    public var kind: Kind
+    public var spec: MapSpec
+    /// The user's key bytes; histograms append an 8-byte bucket index.
+    public var userKeySize: Int
+
+    /// The map's name in the kernel and in programs' map references.
+    public static func kernelName(_ scriptName: String) -> String { "m_" + scriptName }
+}
+
+/// One call of printf (or another formatted output) the runtime formats.
+public struct FormattedCall: Sendable {
+    public var function: String
+    public var format: FormatString
+    public var argumentTypes: [SType]
+    public var offsets: [Int]
+}
+
+/// An action a program asks user space to carry out, as the first word
+/// of its ring buffer record.
+public enum EventKind: UInt64, Sendable {
+    case printf = 1, exit = 2, printMap = 3, clearMap = 4, zeroMap = 5, printValue = 6, time = 7, system = 8, cat = 9
+}
+
+/// A program compiled for one attach target.
+public struct CompiledProgram: Sendable {
+    public var probeIndex: Int
+    public var target: AttachTarget
+    public var spec: ProgramSpec
+    /// Instruction index → the script range it came from, in order.
+    public var sourceMap: [(instruction: Int, range: SourceRange)]
+
+    /// The script range of the statement that produced `instruction`.
+    public func sourceRange(of instruction: Int) -> SourceRange? {
+        sourceMap.last { $0.instruction <= instruction }?.range
+    }
+}
+
+/// Everything the runtime needs: programs, maps, and the tables that turn
+/// ring buffer records back into text.
+public struct CompiledScript: Sendable {
+    public var programs: [CompiledProgram]
+    public var maps: [ScriptMap]
+    public var formattedCalls: [FormattedCall]
+    /// `print(value)` calls: the type of each printed value.
+    public var printedValues: [SType]
+    /// `time(fmt)` formats.
+    public var timeFormats: [String]
+    /// Size of the per-CPU scratch buffer and the ring buffer.
+    public var scratchSize: Int
+    public var ringBufferSize: UInt32
+
+    public static let ringBufferName = "ringbuf"
+    public static let scratchName = "scratch"
+    public static let globalsName = "globals"
+}
+
+/// A problem found while generating code, at a script location.
+public struct CompileError: Error, Sendable {
+    public var message: String
+    public var range: SourceRange
+}

@@ -1,0 +1,288 @@
+import AugerScript
+import BPF
+
+/// Generates one BPF program for one attach target of a probe.
+///
+/// Register use: r6 holds the context, r7 the per-CPU scratch buffer where
+/// strings, tuples, keys and event records are built (the 512-byte stack is
+/// too small for them), r0 carries each scalar result, r1–r5 are helper
+/// arguments, and intermediate scalars are spilled to stack slots.
+final class ProbeCodeGen {
+    unowned let compiler: Compiler
+    let probe: Probe
+    let target: AttachTarget
+    var asm = Assembler()
+    /// Bytes of the scratch buffer this program uses.
+    var scratchTop = 0
+    /// Bytes of stack in use, below r10.
+    var stackTop = 8
+    var variables: [String: (type: SType, slot: Slot)] = [:]
+    var labels = 0
+    var sourceMap: [(instruction: Int, range: SourceRange)] = []
+    var loops: [(next: String, done: String)] = []
+    static let maxStack = 512
+
+    /// Where a value lives: a stack slot (scalars) or a scratch offset.
+    enum Slot { case stack(Int16), scratch(Int) }
+
+    init(compiler: Compiler, probe: Probe, target: AttachTarget) {
+        self.compiler = compiler
+        self.probe = probe
+        self.target = target
+    }
+
+    func generate(name: String) throws(CompileError) -> (ProgramSpec, [(instruction: Int, range: SourceRange)]) {
+        // Prologue: keep the context, find this CPU's scratch buffer.
+        asm.emit(.mov(.r6, .r1), .store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
+        asm.loadMap(.r1, CompiledScript.scratchName)
+        asm.emit(.call(.mapLookupElem))
+        asm.jump(.jeq, .r0, 0, to: "exit")
+        asm.emit(.mov(.r7, .r0))
+        if let predicate = probe.predicate {
+            mark(predicate.range)
+            try scalar(predicate)
+            asm.jump(.jeq, .r0, 0, to: "exit")
+        }
+        try block(probe.body)
+        asm.label("exit")
+        asm.emit(.mov(.r0, 0), .exit)
+        let assembled: Assembled
+        do { assembled = try asm.assemble() } catch {
+            throw CompileError(message: "internal error: \(error)", range: probe.range)
+        }
+        let spec = ProgramSpec(name: name, type: target.programType, assembled: assembled)
+        return (spec, sourceMap)
+    }
+
+    // MARK: Helpers
+
+    func label(_ hint: String) -> String {
+        labels += 1
+        return "\(hint)\(labels)"
+    }
+
+    func mark(_ range: SourceRange) { sourceMap.append((asm.slotCount, range)) }
+
+    /// Reserves an 8-byte stack slot; `release` frees it (slots are used LIFO).
+    func pushTemp(_ range: SourceRange) throws(CompileError) -> Int16 {
+        stackTop += 8
+        if stackTop > Self.maxStack {
+            throw CompileError(message: "this expression needs more than the 512 bytes of BPF stack; simplify it", range: range)
+        }
+        return Int16(-stackTop)
+    }
+    func popTemp() { stackTop -= 8 }
+
+    /// Reserves `size` bytes of scratch; returns the offset.
+    func scratch(_ size: Int, _ range: SourceRange) throws(CompileError) -> Int {
+        let at = scratchTop
+        scratchTop += Layout.roundUp(max(size, 8))
+        if scratchTop > 30_000 {
+            throw CompileError(message: "this probe needs more than 30 KB of scratch space for strings, tuples and records", range: range)
+        }
+        return at
+    }
+
+    /// r0 = constant.
+    func constant(_ v: Int64, into r: Register = .r0) {
+        if let small = Int32(exactly: v) { asm.emit(.mov(r, small)) } else { asm.emit(Instruction.loadImm64(r, UInt64(bitPattern: v))) }
+    }
+
+    /// `reg = r7 + offset`: a pointer into scratch.
+    func scratchPointer(_ r: Register, _ offset: Int) {
+        asm.emit(.mov(r, .r7))
+        if offset != 0 { asm.emit(.alu64(.add, r, Int32(offset))) }
+    }
+
+    /// Writes zeros over `size` bytes of scratch at `offset`.
+    func zero(_ offset: Int, _ size: Int) {
+        var at = 0
+        while at < size {
+            asm.emit(.store(.u64, .r7, Int16(offset + at), imm: 0))
+            at += 8
+        }
+    }
+
+    /// Copies `size` bytes from `src + srcOffset` to scratch at `dst`, a word at a time.
+    func copyWords(from src: Register, _ srcOffset: Int, to dst: Int, _ size: Int) {
+        var at = 0
+        while at < size {
+            asm.emit(.load(.u64, .r1, src, Int16(srcOffset + at)), .store(.u64, .r7, Int16(dst + at), .r1))
+            at += 8
+        }
+    }
+
+    // MARK: Statements
+
+    func block(_ b: Block) throws(CompileError) {
+        for s in b.statements { try statement(s) }
+    }
+
+    func statement(_ s: Stmt) throws(CompileError) {
+        mark(s.range)
+        switch s.kind {
+        case .expr(let e):
+            try effect(e)
+        case .assign(let target, let op, let value):
+            try assign(target, op, value, s.range)
+        case .declare(let name, _, let value):
+            let type = declaredType(name, value)
+            let slot = try variableSlot(name, type, s.range)
+            if let value {
+                try store(value, type, into: slot)
+            } else if case .scratch(let off) = slot {
+                zero(off, Layout.size(type))
+            } else if case .stack(let off) = slot {
+                asm.emit(.store(.u64, .r10, off, imm: 0))
+            }
+        case .ifElse(let cond, let then, let otherwise):
+            let elseLabel = label("else"), end = label("endif")
+            try scalar(cond)
+            asm.jump(.jeq, .r0, 0, to: elseLabel)
+            try block(then)
+            asm.goto(end)
+            asm.label(elseLabel)
+            if let otherwise { try statement(otherwise) }
+            asm.label(end)
+        case .whileLoop(let cond, let body):
+            let top = label("while"), done = label("wend")
+            asm.label(top)
+            try scalar(cond)
+            asm.jump(.jeq, .r0, 0, to: done)
+            loops.append((top, done))
+            try block(body)
+            loops.removeLast()
+            asm.goto(top)
+            asm.label(done)
+        case .unroll(let count, let body):
+            let n = count.foldedConstant ?? positionalInteger(count) ?? 1
+            for _ in 0..<max(0, min(n, 100)) { try block(body) }
+        case .forRange(let name, let start, let end, let body):
+            let type = SType.i64
+            let slot = try variableSlot(name, type, s.range)
+            guard case .stack(let off) = slot else { return }
+            let limit = try pushTemp(s.range)
+            try scalar(end)
+            asm.emit(.store(.u64, .r10, limit, .r0))
+            try scalar(start)
+            asm.emit(.store(.u64, .r10, off, .r0))
+            let top = label("for"), next = label("fnext"), done = label("fend")
+            asm.label(top)
+            asm.emit(.load(.u64, .r0, .r10, off), .load(.u64, .r1, .r10, limit))
+            asm.jump(.jsge, .r0, .r1, to: done)
+            loops.append((next, done))
+            try block(body)
+            loops.removeLast()
+            asm.label(next)
+            asm.emit(.load(.u64, .r0, .r10, off), .alu64(.add, .r0, 1), .store(.u64, .r10, off, .r0))
+            asm.goto(top)
+            asm.label(done)
+            popTemp()
+        case .forMap:
+            throw CompileError(message: "for loops over maps are not supported yet; print(@m) shows a map", range: s.range)
+        case .jump(let kind, _):
+            switch kind {
+            case .return: asm.goto("exit")
+            case .break:
+                guard let loop = loops.last else { return }
+                asm.goto(loop.done)
+            case .continue:
+                guard let loop = loops.last else { return }
+                asm.goto(loop.next)
+            }
+        case .block(let b):
+            try block(b)
+        }
+    }
+
+    func declaredType(_ name: String, _ value: Expr?) -> SType {
+        if let t = value?.type, t != .unknown { return t }
+        return .i64
+    }
+
+    func positionalInteger(_ e: Expr) -> Int64? {
+        guard case .positional(let n) = e.kind, n >= 1, n <= compiler.positional.count else { return nil }
+        return Int64(compiler.positional[n - 1])
+    }
+
+    /// Expressions evaluated for their effect: calls, increments, blocks.
+    func effect(_ e: Expr) throws(CompileError) {
+        switch e.kind {
+        case .call(let name, let args) where Self.statementFunctions.contains(name):
+            try callStatement(name, args, e)
+        case .block(let b):
+            try block(b)
+        case .ternary(let c, let a, let b):
+            let elseLabel = label("telse"), end = label("tend")
+            try scalar(c)
+            asm.jump(.jeq, .r0, 0, to: elseLabel)
+            if let a { try effect(a) }
+            asm.goto(end)
+            asm.label(elseLabel)
+            try effect(b)
+            asm.label(end)
+        case .ifExpr(let s):
+            try statement(s)
+        default:
+            if isMemory(e.type) { _ = try memory(e) } else { try scalar(e) }
+        }
+    }
+
+    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf"]
+
+    // MARK: Variables and assignment
+
+    func variableSlot(_ name: String, _ type: SType, _ range: SourceRange) throws(CompileError) -> Slot {
+        let key = "\(name):\(isMemory(type) ? String(describing: type) : "scalar")"
+        if let v = variables[key] { return v.slot }
+        let slot: Slot = isMemory(type) ? .scratch(try scratch(Layout.size(type), range)) : .stack(try pushTemp(range))
+        variables[key] = (type, slot)
+        variables[name] = (type, slot)
+        return slot
+    }
+
+    func isMemory(_ t: SType?) -> Bool {
+        switch t ?? .unknown {
+        case .string, .buffer, .tuple, .record, .array, .inet: true
+        default: false
+        }
+    }
+
+    /// Evaluates `value` into `slot` as a value of `type`.
+    func store(_ value: Expr, _ type: SType, into slot: Slot) throws(CompileError) {
+        switch slot {
+        case .stack(let off):
+            try scalar(value)
+            asm.emit(.store(.u64, .r10, off, .r0))
+        case .scratch(let off):
+            try place(value, type, at: off)
+        }
+    }
+
+    func assign(_ target: Expr, _ op: BinaryOp?, _ value: Expr, _ range: SourceRange) throws(CompileError) {
+        switch target.kind {
+        case .identifier("_"):
+            try effect(value)
+        case .variable(let name):
+            let type = target.type ?? value.type ?? .i64
+            let slot = try variableSlot(name, type, range)
+            if let op {
+                guard case .stack(let off) = slot else { return }
+                try scalar(value)
+                asm.emit(.mov(.r1, .r0), .load(.u64, .r0, .r10, off))
+                try arithmetic(op, signed: type.isSigned, range)
+                asm.emit(.store(.u64, .r10, off, .r0))
+            } else {
+                try store(value, type, into: slot)
+            }
+        case .map(let name, let keys):
+            try assignMap(name, keys, op, value, range)
+        default:
+            throw CompileError(message: "cannot assign to this expression", range: target.range)
+        }
+    }
+}
+
+extension SType {
+    var isSigned: Bool { if case .integer(_, let s) = self { s } else { false } }
+}
