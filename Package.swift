@@ -4,9 +4,13 @@ import PackageDescription
 let package = Package(
     name: "Auger",
     products: [
+        .executable(name: "auger", targets: ["auger"]),
         .library(name: "BPF", targets: ["BPF"]),
         .library(name: "AugerScript", targets: ["AugerScript"]),
         .library(name: "AugerCompiler", targets: ["AugerCompiler"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         .target(name: "CBPF"),
@@ -15,6 +19,10 @@ let package = Package(
         .target(name: "AugerScript"),
         .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
         .target(name: "AugerCompiler", dependencies: ["AugerScript", "BPF"]),
+        .target(name: "AugerRuntime", dependencies: ["AugerCompiler", "AugerScript", "BPF", "CBPF"]),
+        .executableTarget(name: "auger", dependencies: [
+            "AugerRuntime", "AugerScript", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "count-getppid", dependencies: ["BPF"], path: "Examples/CountGetppid"),
         .executableTarget(name: "bench-frontend", dependencies: ["AugerScript"], path: "bench/FrontEnd"),
     ],

@@ -79,7 +79,9 @@ public final class Compiler {
         if case .lhist = kind { entries = max(entries, entries * 8) }
         let spec = MapSpec(name: ScriptMap.kernelName(info.name.isEmpty ? "_" : info.name), type: type,
                            keySize: UInt32(keySize), valueSize: UInt32(valueSize), maxEntries: entries)
-        return ScriptMap(name: info.name, key: info.key, value: info.value, kind: kind, spec: spec, userKeySize: userKeySize)
+        var map = ScriptMap(name: info.name, key: info.key, value: info.value, kind: kind, spec: spec, userKeySize: userKeySize)
+        map.signedValues = info.aggregatedType?.isSigned ?? info.value.isSigned
+        return map
     }
 
     func registerFormat(_ function: String, _ format: FormatString, _ types: [SType]) -> (id: Int, offsets: [Int]) {

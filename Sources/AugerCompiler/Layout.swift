@@ -19,7 +19,7 @@ public enum Layout {
     }
 
     /// Array elements keep their natural size, as in kernel memory.
-    static func elementSize(_ t: SType) -> Int {
+    public static func elementSize(_ t: SType) -> Int {
         switch t {
         case .integer(let bits, _): bits / 8
         case .bool: 1
@@ -48,5 +48,5 @@ public enum Layout {
         }
     }
 
-    static func roundUp(_ n: Int) -> Int { (n + 7) & ~7 }
+    public static func roundUp(_ n: Int) -> Int { (n + 7) & ~7 }
 }

@@ -44,6 +44,8 @@ public struct ScriptMap: Sendable {
     public var spec: MapSpec
     /// The user's key bytes; histograms append an 8-byte bucket index.
     public var userKeySize: Int
+    /// Whether aggregated values are signed (sum, min, max, avg of negative numbers).
+    public var signedValues: Bool = false
 
     /// The map's name in the kernel and in programs' map references.
     public static func kernelName(_ scriptName: String) -> String { "m_" + scriptName }

@@ -1,5 +1,5 @@
 /// Tables of bpftrace's functions.
-enum Functions {
+public enum Functions {
     /// Functions whose result is their only effect: discarding it is a mistake.
     static let pure: Set<String> = [
         "str", "buf", "ksym", "usym", "kaddr", "uaddr", "reg", "ntop", "pton", "cgroupid", "macaddr", "strftime",
@@ -27,7 +27,7 @@ enum Functions {
     ]
 
     /// Default size of strings read with str(), buf() and path().
-    static let maxStrlen = 1024
+    public static let maxStrlen = 1024
 }
 
 extension Sema {

@@ -13,6 +13,8 @@ public struct MapUsage: Sendable {
     public var aggregate: Aggregate?
     /// Constant arguments of `hist(v, k)` and `lhist(v, min, max, step)`.
     public var aggregateArguments: [Int64] = []
+    /// The type of the values aggregated (count's is none).
+    public var aggregatedType: SType?
     public var declaration: MapDeclaration?
     public var firstUse: SourceRange
 }

@@ -90,6 +90,9 @@ extension Sema {
             }
             i.aggregate = agg
             i.value = .aggregate(agg)
+            if let t = args.first?.type, t.isInteger {
+                i.aggregatedType = i.aggregatedType.flatMap { SType.unify($0, t) } ?? t
+            }
             if i.aggregateArguments.isEmpty { i.aggregateArguments = arguments }
             maps[name] = i
             target.type = .aggregate(agg)

@@ -121,6 +121,11 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
 public struct RecordField: Hashable, Sendable {
     public var name: String
     public var type: SType
+
+    public init(name: String, type: SType) {
+        self.name = name
+        self.type = type
+    }
 }
 
 /// Map value kinds that aggregate per CPU and merge in user space.

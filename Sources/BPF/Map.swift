@@ -51,7 +51,8 @@ public final class Map: Sendable {
         return splitPerCPU(all[...])
     }
 
-    func splitPerCPU(_ all: ArraySlice<UInt8>) -> [[UInt8]] {
+    /// Splits a per-CPU value buffer into one value per possible CPU.
+    public func splitPerCPU(_ all: ArraySlice<UInt8>) -> [[UInt8]] {
         (0..<CPU.possibleCount).map { cpu in
             let start = all.startIndex + cpu * perCPUStride
             return Array(all[start..<start + Int(spec.valueSize)])

@@ -64,6 +64,16 @@ public final class RingBufferReader {
         munmap(producerPage, producerLength)
     }
 
+    /// Also wakes `wait` when `fd` becomes readable (a signalfd, a pipe), so
+    /// one wait covers records and other events.
+    public func watch(_ fd: Int32) throws {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        if epoll_ctl(epoll.rawValue, EPOLL_CTL_ADD, fd, &event) != 0 {
+            throw BPFError(call: "epoll_ctl", context: "watch fd \(fd) with ring buffer \"\(map.spec.name)\"", errno: .current)
+        }
+    }
+
     /// Waits up to `timeout` milliseconds (-1: forever) until the kernel
     /// signals data. Returns false on timeout or interruption by a signal.
     public func wait(timeout: Int32) throws -> Bool {

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 #include <stdint.h>
 

@@ -1,0 +1,80 @@
+import AugerCompiler
+import AugerScript
+import BPF
+
+/// Why an attach point cannot be used here.
+public struct AttachError: Error, Sendable {
+    public var message: String
+    public var range: SourceRange
+}
+
+/// Expands attach points against the running system: wildcards become the
+/// tracepoints that match, and each target carries what its program needs.
+public struct AttachPointResolver {
+    let tracefs: Tracefs?
+    let types: TracepointTypes?
+
+    public init(tracefs: Tracefs?, types: TracepointTypes?) {
+        self.tracefs = tracefs
+        self.types = types
+    }
+
+    public func resolve(_ point: AttachPoint) throws(AttachError) -> [AttachTarget] {
+        switch point.provider {
+        case "begin", "end":
+            return [AttachTarget(provider: point.provider, name: point.provider)]
+        case "tracepoint":
+            guard let tracefs, let types else { throw AttachError(message: "tracefs is not available", range: point.range) }
+            let (category, name) = (point.parts[0], point.parts[1])
+            var names: [(String, String)] = []
+            if category.contains("*") || name.contains("*") || category.contains("?") || name.contains("?") {
+                let all: [(category: String, name: String)]
+                do { all = try tracefs.tracepoints() } catch {
+                    throw AttachError(message: "cannot list tracepoints: \(error)", range: point.range)
+                }
+                names = all.filter { Glob.matches(category, $0.category) && Glob.matches(name, $0.name) }.map { ($0.category, $0.name) }
+                if names.isEmpty { throw AttachError(message: "no tracepoint matches \(point.raw)", range: point.range) }
+            } else {
+                names = [(category, name)]
+            }
+            return try names.map { (c, n) throws(AttachError) in
+                guard let format = types.format(category: c, name: n) else {
+                    throw AttachError(message: "tracepoint not found: \(c):\(n)", range: point.range)
+                }
+                return AttachTarget(provider: "tracepoint", name: "tracepoint:\(c):\(n)", format: format)
+            }
+        case "rawtracepoint":
+            let name = point.parts.last!
+            return [AttachTarget(provider: "rawtracepoint", name: "rawtracepoint:\(name)")]
+        case "interval", "profile":
+            return [AttachTarget(provider: point.provider, name: "\(point.provider):\(point.parts.joined(separator: ":"))")]
+        case "software":
+            return [AttachTarget(provider: "software", name: "software:\(point.parts.joined(separator: ":"))")]
+        case "kprobe", "kretprobe":
+            throw AttachError(message: "\(point.provider) probes need kprobes, which this kernel does not have (CONFIG_KPROBES is off); Auger cannot serve them with fentry yet", range: point.range)
+        default:
+            throw AttachError(message: "\(point.provider) probes are not supported yet", range: point.range)
+        }
+    }
+}
+
+/// Shell-style wildcard matching with `*` and `?`.
+enum Glob {
+    static func matches(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern.utf8), t = Array(text.utf8)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == t[ti]) {
+                pi += 1; ti += 1
+            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
+                star = pi; mark = ti; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
+    }
+}

@@ -1,0 +1,54 @@
+import AugerCompiler
+import AugerScript
+import BPF
+
+/// The kernel objects of a running script. Dropping it closes every map,
+/// program, perf event and link, which detaches everything.
+final class LoadedScript {
+    let compiled: CompiledScript
+    var maps: [String: Map] = [:]
+    var scriptMaps: [(ScriptMap, Map)] = []
+    var programs: [(CompiledProgram, BPF.Program)] = []
+    var links: [Link] = []
+    let ringBuffer: Map
+    let globals: Map
+
+    init(_ compiled: CompiledScript) throws {
+        self.compiled = compiled
+        ringBuffer = try Map(.ringBuffer(name: CompiledScript.ringBufferName, size: compiled.ringBufferSize))
+        globals = try Map(MapSpec(name: CompiledScript.globalsName, type: .array, keySize: 4, valueSize: 16, maxEntries: 1))
+        let scratch = try Map(MapSpec(name: CompiledScript.scratchName, type: .percpuArray, keySize: 4,
+                                      valueSize: UInt32(Layout.roundUp(compiled.scratchSize)), maxEntries: 1))
+        maps = [CompiledScript.ringBufferName: ringBuffer, CompiledScript.globalsName: globals, CompiledScript.scratchName: scratch]
+        for m in compiled.maps {
+            let kernel = try Map(m.spec)
+            maps[m.spec.name] = kernel
+            scriptMaps.append((m, kernel))
+        }
+    }
+
+    /// Loads every program; a verifier rejection is reported at the script
+    /// line that produced the rejected instruction.
+    func load(verbose: Bool, source: SourceFile) throws {
+        for compiledProgram in compiled.programs {
+            do {
+                programs.append((compiledProgram, try BPF.Program(compiledProgram.spec, maps: maps)))
+            } catch let v as VerifierError {
+                let range = Self.failingInstruction(v.log).flatMap { compiledProgram.sourceRange(of: $0) } ?? SourceRange(0, 0)
+                var message = Diagnostic(.error, "the kernel's BPF verifier rejected the program for \(compiledProgram.target.name): \(v.reason)", at: range).rendered(in: source)
+                if verbose { message += "\n\nVerifier log:\n" + v.log }
+                else { message += "\nRun with -v to see the verifier's full log." }
+                throw RuntimeError.system(message)
+            }
+        }
+    }
+
+    /// The index of the last instruction the verifier's log mentions.
+    static func failingInstruction(_ log: String) -> Int? {
+        for line in log.split(separator: "\n").reversed() {
+            let digits = line.prefix { $0.isNumber }
+            if !digits.isEmpty, line.dropFirst(digits.count).hasPrefix(":"), let n = Int(digits) { return n }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,186 @@
+import AugerCompiler
+import AugerScript
+import BPF
+
+/// One map entry with per-CPU values already combined.
+struct MapEntry {
+    var key: ArraySlice<UInt8>
+    var value: Value
+
+    enum Value {
+        case bytes(ArraySlice<UInt8>)
+        case number(Int128)
+        case average(sum: Int128, count: UInt64)
+        case stats(sum: Int128, count: UInt64)
+        /// Bucket index → count.
+        case histogram([Int: UInt64])
+    }
+}
+
+/// Reads a script map out of the kernel and prints it as bpftrace does.
+struct MapPrinter {
+    let decoder: ValueDecoder
+
+    func entries(_ map: ScriptMap, _ kernel: Map) throws -> [MapEntry] {
+        let raw = try kernel.entries()
+        let signed = map.signedValues
+        switch map.kind {
+        case .plain:
+            return raw.map { MapEntry(key: $0.key[...], value: .bytes($0.value[...])) }
+        case .aggregate(let agg):
+            return raw.map { entry in
+                let cpus = kernel.splitPerCPU(entry.value[...])
+                let words = cpus.map { decoder.word($0[...]) }
+                let seconds = cpus.map { decoder.word($0[...], 8) }
+                let value: MapEntry.Value
+                switch agg {
+                case .count: value = .number(Int128(words.reduce(0, &+)))
+                case .sum: value = .number(words.reduce(Int128(0)) { $0 + (signed ? Int128(Int64(bitPattern: $1)) : Int128($1)) })
+                case .avg, .stats:
+                    let sum = words.reduce(Int128(0)) { $0 + (signed ? Int128(Int64(bitPattern: $1)) : Int128($1)) }
+                    value = agg == .avg ? .average(sum: sum, count: seconds.reduce(0, &+)) : .stats(sum: sum, count: seconds.reduce(0, &+))
+                case .min, .max:
+                    let set = zip(words, seconds).filter { $0.1 != 0 }.map { signed ? Int128(Int64(bitPattern: $0.0)) : Int128($0.0) }
+                    value = .number((agg == .min ? set.min() : set.max()) ?? 0)
+                default: value = .number(Int128(words.reduce(0, &+)))
+                }
+                return MapEntry(key: entry.key[...], value: value)
+            }
+        case .hist, .lhist:
+            var grouped: [[UInt8]: [Int: UInt64]] = [:]
+            for entry in raw {
+                let userKey = Array(entry.key.prefix(map.userKeySize))
+                let bucket = Int(decoder.word(entry.key[...], map.userKeySize))
+                let count = kernel.splitPerCPU(entry.value[...]).map { decoder.word($0[...]) }.reduce(0, &+)
+                grouped[userKey, default: [:]][bucket, default: 0] += count
+            }
+            return grouped.map { MapEntry(key: $0.key[...], value: .histogram($0.value)) }
+        }
+    }
+
+    /// bpftrace's order: by value for numbers, by key otherwise.
+    func sorted(_ entries: [MapEntry], _ map: ScriptMap) -> [MapEntry] {
+        func keyText(_ e: MapEntry) -> String { map.key.map { decoder.text($0, e.key) } ?? "" }
+        func number(_ e: MapEntry) -> Int128? {
+            switch e.value {
+            case .number(let n): return n
+            case .average(let s, let c): return c == 0 ? 0 : s / Int128(c)
+            case .bytes(let b) where map.value.isInteger: return decoder.integer(decoder.word(b), map.value)
+            default: return nil
+            }
+        }
+        return entries.sorted { a, b in
+            if let x = number(a), let y = number(b), x != y { return x < y }
+            if let ka = map.key, case .integer = ka {
+                return decoder.integer(decoder.word(a.key), ka) < decoder.integer(decoder.word(b.key), ka)
+            }
+            return keyText(a) < keyText(b)
+        }
+    }
+
+    /// The text bpftrace prints for a map (`print(@m)` or at exit).
+    func text(_ map: ScriptMap, _ entries: [MapEntry], top: Int = 0, div: Int = 0) -> String {
+        var list = sorted(entries, map)
+        if top > 0 && list.count > top { list = Array(list.suffix(top)) }
+        let name = "@" + map.name
+        var out = ""
+        for e in list {
+            var label = name
+            if let k = map.key {
+                var key = decoder.text(k, e.key)
+                if key.hasPrefix("(") && key.hasSuffix(")"), case .tuple = k { key = String(key.dropFirst().dropLast()) }
+                label += "[\(key)]"
+            }
+            switch e.value {
+            case .histogram(let buckets):
+                out += label + ":\n" + histogram(buckets, map.kind) + "\n"
+            default:
+                out += label + ": " + valueText(e.value, map, div: div) + "\n"
+            }
+        }
+        return out
+    }
+
+    func valueText(_ v: MapEntry.Value, _ map: ScriptMap, div: Int) -> String {
+        let d = Int128(max(div, 1))
+        switch v {
+        case .bytes(let b):
+            if map.value.isInteger { return String(decoder.integer(decoder.word(b), map.value) / d) }
+            return decoder.text(map.value, b)
+        case .number(let n): return String(n / d)
+        case .average(let s, let c): return String(c == 0 ? 0 : s / Int128(c) / d)
+        case .stats(let s, let c): return "count \(c), average \(c == 0 ? 0 : s / Int128(c) / d), total \(s / d)"
+        case .histogram: return ""
+        }
+    }
+
+    /// Rows from the first to the last non-empty bucket.
+    func histogram(_ buckets: [Int: UInt64], _ kind: ScriptMap.Kind) -> String {
+        guard let first = buckets.filter({ $0.value > 0 }).keys.min(), let last = buckets.filter({ $0.value > 0 }).keys.max() else { return "" }
+        let maxCount = buckets.values.max() ?? 1
+        var out = ""
+        for b in first...last {
+            let count = buckets[b] ?? 0
+            let bar = String(repeating: "@", count: Int(Float(count) / Float(maxCount) * 52))
+            let header = HistogramLabels.label(bucket: b, kind)
+            out += header.padding(16) + String(count).leftPadding(8) + " |" + bar.padding(52) + "|\n"
+        }
+        return out
+    }
+}
+
+/// Bucket labels in bpftrace's style: `[4, 8)`, `[1K, 2K)`, `(..., 0)`.
+enum HistogramLabels {
+    static func label(bucket b: Int, _ kind: ScriptMap.Kind) -> String {
+        switch kind {
+        case .hist(let bits):
+            if b == 0 { return "(..., 0)" }
+            if b == 1 { return "[0]" }
+            let (lo, hi) = log2Range(b, bits: bits)
+            return hi == lo + 1 ? "[\(number(lo))]" : "[\(number(lo)), \(number(hi)))"
+        case .lhist(let min, let max, let step):
+            let buckets = Int((max - min) / step)
+            if b == 0 { return "(..., \(number(min)))" }
+            if b > buckets { return "[\(number(min + Int64(buckets) * step)), ...)" }
+            let lo = min + Int64(b - 1) * step
+            return "[\(number(lo)), \(number(lo + step)))"
+        default:
+            return ""
+        }
+    }
+
+    /// The values [lo, hi) of log2 bucket `b` (b ≥ 2) with 2^bits steps per power of two.
+    static func log2Range(_ b: Int, bits: Int) -> (Int64, Int64) {
+        if bits == 0 {
+            let lo = Int64(1) << Int64(b - 2)
+            return (lo, b - 2 >= 62 ? Int64.max : lo << 1)
+        }
+        let steps = 1 << bits
+        if b <= steps { return (Int64(b - 1), Int64(b)) }
+        let n = (b - 1) / steps - 1 + bits
+        let sub = (b - 1) % steps
+        let width = Int64(1) << Int64(n - bits)
+        let lo = (Int64(1) << Int64(n)) + Int64(sub) * width
+        return (lo, lo + width)
+    }
+
+    /// 1024 → 1K, 1048576 → 1M, as bpftrace abbreviates exact multiples.
+    static func number(_ v: Int64) -> String {
+        let units = ["", "K", "M", "G", "T", "P", "E"]
+        var n = v, i = 0
+        while n != 0 && n % 1024 == 0 && i < units.count - 1 {
+            n /= 1024
+            i += 1
+        }
+        return "\(n)\(units[i])"
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+    func leftPadding(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
+
+extension SType {
+    var isSignedInteger: Bool { if case .integer(_, true) = self { true } else { false } }
+}

@@ -1,0 +1,19 @@
+/// How a script runs, from the command line.
+public struct RunOptions: Sendable {
+    public enum Format: String, Sendable { case text, json }
+    public var format: Format = .text
+    public var quiet = false
+    public var verbose = false
+    public var dryRun = false
+    public var unsafe = false
+    /// -c: a command to start and trace; the run ends when it exits.
+    public var command: String?
+    /// -p: the process to trace.
+    public var pid: Int32?
+    /// $1, $2, … after the script.
+    public var positional: [String] = []
+    /// Print __BPFTRACE_NOTIFY_PROBES_ATTACHED once attached (for bpftrace's test suite).
+    public var notifyAttached = false
+
+    public init() {}
+}

@@ -1,0 +1,232 @@
+import AugerCompiler
+import AugerScript
+import BPF
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one script from text to printed maps.
+public final class Session {
+    let source: SourceFile
+    let options: RunOptions
+    let out: OutputSink
+    let err = OutputSink(fd: 2)
+    let decoder = ValueDecoder(symbols: KernelSymbols())
+    var exitCode: Int32 = 0
+    var exitRequested = false
+    var child: ChildProcess?
+
+    public init(source: SourceFile, options: RunOptions, output: OutputSink = OutputSink()) {
+        self.source = source
+        self.options = options
+        self.out = output
+    }
+
+    /// Runs the script; returns the process exit status.
+    public func run() -> Int32 {
+        defer { out.flush(); err.flush() }
+        do {
+            return try runChecked()
+        } catch let e as RuntimeError {
+            err.write("ERROR: \(e.description)\n".replacingFirstERROR())
+            return 1
+        } catch {
+            err.write("ERROR: \(error)\n")
+            return 1
+        }
+    }
+
+    func fail(_ diagnostics: Diagnostics) -> Int32 {
+        err.write(diagnostics.rendered(in: source) + "\n")
+        return diagnostics.hasErrors ? 1 : 0
+    }
+
+    func runChecked() throws -> Int32 {
+        let (program, parsed) = Parser.parse(source)
+        if parsed.hasErrors { return fail(parsed) }
+        let usesTracepoints = program.probes.contains { $0.attachPoints.contains { $0.provider == "tracepoint" } }
+        let tracefs = usesTracepoints ? try Tracefs.locate() : nil
+        let types = tracefs.map { TracepointTypes(tracefs: $0) }
+        let checked = Sema.check(program, provider: types)
+        if checked.diagnostics.hasErrors { return fail(checked.diagnostics) }
+        if !checked.diagnostics.all.isEmpty && !options.quiet { err.write(checked.diagnostics.rendered(in: source) + "\n") }
+
+        let resolver = AttachPointResolver(tracefs: tracefs, types: types)
+        var targets: [[AttachTarget]] = []
+        for probe in checked.program.probes {
+            var list: [AttachTarget] = []
+            for point in probe.attachPoints {
+                do { list += try resolver.resolve(point) } catch {
+                    return fail(located(error.message, error.range))
+                }
+            }
+            targets.append(list)
+        }
+        let compiled: CompiledScript
+        do { compiled = try Compiler(checked, positional: options.positional).compile(targets: targets) } catch {
+            return fail(located(error.message, error.range))
+        }
+        let loaded = try LoadedScript(compiled)
+        try loaded.load(verbose: options.verbose, source: source)
+        if options.dryRun { return 0 }
+        return try execute(loaded)
+    }
+
+    func located(_ message: String, _ range: SourceRange) -> Diagnostics {
+        var d = Diagnostics()
+        d.error(message, at: range)
+        return d
+    }
+
+    // MARK: Running
+
+    func execute(_ loaded: LoadedScript) throws -> Int32 {
+        let signals = try SignalWatcher()
+        let reader = try RingBufferReader(loaded.ringBuffer)
+        try reader.watch(signals.fd)
+        let handler = EventHandler(session: self, loaded: loaded)
+        try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(0)))
+
+        let begins = loaded.programs.filter { $0.0.target.provider == "begin" }
+        let ends = loaded.programs.filter { $0.0.target.provider == "end" }
+        let others = loaded.programs.filter { $0.0.target.provider != "begin" && $0.0.target.provider != "end" }
+        for (_, program) in begins {
+            try program.testRun(context: [UInt8](repeating: 0, count: 8))
+            reader.consume { handler.handle($0) }
+            if exitRequested { break }
+        }
+        if !exitRequested {
+            for (compiledProgram, program) in others { loaded.links += try attach(compiledProgram, program) }
+            if !options.quiet && options.format == .text {
+                let n = others.count + begins.count + ends.count
+                err.write("Attached \(n) probe\(n == 1 ? "" : "s")\n")
+                err.flush()
+            }
+            if let command = options.command {
+                child = try ChildProcess(command)
+                try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(child!.pid)))
+                child!.start()
+            }
+            if options.notifyAttached {
+                out.write("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n")
+            }
+            out.flush()
+            while !exitRequested {
+                _ = try reader.wait(timeout: child == nil ? 1000 : 50)
+                reader.consume { handler.handle($0) }
+                out.flush()
+                if signals.pending() { break }
+                if let c = child, c.exited() { break }
+            }
+        }
+        loaded.links.removeAll() // detach before END, as bpftrace does
+        for (_, program) in ends {
+            try program.testRun(context: [UInt8](repeating: 0, count: 8))
+        }
+        reader.consume { handler.handle($0) }
+        child?.terminate()
+        try printMapsAtExit(loaded)
+        return exitCode
+    }
+
+    func attach(_ compiledProgram: CompiledProgram, _ program: BPF.Program) throws -> [Link] {
+        let target = compiledProgram.target
+        let parts = target.name.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch target.provider {
+        case "tracepoint":
+            return [try program.attachTracepoint(category: parts[1], name: parts[2])]
+        case "rawtracepoint":
+            return [try program.attachRawTracepoint(parts.last!)]
+        case "interval":
+            return [try program.attach(to: PerfEvent.software(.cpuClock, rate: try Self.rate(Array(parts.dropFirst())), cpu: 0))]
+        case "profile":
+            let rate = try Self.rate(Array(parts.dropFirst()))
+            return try CPU.online.map { cpu in try program.attach(to: PerfEvent.software(.cpuClock, rate: rate, cpu: Int32(cpu))) }
+        case "software":
+            let event = try Self.softwareEvent(parts[1])
+            let count = parts.count > 2 ? UInt64(parts[2]) ?? 1000 : (event == .cpuClock || event == .taskClock ? 1_000_000 : 1000)
+            return try CPU.online.map { cpu in try program.attach(to: PerfEvent.software(event, rate: .period(count), cpu: Int32(cpu))) }
+        default:
+            throw RuntimeError.system("\(target.provider) probes are not supported yet")
+        }
+    }
+
+    /// `s:1`, `ms:100`, `hz:99`, `1s`, `1000000` → a perf sample rate.
+    static func rate(_ parts: [String]) throws -> SampleRate {
+        func count(_ s: String) throws -> UInt64 {
+            if let v = UInt64(s.filter { $0 != "_" }) { return v }
+            for (unit, scale) in [("ns", 1), ("us", 1000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000)] as [(String, UInt64)] {
+                if s.hasSuffix(unit), let v = UInt64(s.dropLast(unit.count)) { return v * scale }
+            }
+            if let e = s.firstIndex(of: "e"), let m = UInt64(s[..<e]), let x = Int(s[s.index(after: e)...]) {
+                var v = m
+                for _ in 0..<x { v *= 10 }
+                return v
+            }
+            throw RuntimeError.system("invalid rate '\(s)'")
+        }
+        if parts.count == 2 {
+            let n = try count(parts[1])
+            switch parts[0] {
+            case "hz": return .frequency(n)
+            case "s": return .period(n * 1_000_000_000)
+            case "ms": return .period(n * 1_000_000)
+            case "us": return .period(n * 1_000)
+            default: return .period(n)
+            }
+        }
+        return .period(try count(parts[0]))
+    }
+
+    static func softwareEvent(_ name: String) throws -> SoftwareEvent {
+        switch name {
+        case "cpu-clock", "cpu": return .cpuClock
+        case "task-clock": return .taskClock
+        case "page-faults", "faults": return .pageFaults
+        case "context-switches", "cs": return .contextSwitches
+        case "cpu-migrations": return .cpuMigrations
+        case "minor-faults": return .minorFaults
+        case "major-faults": return .majorFaults
+        case "alignment-faults": return .alignmentFaults
+        case "emulation-faults": return .emulationFaults
+        case "dummy": return .dummy
+        case "bpf-output": return .bpfOutput
+        default: throw RuntimeError.system("unknown software event '\(name)'")
+        }
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    // MARK: Output
+
+    func printMapsAtExit(_ loaded: LoadedScript) throws {
+        let printer = MapPrinter(decoder: decoder)
+        if options.format == .text { out.write("\n") }
+        for (map, kernel) in loaded.scriptMaps {
+            let entries = try printer.entries(map, kernel)
+            if entries.isEmpty { continue }
+            writeMap(map, entries, printer, top: 0, div: 0)
+        }
+    }
+
+    func writeMap(_ map: ScriptMap, _ entries: [MapEntry], _ printer: MapPrinter, top: Int, div: Int) {
+        switch options.format {
+        case .text:
+            out.write(printer.text(map, entries, top: top, div: div))
+            if case .hist = map.kind {} else if case .lhist = map.kind {} else { out.write("\n") }
+        case .json:
+            out.write(JSONMaps(printer: printer).record(map, entries, top: top, div: div) + "\n")
+        }
+    }
+}
+
+extension String {
+    /// Avoids "ERROR: ERROR:" when a message is already rendered.
+    func replacingFirstERROR() -> String {
+        hasPrefix("ERROR: ") && dropFirst(7).contains(": ERROR: ") ? String(dropFirst(7)) : self
+    }
+}

@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a whole small file (procfs, sysfs) as text.
+func readText(_ path: String) throws -> String {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw RuntimeError.system("cannot open \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var data: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        data += chunk[0..<n]
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Failures of the runtime, each a sentence for the user.
+public enum RuntimeError: Error, CustomStringConvertible {
+    case system(String)
+    /// An error at a script location, rendered like a compile error.
+    case located(String, AugerScriptRange)
+
+    public var description: String {
+        switch self {
+        case .system(let m): m
+        case .located(let m, _): m
+        }
+    }
+}
+
+public typealias AugerScriptRange = (start: Int, end: Int)
+
+/// Where output goes: standard output, or the file given with -o.
+public final class OutputSink: @unchecked Sendable {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+
+    public init(fd: Int32 = 1) { self.fd = fd }
+
+    public func write(_ s: String) {
+        buffer += s.utf8
+        if buffer.count > 1 << 16 { flush() }
+    }
+
+    public func flush() {
+        var at = 0
+        while at < buffer.count {
+            let n = buffer[at...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; break }
+            at += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,125 @@
+import AugerCompiler
+import AugerScript
+
+/// Turns the bytes programs write back into text and JSON, by type.
+struct ValueDecoder {
+    let symbols: KernelSymbols
+
+    func word(_ bytes: ArraySlice<UInt8>, _ at: Int = 0) -> UInt64 {
+        var v: UInt64 = 0
+        let start = bytes.startIndex + at
+        for i in 0..<8 where start + i < bytes.endIndex { v |= UInt64(bytes[start + i]) << (8 * UInt64(i)) }
+        return v
+    }
+
+    /// An integer word as its type reads it (sign-extended from its width).
+    func integer(_ w: UInt64, _ t: SType) -> Int128 {
+        guard case .integer(let bits, let signed) = t else { return Int128(w) }
+        if signed {
+            let shift = UInt64(64 - bits)
+            return Int128((Int64(bitPattern: w) << shift) >> shift)
+        }
+        return bits == 64 ? Int128(w) : Int128(w & ((1 << UInt64(bits)) - 1))
+    }
+
+    func string(_ bytes: ArraySlice<UInt8>, _ size: Int) -> String {
+        let slice = bytes.prefix(size)
+        return String(decoding: slice.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// bpftrace's text for a value.
+    func text(_ t: SType, _ bytes: ArraySlice<UInt8>) -> String {
+        switch t {
+        case .integer: return String(integer(word(bytes), t))
+        case .bool: return word(bytes) != 0 ? "true" : "false"
+        case .string(let n): return string(bytes, n)
+        case .pointer: return "0x" + String(word(bytes), radix: 16)
+        case .ksym: return symbols.name(of: word(bytes)) ?? "0x" + String(word(bytes), radix: 16)
+        case .tuple(let ts):
+            let parts = zip(ts, Layout.offsets(ts)).map { text($0.0, bytes.dropFirst($0.1)) }
+            return "(" + parts.joined(separator: ", ") + ")"
+        case .record(let fs):
+            let offsets = Layout.offsets(fs.map(\.type))
+            let parts = zip(fs, offsets).map { "\($0.0.name)=\(text($0.0.type, bytes.dropFirst($0.1)))" }
+            return "(" + parts.joined(separator: ", ") + ")"
+        case .array(let e, let n):
+            let size = Layout.elementSize(e)
+            let parts = (0..<n).map { i -> String in
+                var v: UInt64 = 0
+                for b in 0..<size where bytes.startIndex + i * size + b < bytes.endIndex {
+                    v |= UInt64(bytes[bytes.startIndex + i * size + b]) << (8 * UInt64(b))
+                }
+                return String(integer(v, e))
+            }
+            return "[" + parts.joined(separator: ",") + "]"
+        default: return String(word(bytes))
+        }
+    }
+
+    /// The same value as JSON.
+    func json(_ t: SType, _ bytes: ArraySlice<UInt8>) -> String {
+        switch t {
+        case .integer: return String(integer(word(bytes), t))
+        case .bool: return word(bytes) != 0 ? "true" : "false"
+        case .string, .ksym, .pointer: return JSON.quote(text(t, bytes))
+        case .tuple(let ts):
+            return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
+        case .record(let fs):
+            let offsets = Layout.offsets(fs.map(\.type))
+            return "{" + zip(fs, offsets).map { "\(JSON.quote($0.0.name)): \(json($0.0.type, bytes.dropFirst($0.1)))" }.joined(separator: ", ") + "}"
+        default: return text(t, bytes)
+        }
+    }
+}
+
+enum JSON {
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if u.value < 0x20 {
+                    let h = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Kernel symbols from /proc/kallsyms, read on first use.
+final class KernelSymbols: @unchecked Sendable {
+    private var table: [(address: UInt64, name: String)]?
+
+    func name(of address: UInt64) -> String? {
+        if table == nil { table = Self.load() }
+        guard let t = table, !t.isEmpty else { return nil }
+        var lo = 0, hi = t.count - 1
+        guard address >= t[0].address else { return nil }
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if t[mid].address <= address { lo = mid } else { hi = mid - 1 }
+        }
+        return t[lo].name
+    }
+
+    static func load() -> [(UInt64, String)] {
+        guard let text = try? readText("/proc/kallsyms") else { return [] }
+        var out: [(UInt64, String)] = []
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 3, let a = UInt64(parts[0], radix: 16), a != 0,
+                  "tTwW".contains(parts[1]) else { continue }
+            out.append((a, String(parts[2])))
+        }
+        return out.sorted { $0.0 < $1.0 }
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import AugerRuntime
+import AugerScript
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Auger: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "auger",
+        abstract: "A dynamic tracer for Linux: bpftrace's language, compiled straight to eBPF.",
+        usage: """
+            auger [options] FILENAME [ARGS...]
+            auger [options] -e 'PROGRAM' [ARGS...]
+            auger -l [SEARCH]
+            """,
+        discussion: """
+            Examples:
+              auger -e 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args.filename)); }'
+              auger -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
+              auger -l 'tracepoint:syscalls:*open*'
+            """,
+        version: "auger 0.1.0")
+
+    @Option(name: .short, help: "The program to run, instead of a file.")
+    var e: String?
+
+    @Flag(name: .short, help: "List probes (matching SEARCH).")
+    var l = false
+
+    @Option(name: .short, help: "Trace this process id.")
+    var p: Int32?
+
+    @Option(name: .short, help: "Run COMMAND and trace it; stop when it exits. cpid is its pid.")
+    var c: String?
+
+    @Option(name: .short, help: "Write output to FILE instead of standard output.")
+    var o: String?
+
+    @Flag(name: .short, help: "Quiet: no 'Attached N probes' message.")
+    var q = false
+
+    @Option(name: .short, help: "Output format: text or json.")
+    var f: String = "text"
+
+    @Flag(name: .short, help: "Verbose: the verifier's full log on errors; fields with -l.")
+    var v = false
+
+    @Flag(name: .customLong("dry-run"), help: "Compile and load through the verifier, then exit without attaching.")
+    var dryRun = false
+
+    @Flag(name: .customLong("unsafe"), help: "Allow functions with side effects, such as system().")
+    var unsafe = false
+
+    @Argument(parsing: .captureForPassthrough, help: "A script file (or - for standard input), then its positional parameters.")
+    var arguments: [String] = []
+
+    func run() throws {
+        if l {
+            let listing = try ProbeLister().list(pattern: arguments.first ?? e, verbose: v)
+            print(listing, terminator: "")
+            return
+        }
+        var args = arguments.filter { $0 != "--" }
+        let source: SourceFile
+        if let program = e {
+            source = SourceFile(name: "stdin", text: program)
+        } else if let file = args.first {
+            args.removeFirst()
+            guard let text = Self.read(file) else {
+                FileHandleOutput.stderr("ERROR: failed to open file '\(file)': \(String(cString: strerror(errno)))\n")
+                throw ExitCode(1)
+            }
+            source = SourceFile(name: file == "-" ? "stdin" : file, text: text)
+        } else {
+            throw ValidationError("Give a program with -e 'PROGRAM' or a script FILENAME.")
+        }
+        guard let format = RunOptions.Format(rawValue: f) else { throw ValidationError("Invalid output format '\(f)': use text or json.") }
+        var options = RunOptions()
+        options.format = format
+        options.quiet = q
+        options.verbose = v
+        options.dryRun = dryRun
+        options.unsafe = unsafe
+        options.command = c
+        options.pid = p
+        options.positional = args
+        options.notifyAttached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != nil
+        var output = OutputSink()
+        if let o {
+            let fd = open(o, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw ValidationError("Cannot write to '\(o)': \(String(cString: strerror(errno)))") }
+            output = OutputSink(fd: fd)
+        }
+        let status = Session(source: source, options: options, output: output).run()
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    static func read(_ path: String) -> String? {
+        let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { if fd != 0 { close(fd) } }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            data += chunk[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+enum FileHandleOutput {
+    static func stderr(_ s: String) {
+        var bytes = Array(s.utf8)
+        _ = write(2, &bytes, bytes.count)
+    }
+}
