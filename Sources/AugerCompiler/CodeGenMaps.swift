@@ -118,7 +118,7 @@ extension ProbeCodeGen {
         }
         try lookupOrInit(map, key: key, range, missing: done)
         asm.emit(.load(.u64, .r1, .r10, v))
-        let signed = (args.first?.type ?? .u64).isSigned
+        let signed = map.signedValues
         switch agg {
         case .count, .hist, .lhist, .tseries:
             asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, 1), .store(.u64, .r0, 0, .r2))

@@ -147,6 +147,16 @@ extension ProbeCodeGen {
             }
             types = fields.map { $0.1.type ?? .u64 }
             for (field, (t, at)) in zip(fields, zip(types, Layout.offsets(types))) { try place(field.1, t, at: off + at) }
+        case .tupleIndex(let x, let i):
+            guard case .tuple(let ts) = x.type ?? .unknown, i < ts.count else { throw CompileError(message: "'.\(i)' needs a tuple", range: e.range) }
+            let base = try memory(x)
+            try copyMemory(from: base + Layout.offsets(ts)[i], have: Layout.size(ts[i]), to: off, size: size)
+        case .field(let x, let name, _) where isMemory(x.type):
+            guard case .record(let fs) = x.type!, let i = fs.firstIndex(where: { $0.name == name }) else {
+                throw CompileError(message: "no field '\(name)'", range: e.range)
+            }
+            let base = try memory(x)
+            try copyMemory(from: base + Layout.offsets(fs.map(\.type))[i], have: Layout.size(fs[i].type), to: off, size: size)
         case .call("str", let args):
             try readString(args, into: off, size: size, e)
         case .field(let x, let name, _) where x.isArgs || x.type == .probeArgs:
@@ -167,6 +177,12 @@ extension ProbeCodeGen {
         default:
             throw CompileError(message: "Auger cannot compile this \(e.type ?? .unknown) value yet", range: e.range)
         }
+    }
+
+    /// Copies a value within scratch, zero-filling when the target is larger.
+    func copyMemory(from src: Int, have: Int, to dst: Int, size: Int) throws(CompileError) {
+        copyWords(from: .r7, src, to: dst, min(have, size))
+        if size > have { zero(dst + have, size - have) }
     }
 
     /// Stores literal bytes, zero-padded to `size`, eight at a time.
@@ -190,6 +206,10 @@ extension ProbeCodeGen {
     /// str(ptr [, n]): a NUL-terminated string read from kernel or user memory.
     func readString(_ args: [Expr], into off: Int, size: Int, _ e: Expr) throws(CompileError) {
         guard let pointer = args.first else { return }
+        if case .positional = pointer.kind {
+            try place(pointer, .string(size), at: off)
+            return
+        }
         if isMemory(pointer.type) {
             try place(pointer, e.type ?? .string(size), at: off)
             return

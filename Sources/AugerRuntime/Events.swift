@@ -109,41 +109,65 @@ final class ChildProcess {
     private var status: Int32 = 0
     private var done = false
 
-    /// Forks a child that waits on a pipe, so its pid is known (for cpid)
-    /// before it runs.
+    /// Forks a child that waits on a pipe before it execs the command, so its
+    /// pid is known (for cpid and predicates) before it runs a single
+    /// instruction of its own. The command is split on blanks, with quotes
+    /// grouping words, and found on PATH like a shell would.
     init(_ command: String) throws {
+        let words = Self.split(command)
+        guard let program = words.first else { throw RuntimeError.system("-c needs a command") }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw RuntimeError.system("cannot start '\(command)': pipe failed") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, fds[0], 63)
-        posix_spawn_file_actions_addclose(&actions, fds[1])
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        posix_spawnattr_setsigmask(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        // The shell waits for one byte on fd 63, then runs the command.
-        let script = "read -r _ <&63; exec 63<&-; exec " + command
-        var child: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(script), nil]
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } // the command inherits neither end
+        // Everything the child touches is prepared before fork: it only
+        // reads, execs and exits, which are safe in a forked multithreaded process.
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let r = posix_spawn(&child, "/bin/sh", &actions, &attributes, argv, environ)
-        posix_spawn_file_actions_destroy(&actions)
-        posix_spawnattr_destroy(&attributes)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        let child = fork()
+        if child == 0 {
+            pthread_sigmask(SIG_SETMASK, &empty, nil)
+            close(fds[1]) // so that the parent's death reads as end of file
+            var byte: UInt8 = 0
+            _ = read(fds[0], &byte, 1)
+            if byte == 1 { execvp(program, argv) }
+            _exit(127)
+        }
         close(fds[0])
-        guard r == 0 else {
+        guard child > 0 else {
             close(fds[1])
-            throw RuntimeError.system("cannot start '\(command)': \(String(cString: strerror(r)))")
+            throw RuntimeError.system("cannot start '\(command)': \(String(cString: strerror(errno)))")
         }
         pid = child
         startPipe = fds[1]
     }
 
+    static func split(_ command: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var quote: Character?
+        var inWord = false
+        for c in command {
+            if let q = quote {
+                if c == q { quote = nil } else { current.append(c) }
+            } else if c == "\"" || c == "'" {
+                quote = c
+                inWord = true
+            } else if c == " " || c == "\t" {
+                if inWord { words.append(current); current = ""; inWord = false }
+            } else {
+                current.append(c)
+                inWord = true
+            }
+        }
+        if inWord { words.append(current) }
+        return words
+    }
+
     func start() {
-        var newline: UInt8 = 10
-        _ = write(startPipe, &newline, 1)
+        var go: UInt8 = 1
+        _ = write(startPipe, &go, 1)
         close(startPipe)
         startPipe = -1
     }
@@ -155,7 +179,7 @@ final class ChildProcess {
     }
 
     func terminate() {
-        if startPipe >= 0 { close(startPipe); startPipe = -1 }
+        if startPipe >= 0 { close(startPipe); startPipe = -1 } // the child exits without running
         if !exited() {
             kill(pid, SIGTERM)
             _ = waitpid(pid, &status, 0)

@@ -1,0 +1,199 @@
+import BPF
+import Foundation
+import XCTest
+
+/// The auger command on real scripts, compared with the text bpftrace prints.
+final class EndToEndTests: AugerTestCase {
+    /// A histogram row as bpftrace lays it out.
+    func row(_ label: String, _ count: Int, bar: Int) -> String {
+        label.padding(toLength: 16, withPad: " ", startingAt: 0) + String(repeating: " ", count: 8 - String(count).count) + "\(count) |"
+            + String(repeating: "@", count: bar) + String(repeating: " ", count: 52 - bar) + "|\n"
+    }
+
+    func testMapsPrintSortedByValue() throws {
+        XCTAssertEqual(try run("begin { @[1] = 3; @[2] = 1; @[3] = 2; exit(); }"), "\n@[2]: 1\n@[3]: 2\n@[1]: 3\n\n")
+    }
+
+    func testHistogram() throws {
+        let out = try run("begin { for ($i : 0..10) { @h = hist($i); } exit(); }")
+        XCTAssertEqual(out, "\n@h:\n" + row("[0]", 1, bar: 13) + row("[1]", 1, bar: 13) + row("[2, 4)", 2, bar: 26)
+                       + row("[4, 8)", 4, bar: 52) + row("[8, 16)", 2, bar: 26) + "\n")
+    }
+
+    func testLinearHistogramWithOutliers() throws {
+        let out = try run("begin { @l = lhist(-1, 0, 30, 10); @l = lhist(5, 0, 30, 10); @l = lhist(25, 0, 30, 10); @l = lhist(25, 0, 30, 10); @l = lhist(99, 0, 30, 10); exit(); }")
+        XCTAssertEqual(out, "\n@l:\n" + row("(..., 0)", 1, bar: 26) + row("[0, 10)", 1, bar: 26) + row("[10, 20)", 0, bar: 0)
+                       + row("[20, 30)", 2, bar: 52) + row("[30, ...)", 1, bar: 26) + "\n")
+    }
+
+    func testStatsAverageMinMaxSum() throws {
+        let out = try run("begin { @s = stats(10); @s = stats(20); @a = avg(3); @a = avg(4); @mn = min(-5); @mn = min(7); @mx = max(-5); @mx = max(7); @sum = sum(-3); @sum = sum(10); exit(); }")
+        XCTAssertEqual(out, "\n@a: 3\n\n@mn: -5\n\n@mx: 7\n\n@s: count 2, average 15, total 30\n\n@sum: 7\n\n")
+    }
+
+    func testPrintfConversions() throws {
+        let out = try run(#"begin { printf("%d|%5d|%-5d|%05d|%x|%X|%o|%u|%s|%6s|%-6s|%c|%%\n", -7, 42, 42, 42, 255, 255, 8, 3, "ab", "ab", "ab", 65); exit(); }"#)
+        XCTAssertEqual(out, "-7|   42|42   |00042|ff|FF|10|3|ab|    ab|ab    |A|%\n\n")
+    }
+
+    func testVariablesTuplesAndStrings() throws {
+        let out = try run(#"begin { $t = (1, "two", -3); $s = "abc"; if ($s == "abc") { printf("%d %s %d %s\n", $t.0, $t.1, $t.2, $s); } @k["x", 2] = 7; exit(); }"#)
+        XCTAssertEqual(out, "1 two -3 abc\n\n@k[x, 2]: 7\n\n")
+    }
+
+    func testClearZeroAndDelete() throws {
+        let out = try run("begin { @a[1] = 1; @a[2] = 2; delete(@a[1]); @b = 5; clear(@b); @c[1] = count(); zero(@c); exit(); }")
+        XCTAssertEqual(out, "\n@a[2]: 2\n\n@c[1]: 0\n\n")
+    }
+
+    func testPrintWithTopAndDivisor() throws {
+        let out = try run("begin { @m[1] = 10; @m[2] = 20; @m[3] = 30; print(@m, 2, 10); clear(@m); exit(); }")
+        XCTAssertEqual(out, "@m[2]: 2\n@m[3]: 3\n\n\n")
+    }
+
+    func testExitCode() throws {
+        let r = try auger(["-q", "-e", "begin { exit(3); }"])
+        XCTAssertEqual(r.status, 3)
+    }
+
+    func testEndProbeRunsAfterExit() throws {
+        XCTAssertEqual(try run(#"begin { @x = 1; exit(); } end { printf("end %d\n", @x); }"#), "end 1\n\n@x: 1\n\n")
+    }
+
+    func testCountsExactCallsOfChildCommand() throws {
+        let out = try run("tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @ = count(); @c[comm] = count(); }",
+                          ["-c", "\(Self.workload) getppid 1000"])
+        XCTAssertEqual(out, "\n@: 1000\n\n@c[auger-workload]: 1000\n\n")
+    }
+
+    func testTracepointArgumentsAndStrings() throws {
+        let out = try run(#"tracepoint:syscalls:sys_enter_openat /pid == cpid/ { @[str(args.filename)] = count(); }"#,
+                          ["-c", "/bin/cat /etc/hostname /etc/hostname"])
+        XCTAssertTrue(out.contains("@[/etc/hostname]: 2\n"), out)
+    }
+
+    func testIntervalRunsAndSIGINTPrintsMaps() throws {
+        let r = try auger(["-e", "interval:ms:20 { @ticks = count(); }"]) { process in
+            usleep(600_000)
+            process.interrupt()
+        }
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("Attached 1 probe"), r.stderr)
+        let ticks = r.stdout.split(separator: "\n").first { $0.hasPrefix("@ticks: ") }.flatMap { Int($0.dropFirst(8)) }
+        XCTAssertNotNil(ticks, r.stdout)
+        XCTAssertGreaterThan(ticks ?? 0, 10)
+    }
+
+    func testProfileProbeFiresOnEveryCPU() throws {
+        // Idle CPUs take no timer samples, so keep each one busy.
+        let spinners = try CPU.online.map { cpu -> Process in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+            p.arguments = ["-c", "\(cpu)", "/bin/sh", "-c", "while :; do :; done"]
+            try p.run()
+            return p
+        }
+        defer { spinners.forEach { $0.terminate() } }
+        let out = try run("profile:hz:99 { @[cpu] = count(); } interval:ms:500 { exit(); }")
+        XCTAssertEqual(out.split(separator: "\n").filter { $0.hasPrefix("@[") }.count, CPU.online.count, out)
+    }
+
+    func testJSONOutput() throws {
+        let out = try run(#"begin { printf("hi\n"); @x = 1; @h = hist(2); @m["a"] = 3; exit(); }"#, ["-f", "json"])
+        let lines = out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, [
+            #"{"type": "printf", "data": "hi\n"}"#,
+            #"{"type": "hist", "data": {"@h": [{"min": 2, "max": 3, "count": 1}]}}"#,
+            #"{"type": "map", "data": {"@m": {"a": 3}}}"#,
+            #"{"type": "map", "data": {"@x": 1}}"#,
+        ])
+        for line in lines { XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(line.utf8))) }
+    }
+
+    func testNotifiesWhenAttached() throws {
+        let r = try auger(["-q", "-e", "interval:ms:100 { exit(); }"], environment: ["__BPFTRACE_NOTIFY_PROBES_ATTACHED": "1"])
+        XCTAssertEqual(r.stdout, "__BPFTRACE_NOTIFY_PROBES_ATTACHED\n\n")
+    }
+
+    func testPositionalParameters() throws {
+        XCTAssertEqual(try run(#"begin { printf("%d %s %d\n", $1 + 1, str($2), $#); exit(); }"#, ["41", "hello"]), "42 hello 2\n\n")
+    }
+
+    func testDryRunLoadsButDoesNotRun() throws {
+        let r = try auger(["--dry-run", "-e", #"tracepoint:syscalls:sys_enter_openat { printf("%s\n", str(args.filename)); }"#])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "")
+    }
+}
+
+final class ErrorTests: AugerTestCase {
+    func testSyntaxErrorExitsWithLocation() throws {
+        let r = try auger(["-e", "begin { $x = ; }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "stdin:1:14-15: ERROR: syntax error, unexpected ';', expecting an expression\nbegin { $x = ; }\n             ~\n")
+    }
+
+    func testMissingTracepoint() throws {
+        let r = try auger(["-e", "tracepoint:syscalls:sys_enter_nonexistent { }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("stdin:1:1-42: ERROR: tracepoint not found: syscalls:sys_enter_nonexistent"), r.stderr)
+    }
+
+    func testVerifierRejectionPointsAtTheLoop() throws {
+        let r = try auger(["-e", "begin { $i = 0;\n  while ($i < 1) { @x = 1; }\n  exit(); }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("ERROR: the kernel's BPF verifier rejected the program for begin"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("stdin:2:"), r.stderr)
+    }
+
+    func testMissingFile() throws {
+        let r = try auger(["/nonexistent/script.bt"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "ERROR: failed to open file '/nonexistent/script.bt': No such file or directory\n")
+    }
+}
+
+/// Nothing stays loaded once auger ends, however it ends.
+final class CleanupTests: AugerTestCase {
+    func programsNamedByAuger() -> Set<UInt32> {
+        Set((try? LoadedObjects.programIDs()) ?? [])
+    }
+
+    /// Waits for the kernel to free objects (it does so after an RCU grace period).
+    func assertGone(_ before: Set<UInt32>, file: StaticString = #filePath, line: UInt = #line) {
+        var extra: Set<UInt32> = []
+        for _ in 0..<100 {
+            extra = programsNamedByAuger().subtracting(before)
+            if extra.isEmpty { return }
+            usleep(20_000)
+        }
+        XCTFail("programs still loaded: \(extra.sorted())", file: file, line: line)
+    }
+
+    func testAfterExit() throws {
+        let before = programsNamedByAuger()
+        try run("tracepoint:syscalls:sys_enter_getppid { @ = count(); } interval:ms:50 { exit(); }")
+        assertGone(before)
+    }
+
+    func testAfterSIGINT() throws {
+        let before = programsNamedByAuger()
+        try auger(["-e", "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"]) { process in
+            usleep(500_000)
+            process.interrupt()
+        }
+        assertGone(before)
+    }
+
+    func testAfterSIGKILL() throws {
+        let before = programsNamedByAuger()
+        var loadedWhileRunning = 0
+        try auger(["-e", "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"]) { process in
+            usleep(600_000)
+            loadedWhileRunning = self.programsNamedByAuger().subtracting(before).count
+            kill(process.processIdentifier, SIGKILL)
+        }
+        XCTAssertGreaterThan(loadedWhileRunning, 0)
+        assertGone(before)
+    }
+}
