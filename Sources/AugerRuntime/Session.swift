@@ -112,11 +112,12 @@ public final class Session {
             }
             out.flush()
             while !exitRequested {
-                _ = try reader.wait(timeout: child == nil ? 1000 : 50)
+                _ = try reader.wait(timeout: child == nil && options.pid == nil ? 1000 : 50)
                 reader.consume { handler.handle($0) }
                 out.flush()
                 if signals.pending() { break }
                 if let c = child, c.exited() { break }
+                if let pid = options.pid, kill(pid, 0) != 0 && errno == ESRCH { break }
             }
         }
         loaded.links.removeAll() // detach before END, as bpftrace does

@@ -29,8 +29,8 @@ struct Auger: ParsableCommand {
     @Flag(name: .short, help: "List probes (matching SEARCH).")
     var l = false
 
-    @Option(name: .short, help: "Trace this process id.")
-    var p: Int32?
+    @Option(name: .short, help: "Trace this process id; stop when it exits.")
+    var p: String?
 
     @Option(name: .short, help: "Run COMMAND and trace it; stop when it exits. cpid is its pid.")
     var c: String?
@@ -84,7 +84,22 @@ struct Auger: ParsableCommand {
         options.dryRun = dryRun
         options.unsafe = unsafe
         options.command = c
-        options.pid = p
+        if let p {
+            guard let pid = Int64(p) else {
+                let reason = p.first.map { $0.isNumber } == true ? "invalid trailing bytes" : "invalid integer"
+                FileHandleOutput.stderr("ERROR: Failed to parse pid: \(reason): \(p)\n")
+                throw ExitCode(1)
+            }
+            guard pid > 0, pid <= 4_194_304 else {
+                FileHandleOutput.stderr("ERROR: Pid out of range: \(p)\n")
+                throw ExitCode(1)
+            }
+            guard kill(pid_t(pid), 0) == 0 || errno == EPERM else {
+                FileHandleOutput.stderr("ERROR: No process with pid \(p)\n")
+                throw ExitCode(1)
+            }
+            options.pid = Int32(pid)
+        }
         options.positional = args
         options.notifyAttached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != nil
         var output = OutputSink()

@@ -119,6 +119,31 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(try run(#"begin { printf("%d %s %d\n", $1 + 1, str($2), $#); exit(); }"#, ["41", "hello"]), "42 hello 2\n\n")
     }
 
+    func testTracesProcessUntilItExits() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: Self.workload)
+        sleeper.arguments = ["sleep", "700"]
+        try sleeper.run()
+        let start = Date()
+        let out = try run("interval:ms:50 { @ticks = count(); }", ["-p", "\(sleeper.processIdentifier)"])
+        XCTAssertTrue(out.hasPrefix("\n@ticks: "), out)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
+    func testBadPids() throws {
+        XCTAssertEqual(try auger(["-p", "a1111", "-e", "begin { }"]).stderr, "ERROR: Failed to parse pid: invalid integer: a1111\n")
+        XCTAssertEqual(try auger(["-p", "111a1", "-e", "begin { }"]).stderr, "ERROR: Failed to parse pid: invalid trailing bytes: 111a1\n")
+        XCTAssertEqual(try auger(["-p", "5000000", "-e", "begin { }"]).stderr, "ERROR: Pid out of range: 5000000\n")
+    }
+
+    func testListsTracepointsWithFields() throws {
+        let r = try auger(["-lv", "tracepoint:syscalls:sys_enter_openat"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "tracepoint:syscalls:sys_enter_openat\n    int __syscall_nr\n    int dfd\n    const char * filename\n    int flags\n    umode_t mode\n")
+        let all = try auger(["-l", "sys_enter_getpp"]).stdout
+        XCTAssertEqual(all, "tracepoint:syscalls:sys_enter_getppid\n")
+    }
+
     func testDryRunLoadsButDoesNotRun() throws {
         let r = try auger(["--dry-run", "-e", #"tracepoint:syscalls:sys_enter_openat { printf("%s\n", str(args.filename)); }"#])
         XCTAssertEqual(r.status, 0, r.stderr)
