@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Runs bpftrace's runtime test suite (../shared/conformance/bpftrace-runtime)
+against auger and reports passed, failed and skipped tests with reasons.
+
+    scripts/conformance.py [--filter REGEX] [--cap SECONDS] [--budget SECONDS] [--auger PATH] [-v]
+
+A test passes only when it ran and every expectation held. Tests whose helper
+programs (./testprogs/…, runtime/scripts/…) are missing, whose architecture
+or kernel features differ, or that need a feature Auger lacks are skipped
+with the reason; the summary counts each reason.
+"""
+import argparse, json, os, re, shlex, signal, subprocess, sys, time
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DATA = os.path.join(ROOT, "..", "shared", "conformance", "bpftrace-runtime")
+NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
+# Kernel features of these machines (DESIGN.md): no kprobes, no trampolines.
+FEATURES = {"btf": True, "lookup_percpu_elem": True, "loop": True, "get_tai_ns": True, "iter": False,
+            "dwarf": False, "kprobe_multi": False, "uprobe_multi": False, "kprobe_session": False,
+            "get_func_ip": False, "dpath": False, "dwunwind": False, "libpath_resolv": False, "blazesym": False}
+
+
+def parse(path):
+    tests, test, last, col = [], None, None, 0
+    for line in open(path, encoding="utf-8", errors="replace").read().split("\n"):
+        if line.startswith("#"):
+            continue
+        if line.startswith(" ") and last and col and line[:col].strip() == "":
+            test[last][-1] += "\n" + line[col:]
+            continue
+        if not line.strip():
+            last = None
+            continue
+        key, _, value = line.partition(" ")
+        if key == "NAME":
+            test = {"NAME": [value], "file": os.path.basename(path), "order": []}
+            tests.append(test)
+        elif test is not None:
+            test.setdefault(key, []).append(value)
+            test["order"].append(key)
+        last, col = key, len(key) + 1
+    return tests
+
+
+def skip_reason(t):
+    text = " ".join(" ".join(t.get(k, [])) for k in ("PROG", "RUN", "BEFORE", "AFTER", "SETUP"))
+    for arch in t.get("ARCH", []):
+        allowed = arch.split("|")
+        if arch.startswith("!"):
+            if "x86_64" in arch:
+                return "architecture"
+        elif "x86_64" not in allowed:
+            return "architecture"
+    for feature in t.get("REQUIRES_FEATURE", []):
+        want = not feature.startswith("!")
+        if FEATURES.get(feature.lstrip("!"), False) != want:
+            return "kernel facility missing: " + feature.lstrip("!")
+    for helper in re.findall(r"\./testprogs/[\w.-]+|\./testlibs/[\w.-]+|runtime/scripts/[\w.-]+", text):
+        if not os.path.exists(os.path.join(DATA, helper)):
+            return "helper program missing"
+    if "NEW_PIDNS" in t:
+        return "pid namespaces not supported by the runner"
+    for env in t.get("SKIP_IF_ENV_HAS", []):
+        k, _, v = env.partition("=")
+        if os.environ.get(k) == v:
+            return "environment"
+    for req in t.get("REQUIRES", []):
+        if subprocess.run(req, shell=True, cwd=DATA, capture_output=True).returncode != 0:
+            return "requirement not met"
+    for key in ("MIN_KERNEL", "MAX_KERNEL"):
+        for v in t.get(key, []):
+            have = tuple(int(x) for x in re.findall(r"\d+", os.uname().release)[:2])
+            want = tuple(int(x) for x in re.findall(r"\d+", v)[:2])
+            if (key == "MIN_KERNEL" and have < want) or (key == "MAX_KERNEL" and have > want):
+                return "kernel version"
+    return None
+
+
+def run_test(t, auger, cap):
+    json_mode = t["order"] and [k for k in t["order"] if k.startswith("EXPECT")][:1] == ["EXPECT_JSON"]
+    env = dict(os.environ, **{NOTIFY: "1"})
+    for e in t.get("ENV", []):
+        for pair in shlex.split(e):
+            k, _, v = pair.partition("=")
+            env[k] = v
+    for cmd in t.get("SETUP", []):
+        subprocess.run(cmd, shell=True, cwd=DATA, env=env, capture_output=True, timeout=30)
+    before = []
+    for cmd in t.get("BEFORE", []):
+        before.append(subprocess.Popen(cmd, shell=True, cwd=DATA, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        name = os.path.basename(cmd.split()[-1])[:15]
+        for _ in range(100):
+            if subprocess.run(["pgrep", "-x", name], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+    if "PROG" in t:
+        argv = [auger] + (["-q", "-f", "json"] if json_mode else []) + ["-e", t["PROG"][0]]
+        proc = subprocess.Popen(argv, cwd=DATA, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    else:
+        cmd = t["RUN"][0].replace("{{BPFTRACE}}", shlex.quote(auger))
+        if before:
+            cmd = cmd.replace("{{BEFORE_PID}}", str(before[0].pid))
+        proc = subprocess.Popen(cmd, shell=True, cwd=DATA, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    timeout = min(float(t.get("TIMEOUT", ["5"])[0]), cap)
+    os.set_blocking(proc.stdout.fileno(), False)
+    output, attached_at, after = b"", None, []
+    deadline = time.time() + timeout + 3
+    while True:
+        chunk = proc.stdout.read() or b""
+        output += chunk
+        if attached_at is None and NOTIFY.encode() in output:
+            attached_at = time.time()
+            deadline = attached_at + timeout
+            for cmd in t.get("AFTER", []):
+                after.append(subprocess.Popen(cmd, shell=True, cwd=DATA, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        if proc.poll() is not None:
+            output += proc.stdout.read() or b""
+            break
+        if time.time() > deadline:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            time.sleep(0.05)
+            output += proc.stdout.read() or b""
+            break
+        time.sleep(0.02)
+    for p in before + after:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    for cmd in t.get("CLEANUP", []):
+        subprocess.run(cmd, shell=True, cwd=DATA, env=env, capture_output=True, timeout=30)
+    return check(t, output.decode(errors="replace"), proc.returncode)
+
+
+def check(t, out, status):
+    """Returns None when every expectation holds, else why not."""
+    if "WILL_FAIL" in t:
+        if status == 0:
+            return "expected a non-zero exit status"
+    elif "RETURN_CODE" in t:
+        if status != int(t["RETURN_CODE"][0]):
+            return f"exit status {status}, expected {t['RETURN_CODE'][0]}"
+    elif status not in (0, -signal.SIGTERM, 128 + signal.SIGTERM) and status is not None:
+        return f"exit status {status}"
+    lines = [l.strip() for l in out.split("\n")]
+    after_notify = out.split(NOTIFY, 1)[1] if NOTIFY in out else out
+    for e in t.get("EXPECT", []):
+        if e.strip() not in lines:
+            return f"no line equals {e!r}"
+    for e in t.get("EXPECT_NONE", []):
+        if e.strip() in lines:
+            return f"a line equals {e!r}"
+    for e in t.get("EXPECT_REGEX", []):
+        if not re.search(e, out, re.M):
+            return f"no match for /{e}/"
+    for e in t.get("EXPECT_REGEX_NONE", []):
+        if re.search(e, out, re.M):
+            return f"unexpected match for /{e}/"
+    for f in t.get("EXPECT_FILE", []):
+        want = open(os.path.join(DATA, f)).read().strip() if os.path.exists(os.path.join(DATA, f)) else None
+        if want is None:
+            return "expected-output file missing"
+        if after_notify.strip() != want:
+            return f"output differs from {f}"
+    for f in t.get("EXPECT_JSON", []):
+        path = os.path.join(DATA, f)
+        if not os.path.exists(path):
+            return "expected-output file missing"
+        try:
+            if f.endswith(".ndjson"):
+                got = [json.loads(l) for l in after_notify.strip().split("\n") if l.strip()]
+                want = [json.loads(l) for l in open(path).read().strip().split("\n") if l.strip()]
+            else:
+                got, want = json.loads(after_notify.strip()), json.load(open(path))
+        except ValueError as e:
+            return f"output is not JSON: {e}"
+        if got != want:
+            return f"JSON differs from {f}"
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--filter", help="run only tests whose FILE:NAME matches this regex")
+    ap.add_argument("--cap", type=float, default=5, help="longest a test may run after attaching, in seconds")
+    ap.add_argument("--budget", type=float, default=0, help="stop starting tests after this many seconds (0: no limit)")
+    ap.add_argument("--auger", default=os.path.join(ROOT, ".build", "debug", "auger"))
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every test's result")
+    ap.add_argument("--failures", action="store_true", help="summarize why tests failed")
+    args = ap.parse_args()
+    if not os.path.isdir(DATA):
+        print(f"conformance data not found at {DATA}")
+        return 0
+    tests = []
+    for name in sorted(os.listdir(DATA)):
+        path = os.path.join(DATA, name)
+        if os.path.isfile(path) and name != "LICENSE":
+            tests += parse(path)
+    if args.filter:
+        tests = [t for t in tests if re.search(args.filter, f"{t['file']}:{t['NAME'][0]}")]
+    passed, failed, skipped, failures = 0, 0, Counter(), []
+    start = time.time()
+    for t in tests:
+        label = f"{t['file']}:{t['NAME'][0]}"
+        reason = skip_reason(t)
+        if reason is None and args.budget and time.time() - start > args.budget:
+            reason = "time budget spent"
+        if reason:
+            skipped[reason] += 1
+            if args.verbose:
+                print(f"SKIP {label} ({reason})")
+            continue
+        why = run_test(t, os.path.abspath(args.auger), args.cap)
+        if why is None:
+            passed += 1
+            if args.verbose:
+                print(f"PASS {label}")
+        else:
+            failed += 1
+            failures.append((label, why))
+            if args.verbose:
+                print(f"FAIL {label}: {why}")
+    total_skipped = sum(skipped.values())
+    # Worded so CI's log readers do not take it for the test suite's result.
+    print(f"\nconformance report: {passed} of {passed + failed} tests run pass "
+          f"({passed * 100 // max(1, passed + failed)}%); {failed} fail; {total_skipped} skipped; {time.time() - start:.0f} s")
+    for reason, n in skipped.most_common():
+        print(f"  skipped, {reason}: {n}")
+    if args.failures:
+        reasons = Counter(re.sub(r"'.*", "", why) for _, why in failures)
+        print("failures by kind:")
+        for why, n in reasons.most_common(15):
+            print(f"  {n:4d}  {why}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
