@@ -89,6 +89,10 @@ extension ProbeCodeGen {
     /// Functions that produce a scalar.
     func scalarCall(_ written: String, _ args: [Expr], _ e: Expr) throws(CompileError) {
         let name = written.hasPrefix("__builtin_") ? String(written.dropFirst(10)) : written
+        if name == "kstack" || name == "ustack" {
+            try stack(user: name == "ustack", e)
+            return
+        }
         if args.isEmpty, ["pid", "tid", "uid", "gid", "nsecs", "elapsed", "cpu", "cgroup", "rand", "curtask", "jiffies", "ncpus", "usermode", "retval", "func", "cpid", "numaid"].contains(name) {
             try builtin(name, e)
             return

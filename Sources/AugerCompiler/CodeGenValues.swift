@@ -21,6 +21,8 @@ extension ProbeCodeGen {
         case "rand": asm.emit(.call(.getPrandomU32))
         case "curtask": asm.emit(.call(.getCurrentTask))
         case "jiffies": asm.emit(.call(.jiffies64))
+        case "kstack", "ustack":
+            try stack(user: name == "ustack", e)
         case "ncpus": constant(Int64(CPU.online.count))
         case "usermode":
             // Timers and breakpoints sample either mode; elsewhere probes run in the kernel.
@@ -48,6 +50,19 @@ extension ProbeCodeGen {
             }
             throw CompileError(message: "'\(name)' is not supported in \(target.provider) probes yet", range: e.range)
         }
+    }
+
+    /// r0 = the id of the current kernel or user stack in the stack map
+    /// (negative when it could not be taken).
+    func stack(user: Bool, _ e: Expr) throws(CompileError) {
+        guard target.programType != .rawTracepoint || !["begin", "end"].contains(target.provider) else {
+            asm.emit(.mov(.r0, -1))
+            return
+        }
+        compiler.usesStacks = true
+        asm.emit(.mov(.r1, .r6))
+        asm.loadMap(.r2, CompiledScript.stacksName)
+        asm.emit(.mov(.r3, user ? 1 << 8 : 0), .call(.getStackid))
     }
 
     func argumentIndex(_ name: String) -> (Int, Bool)? {

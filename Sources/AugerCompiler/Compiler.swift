@@ -11,6 +11,7 @@ public final class Compiler {
     var printedValues: [SType] = []
     var timeFormats: [String] = []
     var scratchSize = 64
+    var usesStacks = false
     /// Entries a map may hold unless declared otherwise (bpftrace's max_map_keys).
     let maxMapKeys: UInt32
 
@@ -33,9 +34,11 @@ public final class Compiler {
                 programs.append(CompiledProgram(probeIndex: index, target: target, spec: spec, sourceMap: sourceMap))
             }
         }
-        return CompiledScript(programs: programs, maps: maps.values.sorted { $0.name < $1.name }, formattedCalls: formattedCalls,
-                              printedValues: printedValues, timeFormats: timeFormats,
-                              scratchSize: scratchSize, ringBufferSize: 1 << 20)
+        var script = CompiledScript(programs: programs, maps: maps.values.sorted { $0.name < $1.name }, formattedCalls: formattedCalls,
+                                    printedValues: printedValues, timeFormats: timeFormats,
+                                    scratchSize: scratchSize, ringBufferSize: 1 << 20)
+        script.usesStacks = usesStacks
+        return script
     }
 
     func programName(_ target: AttachTarget, _ index: Int) -> String {

@@ -96,6 +96,11 @@ public struct CompiledScript: Sendable {
     public static let ringBufferName = "ringbuf"
     public static let scratchName = "scratch"
     public static let globalsName = "globals"
+    public static let stacksName = "stacks"
+    /// Frames kept of each stack, as bpftrace keeps (PERF_MAX_STACK_DEPTH).
+    public static let stackDepth = 127
+    /// Whether programs take stacks, so the stack map is needed.
+    public var usesStacks = false
 }
 
 /// A problem found while generating code, at a script location.

@@ -12,6 +12,7 @@ final class LoadedScript {
     var links: [Link] = []
     let ringBuffer: Map
     let globals: Map
+    var stacks: Map?
 
     init(_ compiled: CompiledScript) throws {
         self.compiled = compiled
@@ -20,6 +21,11 @@ final class LoadedScript {
         let scratch = try Map(MapSpec(name: CompiledScript.scratchName, type: .percpuArray, keySize: 4,
                                       valueSize: UInt32(Layout.roundUp(compiled.scratchSize)), maxEntries: 1))
         maps = [CompiledScript.ringBufferName: ringBuffer, CompiledScript.globalsName: globals, CompiledScript.scratchName: scratch]
+        if compiled.usesStacks {
+            stacks = try Map(MapSpec(name: CompiledScript.stacksName, type: .stackTrace, keySize: 4,
+                                     valueSize: UInt32(8 * CompiledScript.stackDepth), maxEntries: 16384))
+            maps[CompiledScript.stacksName] = stacks
+        }
         for m in compiled.maps {
             let kernel = try Map(m.spec)
             maps[m.spec.name] = kernel

@@ -11,7 +11,7 @@ public final class Session {
     let options: RunOptions
     let out: OutputSink
     let err = OutputSink(fd: 2)
-    let decoder = ValueDecoder(symbols: KernelSymbols())
+    var decoder = ValueDecoder(symbols: KernelSymbols())
     var exitCode: Int32 = 0
     var exitRequested = false
     var child: ChildProcess?
@@ -81,6 +81,7 @@ public final class Session {
     // MARK: Running
 
     func execute(_ loaded: LoadedScript) throws -> Int32 {
+        decoder.stacks = loaded.stacks
         let signals = try SignalWatcher()
         let reader = try RingBufferReader(loaded.ringBuffer)
         try reader.watch(signals.fd)

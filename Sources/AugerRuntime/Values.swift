@@ -1,9 +1,26 @@
 import AugerCompiler
 import AugerScript
+import BPF
 
 /// Turns the bytes programs write back into text and JSON, by type.
 struct ValueDecoder {
     let symbols: KernelSymbols
+    /// The stack trace map, for kstack and ustack values.
+    var stacks: Map?
+
+    /// A stack as bpftrace prints it: one frame a line, indented by eight.
+    func stackText(_ id: UInt64, user: Bool) -> String {
+        guard Int64(bitPattern: id) >= 0, let stacks,
+              let bytes = try? stacks.lookup(key: rawBytes(of: UInt32(truncatingIfNeeded: id))) else { return "" }
+        var out = "\n"
+        for i in 0..<bytes.count / 8 {
+            let ip = word(bytes[...], i * 8)
+            if ip == 0 { break }
+            let frame = user ? "0x" + String(ip, radix: 16) : (symbols.symbolize(ip) ?? "0x" + String(ip, radix: 16))
+            out += "        " + frame + "\n"
+        }
+        return out
+    }
 
     func word(_ bytes: ArraySlice<UInt8>, _ at: Int = 0) -> UInt64 {
         var v: UInt64 = 0
@@ -35,6 +52,7 @@ struct ValueDecoder {
         case .string(let n): return string(bytes, n)
         case .pointer: return "0x" + String(word(bytes), radix: 16)
         case .ksym: return symbols.name(of: word(bytes)) ?? "0x" + String(word(bytes), radix: 16)
+        case .kstack, .ustack: return stackText(word(bytes), user: t == .ustack)
         case .tuple(let ts):
             let parts = zip(ts, Layout.offsets(ts)).map { text($0.0, bytes.dropFirst($0.1)) }
             return "(" + parts.joined(separator: ", ") + ")"
@@ -99,7 +117,15 @@ enum JSON {
 final class KernelSymbols: @unchecked Sendable {
     private var table: [(address: UInt64, name: String)]?
 
-    func name(of address: UInt64) -> String? {
+    /// `name+offset` for an address inside a function.
+    func symbolize(_ address: UInt64) -> String? {
+        guard let (start, name) = entry(address) else { return nil }
+        return "\(name)+\(address - start)"
+    }
+
+    func name(of address: UInt64) -> String? { entry(address)?.1 }
+
+    private func entry(_ address: UInt64) -> (UInt64, String)? {
         if table == nil { table = Self.load() }
         guard let t = table, !t.isEmpty else { return nil }
         var lo = 0, hi = t.count - 1
@@ -108,7 +134,7 @@ final class KernelSymbols: @unchecked Sendable {
             let mid = (lo + hi + 1) / 2
             if t[mid].address <= address { lo = mid } else { hi = mid - 1 }
         }
-        return t[lo].name
+        return (t[lo].address, t[lo].name)
     }
 
     static func load() -> [(UInt64, String)] {
