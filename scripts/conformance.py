@@ -9,7 +9,7 @@ programs (./testprogs/…, runtime/scripts/…) are missing, whose architecture
 or kernel features differ, or that need a feature Auger lacks are skipped
 with the reason; the summary counts each reason.
 """
-import argparse, json, os, re, shlex, signal, subprocess, sys, time
+import argparse, json, os, re, shlex, shutil, signal, subprocess, sys, tempfile, time
 from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -207,6 +207,9 @@ def main():
             tests += parse(path)
     if args.filter:
         tests = [t for t in tests if re.search(args.filter, f"{t['file']}:{t['NAME'][0]}")]
+    # Run a copy, so the binary can be rebuilt while the suite runs.
+    auger = os.path.join(tempfile.mkdtemp(prefix="auger-conformance-"), "auger")
+    shutil.copy2(os.path.abspath(args.auger), auger)
     passed, failed, skipped, failures = 0, 0, Counter(), []
     start = time.time()
     for t in tests:
@@ -219,7 +222,10 @@ def main():
             if args.verbose:
                 print(f"SKIP {label} ({reason})")
             continue
-        why = run_test(t, os.path.abspath(args.auger), args.cap)
+        try:
+            why = run_test(t, auger, args.cap)
+        except (OSError, subprocess.SubprocessError) as e:
+            why = f"runner error: {e}"
         if why is None:
             passed += 1
             if args.verbose:
