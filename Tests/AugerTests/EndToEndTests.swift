@@ -98,6 +98,15 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out.split(separator: "\n").filter { $0.hasPrefix("@[") }.count, CPU.online.count, out)
     }
 
+    func testKernelStacksAreSymbolized() throws {
+        let out = try run("tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[kstack] = count(); }", ["-c", "\(Self.workload) getppid 10"])
+        // A frame per line, indented by eight: `        do_syscall_64+99`.
+        let frames = out.split(separator: "\n").filter { $0.hasPrefix("        ") && $0.contains("+") }
+        XCTAssertFalse(frames.isEmpty, out)
+        XCTAssertTrue(out.hasPrefix("\n@[\n        "), out)
+        XCTAssertTrue(out.hasSuffix("]: 10\n\n"), out)
+    }
+
     func testJSONOutput() throws {
         let out = try run(#"begin { printf("hi\n"); @x = 1; @h = hist(2); @m["a"] = 3; exit(); }"#, ["-f", "json"])
         let lines = out.split(separator: "\n").map(String.init)

@@ -85,6 +85,7 @@ final class AssemblerTests: XCTestCase {
         a.goto("top")                        // slot 5 → 1: offset -5
         a.label("out")
         a.emit(.exit)
+        XCTAssertEqual(a.slotCount, 7, "slots counted as they are emitted")
         let p = try a.assemble()
         XCTAssertEqual(p.instructions.count, 7)
         XCTAssertEqual(p.instructions[2].offset, 3)
