@@ -53,6 +53,8 @@ extension ProbeCodeGen {
                 asm.emit(.store(.u64, .r7, Int16(base + 8), .r0))
             }
             asm.goto("exit")
+        case "join":
+            try join(args, e)
         case "time":
             let fmt = args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? "%H:%M:%S\n"
             compiler.timeFormats.append(fmt)
@@ -60,6 +62,36 @@ extension ProbeCodeGen {
         default:
             throw CompileError(message: "\(name)() is not supported yet", range: e.range)
         }
+    }
+
+    /// join(argv [, sep]): copies the strings of a NULL-terminated array of
+    /// pointers (such as execve's argv) into one record.
+    func join(_ args: [Expr], _ e: Expr) throws(CompileError) {
+        let n = CompiledScript.joinArguments, size = CompiledScript.joinArgumentSize
+        compiler.joinSeparators.append(args.count > 1 ? args[1].literalString.map { String(decoding: $0, as: UTF8.self) } ?? " " : " ")
+        let id = compiler.joinSeparators.count - 1
+        let array = try pushTemp(e.range), element = try pushTemp(e.range)
+        try scalar(args[0])
+        asm.emit(.store(.u64, .r10, array, .r0))
+        let read: Helper = readsUserMemory || isSyscallTracepoint ? .probeReadUser : .probeReadKernel
+        let readString: Helper = read == .probeReadUser ? .probeReadUserStr : .probeReadKernelStr
+        try emitRecord(.join, id: id, size: 16 + n * size, e.range) { base throws(CompileError) in
+            zero(base + 8, 8 + n * size)
+            let done = label("jdone")
+            for i in 0..<n {
+                asm.emit(.mov(.r1, .r10), .alu64(.add, .r1, Int32(element)), .mov(.r2, 8))
+                asm.emit(.load(.u64, .r3, .r10, array), .alu64(.add, .r3, Int32(8 * i)), .call(read))
+                asm.jump(.jne, .r0, 0, to: done)
+                asm.emit(.load(.u64, .r3, .r10, element))
+                asm.jump(.jeq, .r3, 0, to: done)
+                scratchPointer(.r1, base + 16 + i * size)
+                asm.emit(.mov(.r2, Int32(size)), .call(readString))
+                asm.emit(.store(.u64, .r7, Int16(base + 8), imm: Int32(i + 1)))
+            }
+            asm.label(done)
+        }
+        popTemp()
+        popTemp()
     }
 
     /// The type a value is sent to user space as.

@@ -10,6 +10,7 @@ public final class Compiler {
     var formattedCalls: [FormattedCall] = []
     var printedValues: [SType] = []
     var timeFormats: [String] = []
+    var joinSeparators: [String] = []
     var scratchSize = 64
     var usesStacks = false
     /// Entries a map may hold unless declared otherwise (bpftrace's max_map_keys).
@@ -38,6 +39,7 @@ public final class Compiler {
                                     printedValues: printedValues, timeFormats: timeFormats,
                                     scratchSize: scratchSize, ringBufferSize: 1 << 20)
         script.usesStacks = usesStacks
+        script.joinSeparators = joinSeparators
         return script
     }
 

@@ -63,6 +63,8 @@ public struct FormattedCall: Sendable {
 /// of its ring buffer record.
 public enum EventKind: UInt64, Sendable {
     case printf = 1, exit = 2, printMap = 3, clearMap = 4, zeroMap = 5, printValue = 6, time = 7, system = 8, cat = 9
+    /// join(argv): `[count][argument strings]`, separators kept by id.
+    case join = 10
 }
 
 /// A program compiled for one attach target.
@@ -89,6 +91,11 @@ public struct CompiledScript: Sendable {
     public var printedValues: [SType]
     /// `time(fmt)` formats.
     public var timeFormats: [String]
+    /// `join(array, sep)` separators.
+    public var joinSeparators: [String] = []
+    /// join() reads at most this many arguments of this many bytes each.
+    public static let joinArguments = 16
+    public static let joinArgumentSize = 256
     /// Size of the per-CPU scratch buffer and the ring buffer.
     public var scratchSize: Int
     public var ringBufferSize: UInt32

@@ -228,7 +228,7 @@ final class ProbeCodeGen {
         }
     }
 
-    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf"]
+    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "join"]
 
     // MARK: Variables and assignment
 

@@ -63,6 +63,16 @@ struct EventHandler {
         case .exit:
             session.exitCode = Int32(truncatingIfNeeded: Int64(bitPattern: session.decoder.word(bytes, 8)))
             session.exitRequested = true
+        case .join:
+            let count = Int(session.decoder.word(bytes, 8))
+            let size = CompiledScript.joinArgumentSize
+            let parts = (0..<min(count, CompiledScript.joinArguments)).map { session.decoder.string(bytes.dropFirst(16 + $0 * size), size) }
+            let separator = id < compiled.joinSeparators.count ? compiled.joinSeparators[id] : " "
+            let text = parts.joined(separator: separator)
+            switch session.options.format {
+            case .text: session.out.write(text + "\n")
+            case .json: session.out.write("{\"type\": \"join\", \"data\": \(JSON.quote(text))}\n")
+            }
         case .time:
             let fmt = id < compiled.timeFormats.count ? compiled.timeFormats[id] : "%H:%M:%S\n"
             session.out.write(Self.strftime(fmt))

@@ -98,6 +98,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out.split(separator: "\n").filter { $0.hasPrefix("@[") }.count, CPU.online.count, out)
     }
 
+    func testJoinPrintsExecArguments() throws {
+        let out = try run(#"tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args.argv, ","); }"#, ["-c", "/bin/echo one 'two words' three"])
+        XCTAssertTrue(out.contains("/bin/echo,one,two words,three\n"), out)
+    }
+
     func testKernelStacksAreSymbolized() throws {
         let out = try run("tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[kstack] = count(); }", ["-c", "\(Self.workload) getppid 10"])
         // A frame per line, indented by eight: `        do_syscall_64+99`.
