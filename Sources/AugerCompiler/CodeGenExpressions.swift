@@ -98,13 +98,33 @@ extension ProbeCodeGen {
         let t: SType
         switch e.kind {
         case .sizeofExpr(let x): t = x.type ?? .u64
+        case .sizeofType(let written): t = Self.cType(written)
         default: t = .u64
         }
         switch t {
         case .integer(let bits, _): return bits / 8
         case .bool: return 1
         case .string(let n), .buffer(let n): return n
+        case .array(let e, let n): return Layout.elementSize(e) * n
         default: return Layout.size(t)
+        }
+    }
+
+    /// The type a written type names, for sizes and casts.
+    static func cType(_ t: TypeExpr) -> SType {
+        switch t {
+        case .named(let n):
+            switch n {
+            case "bool", "int8", "uint8", "char", "signed char", "unsigned char", "int8_t", "uint8_t", "u8", "s8": return n.hasPrefix("u") ? .u8 : .i8
+            case "int16", "uint16", "short", "unsigned short", "int16_t", "uint16_t", "u16", "s16": return n.hasPrefix("u") ? .u16 : .i16
+            case "int32", "uint32", "int", "unsigned int", "unsigned", "int32_t", "uint32_t", "u32", "s32", "pid_t": return n.hasPrefix("u") ? .u32 : .i32
+            default: return .u64
+            }
+        case .sized(_, let n): return .string(n)
+        case .pointer: return .pointer(.void)
+        case .array(let e, let n): return .array(cType(e), n ?? 0)
+        case .typeOf(let e): return e.type ?? .u64
+        case .tagged: return .u64
         }
     }
 

@@ -26,7 +26,8 @@ extension ProbeCodeGen {
         case "ncpus": constant(Int64(CPU.online.count))
         case "usermode":
             // Timers and breakpoints sample either mode; elsewhere probes run in the kernel.
-            asm.emit(.mov(.r0, target.provider.hasPrefix("u") ? 1 : 0))
+            // begin and end run in auger's own context, from user space.
+            asm.emit(.mov(.r0, target.provider.hasPrefix("u") || target.provider == "begin" || target.provider == "end" ? 1 : 0))
         case "retval":
             asm.emit(.load(.u64, .r0, .r6, Int16(Registers.returnValue)))
         case "func":

@@ -89,9 +89,9 @@ public final class Compiler {
         return map
     }
 
-    func registerFormat(_ function: String, _ format: FormatString, _ types: [SType]) -> (id: Int, offsets: [Int]) {
+    func registerFormat(_ function: String, _ format: FormatString, _ types: [SType], range: SourceRange) -> (id: Int, offsets: [Int]) {
         let offsets = Layout.offsets(types).map { $0 + 8 }
-        formattedCalls.append(FormattedCall(function: function, format: format, argumentTypes: types, offsets: offsets))
+        formattedCalls.append(FormattedCall(function: function, range: range, format: format, argumentTypes: types, offsets: offsets))
         return (formattedCalls.count - 1, offsets)
     }
 }

@@ -54,6 +54,8 @@ public struct ScriptMap: Sendable {
 /// One call of printf (or another formatted output) the runtime formats.
 public struct FormattedCall: Sendable {
     public var function: String
+    /// Where the call is, for errorf and warnf, which print it.
+    public var range: SourceRange = .none
     public var format: FormatString
     public var argumentTypes: [SType]
     public var offsets: [Int]
@@ -65,6 +67,8 @@ public enum EventKind: UInt64, Sendable {
     case printf = 1, exit = 2, printMap = 3, clearMap = 4, zeroMap = 5, printValue = 6, time = 7, system = 8, cat = 9
     /// join(argv): `[count][argument strings]`, separators kept by id.
     case join = 10
+    /// errorf/warnf: a formatted message shown with the call's location.
+    case message = 11
 }
 
 /// A program compiled for one attach target.

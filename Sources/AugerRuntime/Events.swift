@@ -28,10 +28,18 @@ struct EventHandler {
         guard let kind = EventKind(rawValue: head >> 32) else { return }
         let compiled = loaded.compiled
         switch kind {
-        case .printf, .cat, .system:
+        case .printf, .cat, .system, .message:
             guard id < compiled.formattedCalls.count else { return }
             let call = compiled.formattedCalls[id]
-            let text = printf.format(call, bytes)
+            var text = printf.format(call, bytes)
+            if kind == .cat {
+                text = Self.fileContents(text, limit: 10240)
+            } else if kind == .message {
+                let severity: Diagnostic.Severity = call.function == "errorf" ? .error : .warning
+                text = Diagnostic(severity, text, at: call.range).rendered(in: session.source) + "\n"
+            } else if kind == .system {
+                text = Self.runShell(text, allowed: session.options.unsafe)
+            }
             switch session.options.format {
             case .text: session.out.write(text)
             case .json: session.out.write("{\"type\": \"printf\", \"data\": \(JSON.quote(text))}\n")
@@ -77,6 +85,29 @@ struct EventHandler {
             let fmt = id < compiled.timeFormats.count ? compiled.timeFormats[id] : "%H:%M:%S\n"
             session.out.write(Self.strftime(fmt))
         }
+    }
+
+    /// cat(): a file's contents, at most `limit` bytes.
+    static func fileContents(_ path: String, limit: Int) -> String {
+        guard let text = try? readText(path) else {
+            return "ERROR: failed to open file '\(path)' (\(String(cString: strerror(errno))))\n"
+        }
+        return String(decoding: Array(text.utf8.prefix(limit)), as: UTF8.self)
+    }
+
+    /// system(): runs a shell command and returns what it printed.
+    static func runShell(_ command: String, allowed: Bool) -> String {
+        guard allowed else { return "" }
+        guard let pipe = popen(command, "r") else { return "" }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, pipe)
+            if n <= 0 { break }
+            out += buffer[0..<n]
+        }
+        pclose(pipe)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func strftime(_ format: String) -> String {

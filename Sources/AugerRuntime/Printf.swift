@@ -29,12 +29,16 @@ struct PrintfFormatter {
         switch c.specifier {
         case "d", "i":
             let w = decoder.word(bytes)
-            let v: Int128 = t.isInteger ? decoder.integer(w, t) : Int128(Int64(bitPattern: w))
+            var v: Int128 = t.isInteger ? decoder.integer(w, t) : Int128(Int64(bitPattern: w))
+            if let bits = Self.lengthBits(c.length), t.byteSize.map({ $0 * 8 > bits }) ?? true {
+                let shift = UInt64(64 - bits)
+                v = Int128((Int64(bitPattern: w) << shift) >> shift)
+            }
             body = digits(String(v < 0 ? -v : v), c.precision, negative: v < 0, c.flags)
-        case "u": body = digits(String(unsignedValue(t, bytes)), c.precision, negative: false, c.flags)
-        case "x": body = (c.flags.contains("#") ? "0x" : "") + digits(String(unsignedValue(t, bytes), radix: 16), c.precision, negative: false, "")
-        case "X": body = (c.flags.contains("#") ? "0X" : "") + digits(String(unsignedValue(t, bytes), radix: 16).uppercased(), c.precision, negative: false, "")
-        case "o": body = digits(String(unsignedValue(t, bytes), radix: 8), c.precision, negative: false, "")
+        case "u": body = digits(String(unsignedValue(t, bytes, c.length)), c.precision, negative: false, c.flags)
+        case "x": body = (c.flags.contains("#") ? "0x" : "") + digits(String(unsignedValue(t, bytes, c.length), radix: 16), c.precision, negative: false, "")
+        case "X": body = (c.flags.contains("#") ? "0X" : "") + digits(String(unsignedValue(t, bytes, c.length), radix: 16).uppercased(), c.precision, negative: false, "")
+        case "o": body = digits(String(unsignedValue(t, bytes, c.length), radix: 8), c.precision, negative: false, "")
         case "p": body = "0x" + String(decoder.word(bytes), radix: 16)
         case "c":
             numeric = false
@@ -48,10 +52,22 @@ struct PrintfFormatter {
         return pad(body, c, numeric: numeric)
     }
 
-    func unsignedValue(_ t: SType, _ bytes: ArraySlice<UInt8>) -> UInt64 {
-        let w = decoder.word(bytes)
-        if case .integer(let bits, _) = t, bits < 64 { return w & ((1 << UInt64(bits)) - 1) }
+    func unsignedValue(_ t: SType, _ bytes: ArraySlice<UInt8>, _ length: String = "l") -> UInt64 {
+        var w = decoder.word(bytes)
+        if case .integer(let bits, _) = t, bits < 64 { w &= (1 << UInt64(bits)) - 1 }
+        if let bits = Self.lengthBits(length) { w &= (1 << UInt64(bits)) - 1 }
         return w
+    }
+
+    /// Bits C's printf reads for a length modifier: `hh` 8, `h` 16, none 32;
+    /// nil for the 64-bit ones (l, ll, z, j, t).
+    static func lengthBits(_ length: String) -> Int? {
+        switch length {
+        case "hh": 8
+        case "h": 16
+        case "": 32
+        default: nil
+        }
     }
 
     func digits(_ magnitude: String, _ precision: Int?, negative: Bool, _ flags: String) -> String {

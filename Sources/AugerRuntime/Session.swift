@@ -66,6 +66,9 @@ public final class Session {
         do { compiled = try Compiler(checked, positional: options.positional).compile(targets: targets) } catch {
             return fail(located(error.message, error.range))
         }
+        if !options.unsafe, let call = compiled.formattedCalls.first(where: { $0.function == "system" }) {
+            return fail(located("system() is unsafe. To use it you need the --unsafe flag", call.range))
+        }
         let loaded = try LoadedScript(compiled)
         try loaded.load(verbose: options.verbose, source: source)
         if options.dryRun { return 0 }
@@ -109,7 +112,8 @@ public final class Session {
                 child!.start()
             }
             if options.notifyAttached {
-                out.write("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n")
+                // On a line of its own, even after a printf without a newline.
+                out.write((out.atLineStart ? "" : "\n") + "__BPFTRACE_NOTIFY_PROBES_ATTACHED\n")
             }
             out.flush()
             while !exitRequested {

@@ -41,8 +41,13 @@ public final class OutputSink: @unchecked Sendable {
 
     public init(fd: Int32 = 1) { self.fd = fd }
 
+    /// Whether the output so far ends a line (or is empty).
+    public private(set) var atLineStart = true
+
     public func write(_ s: String) {
+        guard !s.isEmpty else { return }
         buffer += s.utf8
+        atLineStart = s.utf8.last == 10
         if buffer.count > 1 << 16 { flush() }
     }
 
