@@ -53,6 +53,7 @@ extension ProbeCodeGen {
                 asm.emit(.store(.u64, .r7, Int16(base + 8), .r0))
             }
             asm.goto("exit")
+            terminated = true
         case "join":
             try join(args, e)
         case "time":

@@ -126,6 +126,10 @@ extension ProbeCodeGen {
             asm.emit(.mov(.r2, Int32(min(16, size))), .call(.getCurrentComm))
         case .identifier(let n) where n == "probe" || n == "__builtin_probe":
             writeBytes(Array(target.name.utf8), at: off, size: size)
+        case .identifier(let n) where n == "probetype" || n == "__builtin_probetype":
+            writeBytes(Array(target.provider.utf8), at: off, size: size)
+        case .call(let n, let args) where args.isEmpty && ["comm", "probe", "probetype"].contains(n.hasPrefix("__builtin_") ? String(n.dropFirst(10)) : n):
+            try place(Expr(.identifier(n.hasPrefix("__builtin_") ? String(n.dropFirst(10)) : n), e.range), type, at: off)
         case .positional(let n):
             writeBytes(Array((n <= compiler.positional.count ? compiler.positional[n - 1] : "").utf8), at: off, size: size)
         case .variable(let name):

@@ -20,6 +20,10 @@ final class ProbeCodeGen {
     var labels = 0
     var sourceMap: [(instruction: Int, range: SourceRange)] = []
     var loops: [(next: String, done: String)] = []
+    /// Set after an unconditional jump (exit, return, break, continue): code
+    /// that follows in the same block is unreachable, and the verifier
+    /// rejects unreachable instructions, so none is emitted.
+    var terminated = false
     static let maxStack = 512
 
     /// Where a value lives: a stack slot (scalars) or a scratch offset.
@@ -115,7 +119,10 @@ final class ProbeCodeGen {
     // MARK: Statements
 
     func block(_ b: Block) throws(CompileError) {
-        for s in b.statements { try statement(s) }
+        for s in b.statements {
+            if terminated { break }
+            try statement(s)
+        }
     }
 
     func statement(_ s: Stmt) throws(CompileError) {
@@ -140,9 +147,12 @@ final class ProbeCodeGen {
             try scalar(cond)
             asm.jump(.jeq, .r0, 0, to: elseLabel)
             try block(then)
-            asm.goto(end)
+            let thenEnds = terminated
+            if !thenEnds { asm.goto(end) }
+            terminated = false
             asm.label(elseLabel)
             if let otherwise { try statement(otherwise) }
+            terminated = thenEnds && otherwise != nil && terminated
             asm.label(end)
         case .whileLoop(let cond, let body):
             let top = label("while"), done = label("wend")
@@ -152,12 +162,18 @@ final class ProbeCodeGen {
             loops.append((top, done))
             try block(body)
             loops.removeLast()
-            asm.goto(top)
+            if !terminated { asm.goto(top) }
+            terminated = false
             asm.label(done)
         case .unroll(let count, let body):
             let n = count.foldedConstant ?? positionalInteger(count) ?? 1
-            for _ in 0..<max(0, min(n, 100)) { try block(body) }
+            for _ in 0..<max(0, min(n, 100)) where !terminated { try block(body) }
         case .forRange(let name, let start, let end, let body):
+            // Without bpf_loop the verifier walks every iteration; it can
+            // only do that when it knows the bounds.
+            for bound in [start, end] where bound.foldedConstant == nil && positionalInteger(bound) == nil && !isLoopInvariantScalar(bound) {
+                throw CompileError(message: "for loops over a range need constant bounds for now (Auger does not use bpf_loop yet)", range: bound.range)
+            }
             let type = SType.i64
             let slot = try variableSlot(name, type, s.range)
             guard case .stack(let off) = slot else { return }
@@ -173,6 +189,7 @@ final class ProbeCodeGen {
             loops.append((next, done))
             try block(body)
             loops.removeLast()
+            terminated = false // `next` is reached by continue
             asm.label(next)
             asm.emit(.load(.u64, .r0, .r10, off), .alu64(.add, .r0, 1), .store(.u64, .r10, off, .r0))
             asm.goto(top)
@@ -190,9 +207,16 @@ final class ProbeCodeGen {
                 guard let loop = loops.last else { return }
                 asm.goto(loop.next)
             }
+            terminated = true
         case .block(let b):
             try block(b)
         }
+    }
+
+    /// Builtins whose value the verifier can bound, such as ncpus.
+    func isLoopInvariantScalar(_ e: Expr) -> Bool {
+        if case .identifier(let n) = e.kind { return n == "ncpus" }
+        return false
     }
 
     func declaredType(_ name: String, _ value: Expr?) -> SType {
