@@ -15,6 +15,7 @@ public final class Session {
     var exitCode: Int32 = 0
     var exitRequested = false
     var child: ChildProcess?
+    var printMapsOnExit = true
 
     public init(source: SourceFile, options: RunOptions, output: OutputSink = OutputSink()) {
         self.source = source
@@ -63,7 +64,10 @@ public final class Session {
             targets.append(list)
         }
         let compiled: CompiledScript
-        do { compiled = try Compiler(checked, positional: options.positional).compile(targets: targets) } catch {
+        let config = Config(checked.program.config)
+        printMapsOnExit = config.bool("print_maps_on_exit") ?? true
+        let maxKeys = UInt32(clamping: config.integer("max_map_keys") ?? 4096)
+        do { compiled = try Compiler(checked, positional: options.positional, maxMapKeys: maxKeys).compile(targets: targets) } catch {
             return fail(located(error.message, error.range))
         }
         if !options.unsafe, let call = compiled.formattedCalls.first(where: { $0.function == "system" }) {
@@ -210,6 +214,7 @@ public final class Session {
     // MARK: Output
 
     func printMapsAtExit(_ loaded: LoadedScript) throws {
+        guard printMapsOnExit else { return }
         let printer = MapPrinter(decoder: decoder)
         if options.format == .text { out.write("\n") }
         for (map, kernel) in loaded.scriptMaps {

@@ -1,0 +1,41 @@
+import AugerScript
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings from a script's `config = { … }` block and the environment,
+/// where `BPFTRACE_NAME` (or the older `BPFTRACE_…` spelling) wins, as in bpftrace.
+struct Config {
+    var values: [String: String] = [:]
+
+    /// Older names of variables whose environment spelling changed.
+    static let legacyEnvironment = ["max_map_keys": "BPFTRACE_MAP_KEYS_MAX", "max_strlen": "BPFTRACE_STRLEN"]
+
+    init(_ assignments: [ConfigAssignment]) {
+        for a in assignments {
+            var name = a.name.lowercased()
+            if name.hasPrefix("bpftrace_") { name.removeFirst(9) }
+            switch a.value.kind {
+            case .integer(let v): values[name] = String(v)
+            case .string(let s): values[name] = String(decoding: s, as: UTF8.self)
+            case .bool(let b): values[name] = b ? "true" : "false"
+            case .identifier(let i): values[name] = i
+            default: break
+            }
+        }
+        for name in Array(values.keys) + Array(Self.legacyEnvironment.keys) {
+            let env = ["BPFTRACE_" + name.uppercased(), Self.legacyEnvironment[name]].compactMap { $0 }
+            if let v = env.lazy.compactMap({ getenv($0) }).first { values[name] = String(cString: v) }
+        }
+    }
+
+    func integer(_ name: String) -> Int? { values[name].flatMap { Int($0.filter { $0 != "_" }) } }
+
+    func bool(_ name: String) -> Bool? {
+        switch values[name] {
+        case "true", "1": true
+        case "false", "0": false
+        default: nil
+        }
+    }
+}
