@@ -141,6 +141,14 @@ def run_test(t, auger, cap):
     return check(t, output.decode(errors="replace"), proc.returncode)
 
 
+def data_path(name):
+    """Test files name expected outputs as runtime/outputs/NAME; the data keeps outputs/NAME."""
+    name = name.strip()
+    if name.startswith("runtime/"):
+        name = name[len("runtime/"):]
+    return os.path.join(DATA, name)
+
+
 def check(t, out, status):
     """Returns None when every expectation holds, else why not."""
     if "WILL_FAIL" in t:
@@ -166,17 +174,17 @@ def check(t, out, status):
         if re.search(e, out, re.M):
             return f"unexpected match for /{e}/"
     for f in t.get("EXPECT_FILE", []):
-        want = open(os.path.join(DATA, f)).read().strip() if os.path.exists(os.path.join(DATA, f)) else None
+        want = open(data_path(f)).read().strip() if os.path.exists(data_path(f)) else None
         if want is None:
             return "expected-output file missing"
         if after_notify.strip() != want:
             return f"output differs from {f}"
     for f in t.get("EXPECT_JSON", []):
-        path = os.path.join(DATA, f)
+        path = data_path(f)
         if not os.path.exists(path):
             return "expected-output file missing"
         try:
-            if f.endswith(".ndjson"):
+            if path.endswith(".ndjson"):
                 got = [json.loads(l) for l in after_notify.strip().split("\n") if l.strip()]
                 want = [json.loads(l) for l in open(path).read().strip().split("\n") if l.strip()]
             else:

@@ -42,7 +42,9 @@ struct EventHandler {
             }
             switch session.options.format {
             case .text: session.out.write(text)
-            case .json: session.out.write("{\"type\": \"printf\", \"data\": \(JSON.quote(text))}\n")
+            case .json:
+                let type = kind == .cat ? "cat" : kind == .system ? "syscall" : "printf"
+                session.out.write("{\"type\": \"\(type)\", \"data\": \(JSON.quote(text))}\n")
             }
         case .printValue:
             guard id < compiled.printedValues.count else { return }
@@ -83,7 +85,11 @@ struct EventHandler {
             }
         case .time:
             let fmt = id < compiled.timeFormats.count ? compiled.timeFormats[id] : "%H:%M:%S\n"
-            session.out.write(Self.strftime(fmt))
+            let text = Self.strftime(fmt)
+            switch session.options.format {
+            case .text: session.out.write(text)
+            case .json: session.out.write("{\"type\": \"time\", \"data\": \(JSON.quote(text))}\n")
+            }
         }
     }
 

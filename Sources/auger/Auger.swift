@@ -76,7 +76,10 @@ struct Auger: ParsableCommand {
         } else {
             throw ValidationError("Give a program with -e 'PROGRAM' or a script FILENAME.")
         }
-        guard let format = RunOptions.Format(rawValue: f) else { throw ValidationError("Invalid output format '\(f)': use text or json.") }
+        guard let format = RunOptions.Format(rawValue: f) else {
+            FileHandleOutput.stderr("ERROR: Invalid output format \"\(f)\"\nValid formats: 'text', 'json'\n")
+            throw ExitCode(1)
+        }
         var options = RunOptions()
         options.format = format
         options.quiet = q
