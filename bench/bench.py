@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Measures auger and bpftrace side by side on this machine, in one run.
+
+    python3 bench/bench.py [--runs N] [--install] [--quick]
+
+Each figure is the median of N runs (default 5), the tools alternating run by
+run. Ratios are auger / bpftrace: below 1 means auger is faster or smaller.
+--install installs Debian's bpftrace when it is missing.
+"""
+import argparse, os, platform, re, resource, shutil, signal, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
+
+
+def build():
+    for product in ("auger", "auger-workload"):
+        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    return os.path.join(ROOT, ".build", "release", "auger"), os.path.join(ROOT, ".build", "release", "auger-workload")
+
+
+def run_measured(argv, env=None, stdout=subprocess.DEVNULL):
+    """Wall seconds and peak RSS (KiB) of one process."""
+    start = time.perf_counter()
+    p = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(p.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss
+
+
+class Attached:
+    """A tool running a script, from launch until its probes are attached."""
+
+    def __init__(self, argv, env=None, output=subprocess.DEVNULL):
+        env = dict(env or os.environ, **{NOTIFY: "1"})
+        self.start = time.perf_counter()
+        # bpftrace 0.17 announces attachment on stderr, auger on stdout: read both.
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        line = b""
+        while NOTIFY.encode() not in line:
+            line = self.p.stdout.readline()
+            if not line:
+                raise RuntimeError(f"{argv[0]} exited before attaching")
+        self.attach_seconds = time.perf_counter() - self.start
+        # Keep draining output (printf benchmarks) so the tool never blocks on its pipe.
+        self.sink = subprocess.Popen(["cat"], stdin=self.p.stdout, stdout=output)
+
+    def stop(self):
+        """SIGINT; returns seconds until the tool exited (map printing)."""
+        start = time.perf_counter()
+        self.p.send_signal(signal.SIGINT)
+        self.p.wait()
+        self.sink.wait()
+        return time.perf_counter() - start
+
+
+def workload_ns_per_call(workload, calls, cpu):
+    start = time.perf_counter()
+    subprocess.run(["taskset", "-c", str(cpu), workload, "getppid", str(calls)], check=True)
+    return (time.perf_counter() - start) * 1e9 / calls
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--install", action="store_true", help="apt-get install bpftrace when missing")
+    ap.add_argument("--quick", action="store_true", help="fewer calls per measurement")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("bench: needs root")
+        return 1
+    if not shutil.which("bpftrace") and args.install:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "bpftrace"], check=False, stdout=subprocess.DEVNULL)
+    bpftrace = shutil.which("bpftrace")
+    auger, workload = build()
+    tools = [("auger", auger)] + ([("bpftrace", bpftrace)] if bpftrace else [])
+    runs = args.runs
+    calls = 300_000 if args.quick else 2_000_000
+    rows = []
+
+    def row(name, values, unit, fmt="{:.1f}"):
+        a = values.get("auger")
+        b = values.get("bpftrace")
+        ratio = f"{a / b:.2f}" if a is not None and b else "–"
+        rows.append((name, fmt.format(a) + " " + unit if a is not None else "–",
+                     fmt.format(b) + " " + unit if b is not None else "–", ratio))
+
+    # Start-up: BEGIN { exit(); }
+    wall = {n: [] for n, _ in tools}
+    rss = {n: [] for n, _ in tools}
+    for _ in range(runs):
+        for name, path in tools:
+            w, r = run_measured([path, "-e", "BEGIN { exit(); }"])
+            wall[name].append(w * 1000)
+            rss[name].append(r / 1024)
+    row("start-up wall time, BEGIN { exit(); }", {n: median(v) for n, v in wall.items()}, "ms")
+    row("start-up peak RSS", {n: median(v) for n, v in rss.items()}, "MiB")
+
+    # Launch to attached, a tracepoint one-liner.
+    attach = {n: [] for n, _ in tools}
+    for _ in range(runs):
+        for name, path in tools:
+            t = Attached([path, "-e", "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"])
+            attach[name].append(t.attach_seconds * 1000)
+            t.stop()
+    row("launch to attached, tracepoint one-liner", {n: median(v) for n, v in attach.items()}, "ms")
+
+    # Per-event cost on getppid, pinned to each CPU.
+    programs = [
+        ("empty program (floor)", "tracepoint:syscalls:sys_enter_getppid { }"),
+        ("@ = count()", "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"),
+        ("@[comm] = count()", "tracepoint:syscalls:sys_enter_getppid { @[comm] = count(); }"),
+        ("@[tid] = hist(nsecs % 1000)", "tracepoint:syscalls:sys_enter_getppid { @[tid] = hist(nsecs % 1000); }"),
+        ("printf to /dev/null", 'tracepoint:syscalls:sys_enter_getppid { printf("%d %s\\n", tid, comm); }'),
+    ]
+    for cpu in (0, 1):
+        bare = median([workload_ns_per_call(workload, calls, cpu) for _ in range(runs)])
+        rows.append((f"getppid() bare, CPU {cpu}", f"{bare:.0f} ns", f"{bare:.0f} ns", "–"))
+        for label, program in programs:
+            cost = {n: [] for n, _ in tools}
+            for _ in range(runs):
+                for name, path in tools:
+                    t = Attached([path, "-e", program])
+                    cost[name].append(workload_ns_per_call(workload, calls, cpu) - bare)
+                    t.stop()
+            row(f"added per event, {label}, CPU {cpu}", {n: median(v) for n, v in cost.items()}, "ns", "{:.0f}")
+
+    # Printing a map of 100,000 keys at exit.
+    env = dict(os.environ, BPFTRACE_MAP_KEYS_MAX="200000", BPFTRACE_MAX_MAP_KEYS="200000")
+    printing = {n: [] for n, _ in tools}
+    for _ in range(max(1, runs // 2)):
+        for name, path in tools:
+            t = Attached([path, "-e", "tracepoint:syscalls:sys_enter_getppid { @[nsecs] = 1; }"], env=env)
+            subprocess.run([workload, "getppid", "100000"], check=True)
+            printing[name].append(t.stop() * 1000)
+    row("print a 100,000-key map at exit", {n: median(v) for n, v in printing.items()}, "ms", "{:.0f}")
+
+    # Binary size and shared libraries.
+    for name, path in tools:
+        size = os.path.getsize(os.path.realpath(path)) / (1 << 20)
+        libs = len([l for l in subprocess.run(["ldd", path], capture_output=True, text=True).stdout.split("\n") if "=>" in l])
+        rows.append((f"{name} binary", f"{size:.1f} MiB", f"{libs} shared libraries", ""))
+
+    cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    versions = {n: subprocess.run([p, "--version"], capture_output=True, text=True).stdout.strip() for n, p in tools}
+    print(f"Machine: {cpu_model}, {os.cpu_count()} CPUs, Linux {platform.release()}; "
+          f"{', '.join(versions.values())}; median of {runs} runs, {calls} getppid() calls per cost figure.\n")
+    print("| measure | auger | bpftrace | auger / bpftrace |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
