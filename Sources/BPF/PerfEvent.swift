@@ -35,6 +35,9 @@ public enum SampleRate: Hashable, Sendable {
     case frequency(UInt64)
 }
 
+/// The calling thread's id, for perf events that follow one thread.
+public func currentThreadID() -> Int32 { cbpf_gettid() }
+
 /// An open perf event, owned by this value; closing it stops the event and
 /// detaches anything attached through it.
 public final class PerfEvent: Sendable {

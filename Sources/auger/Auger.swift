@@ -21,7 +21,7 @@ struct Auger: ParsableCommand {
               auger -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
               auger -l 'tracepoint:syscalls:*open*'
             """,
-        version: "auger 0.1.0")
+        version: "auger v0.1.0")
 
     @Option(name: .short, help: "The program to run, instead of a file.")
     var e: String?
@@ -53,7 +53,7 @@ struct Auger: ParsableCommand {
     @Flag(name: .customLong("unsafe"), help: "Allow functions with side effects, such as system().")
     var unsafe = false
 
-    @Argument(parsing: .captureForPassthrough, help: "A script file (or - for standard input), then its positional parameters.")
+    @Argument(parsing: .remaining, help: "A script file (or - for standard input), then its positional parameters.")
     var arguments: [String] = []
 
     func run() throws {

@@ -120,6 +120,31 @@ final class KernelProgramTests: KernelTestCase {
         XCTAssertTrue(gone, "program \(info.id) still loaded after its only descriptor closed")
     }
 
+    func testHardwareBreakpointCountsWrites() throws {
+        let counts = try Programs.counter()
+        var a = Assembler()
+        a.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
+        a.loadMap(.r1, "counts")
+        a.emit(.call(.mapLookupElem))
+        a.jump(.jeq, .r0, 0, to: "out")
+        a.emit(.mov(.r1, 1), .atomic(.add, .u64, .r0, 0, .r1))
+        a.label("out")
+        a.emit(.mov(.r0, 0), .exit)
+        let program = try Program(ProgramSpec(name: "watch", type: .perfEvent, assembled: try a.assemble()), maps: ["counts": counts])
+        let watched = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        defer { watched.deallocate() }
+        watched.pointee = 0
+        let event = try PerfEvent.breakpoint(address: UInt64(UInt(bitPattern: watched)), length: 8, access: .write, pid: currentThreadID())
+        let link = try program.attach(to: event)
+        for i in 0..<25 { Self.store(UInt64(i), watched) }
+        _ = Self.load(watched)
+        link.close()
+        XCTAssertEqual(try counts.lookup(UInt32(0), as: UInt64.self), 25, "one hit per write, none for the read")
+    }
+
+    @inline(never) static func store(_ v: UInt64, _ p: UnsafeMutablePointer<UInt64>) { p.pointee = v }
+    @inline(never) static func load(_ p: UnsafeMutablePointer<UInt64>) -> UInt64 { p.pointee }
+
     func testSoftwareClockEventFires() throws {
         let counts = try Programs.counter()
         var a = Assembler()

@@ -23,6 +23,10 @@ static inline int cbpf_perf_event_open(struct perf_event_attr *attr, int pid,
     return (int)syscall(__NR_perf_event_open, attr, pid, cpu, group_fd, flags);
 }
 
+static inline int cbpf_gettid(void) {
+    return (int)syscall(__NR_gettid);
+}
+
 static inline int cbpf_ioctl(int fd, unsigned long request, unsigned long arg) {
     return ioctl(fd, request, arg);
 }
