@@ -19,7 +19,9 @@ let package = Package(
         .target(name: "AugerScript"),
         .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
         .target(name: "AugerCompiler", dependencies: ["AugerScript", "BPF"]),
-        .target(name: "AugerRuntime", dependencies: ["AugerCompiler", "AugerScript", "BPF", "CBPF"]),
+        .target(name: "AugerRuntime", dependencies: ["AugerCompiler", "AugerScript", "BPF", "CBPF"],
+                // The event loop runs per record; exclusivity checks cost more than the work.
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .executableTarget(name: "auger", dependencies: [
             "AugerRuntime", "AugerScript", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -117,6 +117,15 @@ extension ProbeCodeGen {
         asm.loadMap(.r1, CompiledScript.ringBufferName)
         scratchPointer(.r2, base)
         asm.emit(.mov(.r3, Int32(Layout.roundUp(size))), .mov(.r4, flags), .call(.ringbufOutput))
+        // A full ring buffer drops the record: count it for the report at exit.
+        let sent = label("sent")
+        asm.jump(.jeq, .r0, 0, to: sent)
+        asm.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
+        asm.loadMap(.r1, CompiledScript.globalsName)
+        asm.emit(.call(.mapLookupElem))
+        asm.jump(.jeq, .r0, 0, to: sent)
+        asm.emit(.mov(.r1, 1), .atomic(.add, .u64, .r0, Int16(CompiledScript.lostEventsOffset), .r1))
+        asm.label(sent)
     }
 
     /// Functions that produce a scalar.

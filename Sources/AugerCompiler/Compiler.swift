@@ -37,7 +37,7 @@ public final class Compiler {
         }
         var script = CompiledScript(programs: programs, maps: maps.values.sorted { $0.name < $1.name }, formattedCalls: formattedCalls,
                                     printedValues: printedValues, timeFormats: timeFormats,
-                                    scratchSize: scratchSize, ringBufferSize: 1 << 20)
+                                    scratchSize: scratchSize, ringBufferSize: 1 << 23)
         script.usesStacks = usesStacks
         script.joinSeparators = joinSeparators
         return script

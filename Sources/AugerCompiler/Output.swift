@@ -107,6 +107,9 @@ public struct CompiledScript: Sendable {
     public static let ringBufferName = "ringbuf"
     public static let scratchName = "scratch"
     public static let globalsName = "globals"
+    /// The globals map's value: start time, child pid, records lost to a full ring buffer.
+    public static let globalsSize = 24
+    public static let lostEventsOffset = 16
     public static let stacksName = "stacks"
     /// Frames kept of each stack, as bpftrace keeps (PERF_MAX_STACK_DEPTH).
     public static let stackDepth = 127

@@ -12,10 +12,12 @@ struct EventHandler {
     let loaded: LoadedScript
     let printf: PrintfFormatter
     let printer: MapPrinter
+    let plans: [PrintfPlan]
 
     init(session: Session, loaded: LoadedScript) {
         self.session = session
         self.loaded = loaded
+        self.plans = loaded.compiled.formattedCalls.map(PrintfPlan.init)
         self.printf = PrintfFormatter(decoder: session.decoder)
         self.printer = MapPrinter(decoder: session.decoder)
     }
@@ -26,6 +28,10 @@ struct EventHandler {
         let head = session.decoder.word(bytes)
         let id = Int(head & 0xffff_ffff)
         guard let kind = EventKind(rawValue: head >> 32) else { return }
+        if kind == .printf && session.options.format == .text && id < plans.count {
+            plans[id].render(bytes, printf, into: session.out)
+            return
+        }
         let compiled = loaded.compiled
         switch kind {
         case .printf, .cat, .system, .message:

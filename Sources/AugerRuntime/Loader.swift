@@ -17,7 +17,8 @@ final class LoadedScript {
     init(_ compiled: CompiledScript) throws {
         self.compiled = compiled
         ringBuffer = try Map(.ringBuffer(name: CompiledScript.ringBufferName, size: compiled.ringBufferSize))
-        globals = try Map(MapSpec(name: CompiledScript.globalsName, type: .array, keySize: 4, valueSize: 16, maxEntries: 1))
+        globals = try Map(MapSpec(name: CompiledScript.globalsName, type: .array, keySize: 4,
+                                  valueSize: UInt32(CompiledScript.globalsSize), maxEntries: 1))
         let scratch = try Map(MapSpec(name: CompiledScript.scratchName, type: .percpuArray, keySize: 4,
                                       valueSize: UInt32(Layout.roundUp(compiled.scratchSize)), maxEntries: 1))
         maps = [CompiledScript.ringBufferName: ringBuffer, CompiledScript.globalsName: globals, CompiledScript.scratchName: scratch]

@@ -90,3 +90,54 @@ struct PrintfFormatter {
         return String(repeating: " ", count: fill) + s
     }
 }
+
+/// A printf call prepared once: literal bytes and conversions in order, so
+/// each record is formatted without rebuilding the format.
+final class PrintfPlan {
+    enum Step {
+        case text([UInt8])
+        /// %d or %i of a plain integer: decimal digits straight into the output.
+        case decimal(type: SType, offset: Int, bits: Int?)
+        case general(FormatString.Conversion, SType, Int)
+    }
+    let steps: [Step]
+
+    init(_ call: FormattedCall) {
+        var steps: [Step] = []
+        var arg = 0
+        for piece in call.format.pieces {
+            switch piece {
+            case .text(let bytes): steps.append(.text(bytes))
+            case .conversion(let c):
+                guard arg < call.argumentTypes.count else { continue }
+                let t = call.argumentTypes[arg], off = call.offsets[arg]
+                if (c.specifier == "d" || c.specifier == "i") && c.flags.isEmpty && c.width == nil && c.precision == nil && t.isInteger {
+                    let bits = PrintfFormatter.lengthBits(c.length).flatMap { b in (t.byteSize ?? 8) * 8 > b ? b : nil }
+                    steps.append(.decimal(type: t, offset: off, bits: bits))
+                } else {
+                    steps.append(.general(c, t, off))
+                }
+                arg += 1
+            }
+        }
+        self.steps = steps
+    }
+
+    func render(_ record: ArraySlice<UInt8>, _ formatter: PrintfFormatter, into out: OutputSink) {
+        for step in steps {
+            switch step {
+            case .text(let bytes): out.append(bytes)
+            case .decimal(let t, let off, let bits):
+                let w = formatter.decoder.word(record, off)
+                var v = Int64(truncatingIfNeeded: formatter.decoder.integer(w, t))
+                if let bits {
+                    let shift = Int64(64 - bits)
+                    v = (Int64(bitPattern: w) << shift) >> shift
+                }
+                out.appendDecimal(v)
+            case .general(let c, let t, let off):
+                out.write(formatter.convert(c, t, record.dropFirst(off)))
+            }
+        }
+    }
+}

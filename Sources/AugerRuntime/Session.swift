@@ -93,7 +93,7 @@ public final class Session {
         let reader = try RingBufferReader(loaded.ringBuffer)
         try reader.watch(signals.fd)
         let handler = EventHandler(session: self, loaded: loaded)
-        try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(0)))
+        try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(0), UInt64(0)))
 
         let begins = loaded.programs.filter { $0.0.target.provider == "begin" }
         let ends = loaded.programs.filter { $0.0.target.provider == "end" }
@@ -112,7 +112,7 @@ public final class Session {
             }
             if let command = options.command {
                 child = try ChildProcess(command)
-                try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(child!.pid)))
+                try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(child!.pid), UInt64(0)))
                 child!.start()
             }
             if options.notifyAttached {
@@ -135,6 +135,10 @@ public final class Session {
         }
         reader.consume { handler.handle($0) }
         child?.terminate()
+        if let globals = try loaded.globals.lookup(UInt32(0), as: (UInt64, UInt64, UInt64).self), globals.2 > 0 {
+            out.flush()
+            err.write("\nLost \(globals.2) events\n")
+        }
         try printMapsAtExit(loaded)
         return exitCode
     }

@@ -51,6 +51,34 @@ public final class OutputSink: @unchecked Sendable {
         if buffer.count > 1 << 16 { flush() }
     }
 
+    /// Appends bytes without making a String first (the printf fast path).
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        buffer.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
+        atLineStart = bytes[bytes.count - 1] == 10
+        if buffer.count > 1 << 16 { flush() }
+    }
+
+    func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Appends an integer in decimal.
+    func appendDecimal(_ value: Int64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes of scratch
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var n = value.magnitude
+            var i = raw.count
+            repeat {
+                i -= 1
+                raw[i] = UInt8(48 + n % 10)
+                n /= 10
+            } while n > 0
+            if value < 0 { i -= 1; raw[i] = 45 }
+            append(UnsafeRawBufferPointer(rebasing: raw[i...]))
+        }
+    }
+
     public func flush() {
         var at = 0
         while at < buffer.count {
