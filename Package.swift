@@ -23,7 +23,7 @@ let package = Package(
                 // The event loop runs per record; exclusivity checks cost more than the work.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .executableTarget(name: "auger", dependencies: [
-            "AugerRuntime", "AugerScript", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "AugerRuntime", "AugerScript", "BPF", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "auger-workload", path: "Tests/Workload"),
         .testTarget(name: "AugerTests", dependencies: ["auger", "auger-workload", "BPF"]),

@@ -2,20 +2,13 @@
 import Glibc
 #endif
 
+import BPF
+
 /// Reads a whole small file (procfs, sysfs) as text.
 func readText(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw RuntimeError.system("cannot open \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var data: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        data += chunk[0..<n]
+    do { return try readFile(path) } catch let e as Errno {
+        throw RuntimeError.system("cannot open \(path): \(e)")
     }
-    return String(decoding: data, as: UTF8.self)
 }
 
 /// Failures of the runtime, each a sentence for the user.

@@ -36,11 +36,11 @@ extension String {
     }
 }
 
-/// Reads a whole (small, procfs/sysfs/tracefs) file as text.
-func readFile(_ path: String) throws -> String {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+/// Reads a whole file as text; `-` reads standard input. Throws the errno.
+public func readFile(_ path: String) throws -> String {
+    let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw Errno.current }
-    defer { close(fd) }
+    defer { if fd != 0 { close(fd) } }
     var data: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     while true {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AugerRuntime
 import AugerScript
+import BPF
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,8 +69,10 @@ struct Auger: ParsableCommand {
             source = SourceFile(name: "stdin", text: program)
         } else if let file = args.first {
             args.removeFirst()
-            guard let text = Self.read(file) else {
-                FileHandleOutput.stderr("ERROR: failed to open file '\(file)': \(String(cString: strerror(errno)))\n")
+            let text: String
+            do { text = try readFile(file) } catch {
+                let reason = (error as? Errno).map { String(cString: strerror($0.rawValue)) } ?? "\(error)"
+                FileHandleOutput.stderr("ERROR: failed to open file '\(file)': \(reason)\n")
                 throw ExitCode(1)
             }
             source = SourceFile(name: file == "-" ? "stdin" : file, text: text)
@@ -113,22 +116,6 @@ struct Auger: ParsableCommand {
         }
         let status = Session(source: source, options: options, output: output).run()
         if status != 0 { throw ExitCode(status) }
-    }
-
-    static func read(_ path: String) -> String? {
-        let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { if fd != 0 { close(fd) } }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { break }
-            data += chunk[0..<n]
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

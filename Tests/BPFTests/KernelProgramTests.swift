@@ -122,15 +122,7 @@ final class KernelProgramTests: KernelTestCase {
 
     func testHardwareBreakpointCountsWrites() throws {
         let counts = try Programs.counter()
-        var a = Assembler()
-        a.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
-        a.loadMap(.r1, "counts")
-        a.emit(.call(.mapLookupElem))
-        a.jump(.jeq, .r0, 0, to: "out")
-        a.emit(.mov(.r1, 1), .atomic(.add, .u64, .r0, 0, .r1))
-        a.label("out")
-        a.emit(.mov(.r0, 0), .exit)
-        let program = try Program(ProgramSpec(name: "watch", type: .perfEvent, assembled: try a.assemble()), maps: ["counts": counts])
+        let program = try Program(ProgramSpec(name: "watch", type: .perfEvent, assembled: try Programs.countEvents()), maps: ["counts": counts])
         let watched = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         defer { watched.deallocate() }
         watched.pointee = 0
@@ -147,15 +139,7 @@ final class KernelProgramTests: KernelTestCase {
 
     func testSoftwareClockEventFires() throws {
         let counts = try Programs.counter()
-        var a = Assembler()
-        a.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
-        a.loadMap(.r1, "counts")
-        a.emit(.call(.mapLookupElem))
-        a.jump(.jeq, .r0, 0, to: "out")
-        a.emit(.mov(.r1, 1), .atomic(.add, .u64, .r0, 0, .r1))
-        a.label("out")
-        a.emit(.mov(.r0, 0), .exit)
-        let program = try Program(ProgramSpec(name: "tick", type: .perfEvent, assembled: try a.assemble()), maps: ["counts": counts])
+        let program = try Program(ProgramSpec(name: "tick", type: .perfEvent, assembled: try Programs.countEvents()), maps: ["counts": counts])
         // A 1 ms clock for this process only, so it ticks while we spin.
         let event = try PerfEvent.software(.taskClock, rate: .period(1_000_000), cpu: -1, pid: pid)
         let link = try program.attach(to: event)

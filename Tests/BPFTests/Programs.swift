@@ -21,6 +21,19 @@ enum Programs {
         return try a.assemble()
     }
 
+    /// Adds 1 to the u64 at key 0 of array map `counts` on every event.
+    static func countEvents() throws -> Assembled {
+        var a = Assembler()
+        a.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
+        a.loadMap(.r1, "counts")
+        a.emit(.call(.mapLookupElem))
+        a.jump(.jeq, .r0, 0, to: "out")
+        a.emit(.mov(.r1, 1), .atomic(.add, .u64, .r0, 0, .r1))
+        a.label("out")
+        a.emit(.mov(.r0, 0), .exit)
+        return try a.assemble()
+    }
+
     static func counter(_ name: String = "counts") throws -> Map {
         try Map(MapSpec(name: name, type: .array, keySize: 4, valueSize: 8, maxEntries: 1))
     }
