@@ -52,7 +52,7 @@ extension ProbeCodeGen {
                 if let code = args.first { try scalar(code) } else { asm.emit(.mov(.r0, 0)) }
                 asm.emit(.store(.u64, .r7, Int16(base + 8), .r0))
             }
-            asm.goto("exit")
+            jump(to: returnLabel)
             terminated = true
         case "join":
             try join(args, e)
@@ -73,17 +73,17 @@ extension ProbeCodeGen {
         let id = compiler.joinSeparators.count - 1
         let array = try pushTemp(e.range), element = try pushTemp(e.range)
         try scalar(args[0])
-        asm.emit(.store(.u64, .r10, array, .r0))
+        asm.emit(.store(.u64, fp, array, .r0))
         let read: Helper = readsUserMemory || isSyscallTracepoint ? .probeReadUser : .probeReadKernel
         let readString: Helper = read == .probeReadUser ? .probeReadUserStr : .probeReadKernelStr
         try emitRecord(.join, id: id, size: 16 + n * size, e.range) { base throws(CompileError) in
             zero(base + 8, 8 + n * size)
             let done = label("jdone")
             for i in 0..<n {
-                asm.emit(.mov(.r1, .r10), .alu64(.add, .r1, Int32(element)), .mov(.r2, 8))
-                asm.emit(.load(.u64, .r3, .r10, array), .alu64(.add, .r3, Int32(8 * i)), .call(read))
+                asm.emit(.mov(.r1, fp), .alu64(.add, .r1, Int32(element)), .mov(.r2, 8))
+                asm.emit(.load(.u64, .r3, fp, array), .alu64(.add, .r3, Int32(8 * i)), .call(read))
                 asm.jump(.jne, .r0, 0, to: done)
-                asm.emit(.load(.u64, .r3, .r10, element))
+                asm.emit(.load(.u64, .r3, fp, element))
                 asm.jump(.jeq, .r3, 0, to: done)
                 scratchPointer(.r1, base + 16 + i * size)
                 asm.emit(.mov(.r2, Int32(size)), .call(readString))

@@ -14,7 +14,7 @@ extension ProbeCodeGen {
         case .variable(let name):
             guard let v = variables[name] else { throw CompileError(message: "undefined variable $\(name)", range: e.range) }
             switch v.slot {
-            case .stack(let off): asm.emit(.load(.u64, .r0, .r10, off))
+            case .stack(let off): asm.emit(.load(.u64, .r0, fp, off))
             case .scratch(let off): asm.emit(.load(.u64, .r0, .r7, Int16(off)))
             }
         case .positional(let n):
@@ -169,10 +169,10 @@ extension ProbeCodeGen {
     /// memory, by probe type), read with a helper into a stack temp.
     func readMemory(address: Register, size: Int, signed: Bool, _ range: SourceRange) throws(CompileError) {
         let tmp = try pushTemp(range)
-        asm.emit(.mov(.r3, address), .store(.u64, .r10, tmp, imm: 0), .mov(.r1, .r10), .alu64(.add, .r1, Int32(tmp)), .mov(.r2, Int32(size)))
+        asm.emit(.mov(.r3, address), .store(.u64, fp, tmp, imm: 0), .mov(.r1, fp), .alu64(.add, .r1, Int32(tmp)), .mov(.r2, Int32(size)))
         asm.emit(.call(readsUserMemory ? .probeReadUser : .probeReadKernel))
         let sz = Size(bytes: size) ?? .u64
-        asm.emit(.load(sz, .r0, .r10, tmp))
+        asm.emit(.load(sz, .r0, fp, tmp))
         popTemp()
         if signed && size < 8 { truncate(to: .integer(bits: size * 8, signed: true)) }
     }
@@ -198,9 +198,9 @@ extension ProbeCodeGen {
         }
         try scalar(l)
         let tmp = try pushTemp(e.range)
-        asm.emit(.store(.u64, .r10, tmp, .r0))
+        asm.emit(.store(.u64, fp, tmp, .r0))
         try scalar(r)
-        asm.emit(.mov(.r1, .r0), .load(.u64, .r0, .r10, tmp))
+        asm.emit(.mov(.r1, .r0), .load(.u64, .r0, fp, tmp))
         popTemp()
         let signed = (l.type ?? .u64).isSigned || (r.type ?? .u64).isSigned
         if op.isComparison {
@@ -298,9 +298,9 @@ extension ProbeCodeGen {
             let size = max(1, pointee.byteSize ?? 8)
             try scalar(i)
             let tmp = try pushTemp(e.range)
-            asm.emit(.alu64(.mul, .r0, Int32(size)), .store(.u64, .r10, tmp, .r0))
+            asm.emit(.alu64(.mul, .r0, Int32(size)), .store(.u64, fp, tmp, .r0))
             try scalar(x)
-            asm.emit(.load(.u64, .r1, .r10, tmp), .alu64(.add, .r0, .r1))
+            asm.emit(.load(.u64, .r1, fp, tmp), .alu64(.add, .r0, .r1))
             popTemp()
             try readMemory(address: .r0, size: min(size, 8), signed: pointee.isSigned, e.range)
         case .string, .array:
@@ -318,12 +318,13 @@ extension ProbeCodeGen {
         switch x.kind {
         case .variable(let name):
             guard let v = variables[name], case .stack(let off) = v.slot else { throw CompileError(message: "undefined variable $\(name)", range: x.range) }
-            asm.emit(.load(.u64, .r0, .r10, off), .mov(.r1, .r0), .alu64(.add, .r1, delta), .store(.u64, .r10, off, .r1))
+            asm.emit(.load(.u64, .r0, fp, off), .mov(.r1, .r0), .alu64(.add, .r1, delta), .store(.u64, fp, off, .r1))
             if prefix { asm.emit(.mov(.r0, .r1)) }
         case .map(let name, let keys):
             let map = compiler.maps[name]!
             let key = try buildKey(map, keys, e.range)
-            try lookupOrInit(map, key: key, e.range, missing: "exit")
+            try lookupOrInit(map, key: key, e.range, missing: returnLabel)
+            usedLabels.insert(returnLabel)
             asm.emit(.load(.u64, .r1, .r0, 0), .mov(.r2, .r1), .alu64(.add, .r2, delta), .store(.u64, .r0, 0, .r2))
             asm.emit(.mov(.r0, prefix ? .r2 : .r1))
         default:

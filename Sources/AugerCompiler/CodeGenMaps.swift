@@ -78,10 +78,11 @@ extension ProbeCodeGen {
             // @m op= v: read, combine, write back.
             try scalar(value)
             let tmp = try pushTemp(range)
-            asm.emit(.store(.u64, .r10, tmp, .r0))
+            asm.emit(.store(.u64, fp, tmp, .r0))
             let key = try buildKey(map, keys, range)
-            try lookupOrInit(map, key: key, range, missing: "exit")
-            asm.emit(.mov(.r8, .r0), .load(.u64, .r0, .r8, 0), .load(.u64, .r1, .r10, tmp))
+            try lookupOrInit(map, key: key, range, missing: returnLabel)
+            usedLabels.insert(returnLabel)
+            asm.emit(.mov(.r8, .r0), .load(.u64, .r0, .r8, 0), .load(.u64, .r1, fp, tmp))
             popTemp()
             try arithmetic(op, signed: map.value.isSigned, range)
             asm.emit(.store(.u64, .r8, 0, .r0))
@@ -101,23 +102,23 @@ extension ProbeCodeGen {
         let v = try pushTemp(range)
         if let first = args.first {
             try scalar(first)
-            asm.emit(.store(.u64, .r10, v, .r0))
+            asm.emit(.store(.u64, fp, v, .r0))
         }
         let key = try buildKey(map, keys, range)
         let done = label("aggdone")
         switch map.kind {
         case .hist(let bits):
-            asm.emit(.load(.u64, .r0, .r10, v))
+            asm.emit(.load(.u64, .r0, fp, v))
             log2Bucket(bits: bits)
             asm.emit(.store(.u64, .r7, Int16(key + map.userKeySize), .r0))
         case .lhist(let lo, let hi, let step):
-            asm.emit(.load(.u64, .r0, .r10, v))
+            asm.emit(.load(.u64, .r0, fp, v))
             linearBucket(min: lo, max: hi, step: step)
             asm.emit(.store(.u64, .r7, Int16(key + map.userKeySize), .r0))
         default: break
         }
         try lookupOrInit(map, key: key, range, missing: done)
-        asm.emit(.load(.u64, .r1, .r10, v))
+        asm.emit(.load(.u64, .r1, fp, v))
         let signed = map.signedValues
         switch agg {
         case .count, .hist, .lhist, .tseries:

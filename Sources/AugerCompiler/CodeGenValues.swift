@@ -242,9 +242,9 @@ extension ProbeCodeGen {
             asm.emit(.alu64(.add, .r0, 1))
             asm.emit(.jump(.jle, .r0, Int32(size), 1), .mov(.r0, Int32(size)))
             let tmp = try pushTemp(e.range)
-            asm.emit(.store(.u64, .r10, tmp, .r0))
+            asm.emit(.store(.u64, fp, tmp, .r0))
             try scalar(pointer)
-            asm.emit(.mov(.r3, .r0), .load(.u64, .r2, .r10, tmp))
+            asm.emit(.mov(.r3, .r0), .load(.u64, .r2, fp, tmp))
             popTemp()
             asm.emit(.jump(.jgt, .r2, 0, 1), .mov(.r2, 1))
         } else {

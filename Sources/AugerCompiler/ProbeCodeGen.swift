@@ -14,8 +14,32 @@ final class ProbeCodeGen {
     var asm = Assembler()
     /// Bytes of the scratch buffer this program uses.
     var scratchTop = 0
-    /// Bytes of stack in use, below r10.
-    var stackTop = 8
+    /// Bytes of stack in use below the frame pointer: the scratch lookup key
+    /// at -8, the saved context at -16, then variables and temporaries.
+    var stackTop = 16
+    static let savedContext: Int16 = -16
+    /// The frame the probe's variables live in: r10 in the main function;
+    /// in a for-loop callback, r9, which holds the main function's r10.
+    var fp = Register.r10
+    /// Where `return` and exit() go: the end of the probe, or in a loop
+    /// callback, a path that tells the caller to return too.
+    var returnLabel = "exit"
+    /// Labels some jump targets, so code behind an unused one is not emitted.
+    var usedLabels: Set<String> = []
+    /// Loop callbacks, emitted after the main function.
+    var pendingCallbacks: [LoopCallback] = []
+
+    struct LoopCallback {
+        var label: String
+        var map: ScriptMap
+        var keyType: SType
+        var valueType: SType
+        var slot: Int
+        var body: Block
+        var range: SourceRange
+        /// A caller-frame word set to 1 when the body returns.
+        var returnFlag: Int16
+    }
     var variables: [String: (type: SType, slot: Slot)] = [:]
     var labels = 0
     var sourceMap: [(instruction: Int, range: SourceRange)] = []
@@ -41,7 +65,7 @@ final class ProbeCodeGen {
         asm.loadMap(.r1, CompiledScript.scratchName)
         asm.emit(.call(.mapLookupElem))
         asm.jump(.jeq, .r0, 0, to: "exit")
-        asm.emit(.mov(.r7, .r0))
+        asm.emit(.mov(.r7, .r0), .store(.u64, .r10, Self.savedContext, .r6))
         if let predicate = probe.predicate {
             mark(predicate.range)
             try scalar(predicate)
@@ -50,6 +74,9 @@ final class ProbeCodeGen {
         try block(probe.body)
         asm.label("exit")
         asm.emit(.mov(.r0, 0), .exit)
+        while !pendingCallbacks.isEmpty {
+            try emitCallback(pendingCallbacks.removeFirst())
+        }
         let assembled: Assembled
         do { assembled = try asm.assemble() } catch {
             throw CompileError(message: "internal error: \(error)", range: probe.range)
@@ -59,6 +86,11 @@ final class ProbeCodeGen {
     }
 
     // MARK: Helpers
+
+    func jump(to target: String) {
+        usedLabels.insert(target)
+        asm.goto(target)
+    }
 
     func label(_ hint: String) -> String {
         labels += 1
@@ -140,7 +172,7 @@ final class ProbeCodeGen {
             } else if case .scratch(let off) = slot {
                 zero(off, Layout.size(type))
             } else if case .stack(let off) = slot {
-                asm.emit(.store(.u64, .r10, off, imm: 0))
+                asm.emit(.store(.u64, fp, off, imm: 0))
             }
         case .ifElse(let cond, let then, let otherwise):
             let elseLabel = label("else"), end = label("endif")
@@ -179,38 +211,103 @@ final class ProbeCodeGen {
             guard case .stack(let off) = slot else { return }
             let limit = try pushTemp(s.range)
             try scalar(end)
-            asm.emit(.store(.u64, .r10, limit, .r0))
+            asm.emit(.store(.u64, fp, limit, .r0))
             try scalar(start)
-            asm.emit(.store(.u64, .r10, off, .r0))
+            asm.emit(.store(.u64, fp, off, .r0))
             let top = label("for"), next = label("fnext"), done = label("fend")
             asm.label(top)
-            asm.emit(.load(.u64, .r0, .r10, off), .load(.u64, .r1, .r10, limit))
+            asm.emit(.load(.u64, .r0, fp, off), .load(.u64, .r1, fp, limit))
             asm.jump(.jsge, .r0, .r1, to: done)
             loops.append((next, done))
             try block(body)
             loops.removeLast()
-            terminated = false // `next` is reached by continue
-            asm.label(next)
-            asm.emit(.load(.u64, .r0, .r10, off), .alu64(.add, .r0, 1), .store(.u64, .r10, off, .r0))
-            asm.goto(top)
+            if !terminated || usedLabels.contains(next) {
+                asm.label(next)
+                asm.emit(.load(.u64, .r0, fp, off), .alu64(.add, .r0, 1), .store(.u64, fp, off, .r0))
+                asm.goto(top)
+            }
+            terminated = false
             asm.label(done)
             popTemp()
-        case .forMap:
-            throw CompileError(message: "for loops over maps are not supported yet; print(@m) shows a map", range: s.range)
+        case .forMap(let name, let mapExpr, let body):
+            try forMap(name, mapExpr, body, s.range)
         case .jump(let kind, _):
             switch kind {
-            case .return: asm.goto("exit")
+            case .return: jump(to: returnLabel)
             case .break:
                 guard let loop = loops.last else { return }
-                asm.goto(loop.done)
+                jump(to: loop.done)
             case .continue:
                 guard let loop = loops.last else { return }
-                asm.goto(loop.next)
+                jump(to: loop.next)
             }
             terminated = true
         case .block(let b):
             try block(b)
         }
+    }
+
+    /// `for ($kv : @m) { … }` with bpf_for_each_map_elem: the body becomes a
+    /// callback that reaches the probe's variables through the frame pointer
+    /// it is given, and returns 1 to stop (break) or 0 to go on.
+    func forMap(_ name: String, _ mapExpr: Expr, _ body: Block, _ range: SourceRange) throws(CompileError) {
+        guard case .map(let mapName, _) = mapExpr.kind, let map = compiler.maps[mapName] else {
+            throw CompileError(message: "for loops iterate over a map", range: mapExpr.range)
+        }
+        if case .hist = map.kind { throw CompileError(message: "cannot iterate over a histogram", range: mapExpr.range) }
+        if case .lhist = map.kind { throw CompileError(message: "cannot iterate over a histogram", range: mapExpr.range) }
+        let keyType = map.key ?? .u64
+        let valueType: SType = map.kind == .plain ? map.value : .i64
+        let type = SType.tuple([keyType, valueType])
+        let slot = try variableSlot(name, type, range)
+        guard case .scratch(let off) = slot else { return }
+        let callback = label("each")
+        let flag = try pushTemp(range) // kept for the probe's life: the callback writes it
+        asm.emit(.store(.u64, fp, flag, imm: 0))
+        asm.loadMap(.r1, map.spec.name)
+        asm.loadFunction(.r2, callback)
+        asm.emit(.mov(.r3, fp), .mov(.r4, 0), .call(.forEachMapElem))
+        asm.emit(.load(.u64, .r1, fp, flag))
+        usedLabels.insert(returnLabel)
+        asm.jump(.jne, .r1, 0, to: returnLabel)
+        pendingCallbacks.append(LoopCallback(label: callback, map: map, keyType: keyType, valueType: valueType,
+                                             slot: off, body: body, range: range, returnFlag: flag))
+    }
+
+    /// The body of a for-map loop as a function: r2 = key, r3 = value,
+    /// r4 = the probe's frame pointer.
+    func emitCallback(_ cb: LoopCallback) throws(CompileError) {
+        let savedFp = fp, savedLoops = loops, savedTerminated = terminated, savedReturn = returnLabel
+        defer { fp = savedFp; loops = savedLoops; terminated = savedTerminated; returnLabel = savedReturn }
+        asm.function(cb.label)
+        mark(cb.range)
+        asm.emit(.mov(.r9, .r4), .store(.u64, .r10, -16, .r2), .store(.u64, .r10, -24, .r3))
+        asm.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
+        asm.loadMap(.r1, CompiledScript.scratchName)
+        asm.emit(.call(.mapLookupElem))
+        let stop = label("cbstop"), next = label("cbnext"), returned = label("cbret")
+        asm.jump(.jeq, .r0, 0, to: stop)
+        asm.emit(.mov(.r7, .r0), .load(.u64, .r6, .r9, Self.savedContext))
+        let keySize = Layout.size(cb.keyType), valueSize = Layout.size(cb.valueType)
+        asm.emit(.load(.u64, .r8, .r10, -16))
+        copyWords(from: .r8, 0, to: cb.slot, min(keySize, Int(cb.map.spec.keySize)))
+        asm.emit(.load(.u64, .r8, .r10, -24))
+        copyWords(from: .r8, 0, to: cb.slot + keySize, min(valueSize, Int(cb.map.spec.valueSize) & ~7))
+        fp = .r9
+        loops = [(next, stop)]
+        returnLabel = returned
+        terminated = false
+        try block(cb.body)
+        if !terminated || usedLabels.contains(next) {
+            asm.label(next)
+            asm.emit(.mov(.r0, 0), .exit)
+        }
+        if usedLabels.contains(returned) {
+            asm.label(returned)
+            asm.emit(.store(.u64, .r9, cb.returnFlag, imm: 1))
+        }
+        asm.label(stop)
+        asm.emit(.mov(.r0, 1), .exit)
     }
 
     /// Builtins whose value the verifier can bound, such as ncpus.
@@ -277,7 +374,7 @@ final class ProbeCodeGen {
         switch slot {
         case .stack(let off):
             try scalar(value)
-            asm.emit(.store(.u64, .r10, off, .r0))
+            asm.emit(.store(.u64, fp, off, .r0))
         case .scratch(let off):
             try place(value, type, at: off)
         }
@@ -293,9 +390,9 @@ final class ProbeCodeGen {
             if let op {
                 guard case .stack(let off) = slot else { return }
                 try scalar(value)
-                asm.emit(.mov(.r1, .r0), .load(.u64, .r0, .r10, off))
+                asm.emit(.mov(.r1, .r0), .load(.u64, .r0, fp, off))
                 try arithmetic(op, signed: type.isSigned, range)
-                asm.emit(.store(.u64, .r10, off, .r0))
+                asm.emit(.store(.u64, fp, off, .r0))
             } else {
                 try store(value, type, into: slot)
             }

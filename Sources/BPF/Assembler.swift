@@ -7,7 +7,11 @@ public struct Assembler: Sendable {
         /// A jump or local call whose offset is filled in from the label.
         case branch(Instruction, label: String)
         case mapReference(Register, map: String)
+        /// `dst = &function`, for helpers that take a callback.
+        case functionReference(Register, label: String)
         case label(String)
+        /// The label starts a BPF function (for the kernel's function info).
+        case function(String)
     }
 
     private var items: [Item] = []
@@ -52,6 +56,16 @@ public struct Assembler: Sendable {
         slotCount += 1
     }
 
+    /// Marks the position of the next instruction as the start of a BPF
+    /// function named `name` (a callback or a function called with `callLocal`).
+    public mutating func function(_ name: String) { items.append(.function(name)) }
+
+    /// `dst = &function` for callbacks (LD_IMM64 with BPF_PSEUDO_FUNC).
+    public mutating func loadFunction(_ dst: Register, _ label: String) {
+        items.append(.functionReference(dst, label: label))
+        slotCount += 2
+    }
+
     /// `dst = &map`, where the map is named in the program's spec.
     public mutating func loadMap(_ dst: Register, _ map: String) {
         items.append(.mapReference(dst, map: map))
@@ -64,20 +78,25 @@ public struct Assembler: Sendable {
         var slot = 0
         for item in items {
             switch item {
-            case .label(let name):
+            case .label(let name), .function(let name):
                 if positions[name] != nil { throw .duplicateLabel(name) }
                 positions[name] = slot
             case .instruction: slot += 1
             case .branch: slot += 1
-            case .mapReference: slot += 2
+            case .mapReference, .functionReference: slot += 2
             }
         }
         var out: [Instruction] = []
         var refs: [Int: String] = [:]
+        var functions: [(offset: Int, name: String)] = []
         out.reserveCapacity(slot)
         for item in items {
             switch item {
             case .label: break
+            case .function(let name): functions.append((out.count, name))
+            case .functionReference(let dst, let label):
+                guard let target = positions[label] else { throw .undefinedLabel(label) }
+                out += Instruction.loadImm64(dst, UInt64(UInt32(bitPattern: Int32(target - (out.count + 1)))), pseudo: PseudoSource.function)
             case .instruction(let i): out.append(i)
             case .mapReference(let dst, let map):
                 refs[out.count] = map
@@ -94,7 +113,9 @@ public struct Assembler: Sendable {
                 out.append(i)
             }
         }
-        return Assembled(instructions: out, mapReferences: refs)
+        var assembled = Assembled(instructions: out, mapReferences: refs)
+        assembled.functions = functions
+        return assembled
     }
 }
 
@@ -104,6 +125,13 @@ public struct Assembled: Hashable, Sendable {
     public var instructions: [Instruction]
     /// Instruction index of a map load → map name.
     public var mapReferences: [Int: String]
+    /// Where BPF functions other than the main one start, by name.
+    public var functions: [(offset: Int, name: String)] = []
+
+    public static func == (a: Assembled, b: Assembled) -> Bool {
+        a.instructions == b.instructions && a.mapReferences == b.mapReferences && a.functions.map(\.offset) == b.functions.map(\.offset)
+    }
+    public func hash(into h: inout Hasher) { h.combine(instructions); h.combine(mapReferences) }
 
     public init(instructions: [Instruction], mapReferences: [Int: String] = [:]) {
         self.instructions = instructions

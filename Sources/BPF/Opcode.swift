@@ -79,6 +79,8 @@ public enum PseudoSource {
     public static let mapFD: UInt8 = 1
     /// LD_IMM64: the immediate is a map fd, the second slot an offset into its value.
     public static let mapValue: UInt8 = 2
+    /// LD_IMM64: the immediate is a relative offset to a BPF function (a callback).
+    public static let function: UInt8 = 4
     /// CALL: the immediate is a relative offset to a BPF function.
     public static let call: UInt8 = 1
     /// CALL: the immediate is a kernel function's BTF id.

@@ -56,10 +56,21 @@ public final class Program: Sendable {
         -> (fd: FileDescriptor?, log: String, error: BPFError?) {
         var log = [UInt8](repeating: 0, count: logSize)
         let code = insns.bytes
+        // Programs with callbacks must describe each function in BTF.
+        var btf: FileDescriptor?
+        var funcInfo: [UInt32] = []
+        if !spec.functions.isEmpty {
+            var builder = BTFBuilder()
+            funcInfo = [0, builder.function(named: "main")]
+            for f in spec.functions { funcInfo += [UInt32(f.offset), builder.function(named: f.name)] }
+            do { btf = try builder.load() } catch { return (nil, "", error as? BPFError) }
+        }
+        defer { btf?.close() }
         let license = Array(spec.license.utf8) + [0]
         var attr = bpf_attr()
         var failure: BPFError?
         var fd: FileDescriptor?
+        funcInfo.withUnsafeBytes { fi in
         code.withUnsafeBytes { c in
             license.withUnsafeBytes { l in
                 log.withUnsafeMutableBytes { buf in
@@ -69,6 +80,12 @@ public final class Program: Sendable {
                     attr.license = Sys.address(l.baseAddress)
                     attr.expected_attach_type = spec.expectedAttachType.rawValue
                     attr.attach_btf_id = spec.attachBTFID
+                    if let btf {
+                        attr.prog_btf_fd = UInt32(btf.rawValue)
+                        attr.func_info_rec_size = 8
+                        attr.func_info = Sys.address(fi.baseAddress)
+                        attr.func_info_cnt = UInt32(funcInfo.count / 2)
+                    }
                     Sys.setName(&attr.prog_name, kernelObjectName(spec.name))
                     if logSize > 0 {
                         attr.log_level = logLevel
@@ -80,6 +97,7 @@ public final class Program: Sendable {
                     }
                 }
             }
+        }
         }
         let text = String(decoding: log.prefix { $0 != 0 }, as: UTF8.self)
         return (fd, text, failure)

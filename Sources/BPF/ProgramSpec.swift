@@ -36,6 +36,15 @@ public struct ProgramSpec: Hashable, Sendable {
     public var expectedAttachType: AttachType
     /// For tracing programs: the BTF id of the function or tracepoint to attach to.
     public var attachBTFID: UInt32
+    /// BPF functions after the main one (callbacks), by first instruction.
+    /// When there are any, loading describes every function to the kernel in BTF.
+    public var functions: [FunctionStart] = []
+
+    public struct FunctionStart: Hashable, Sendable {
+        public var offset: Int
+        public var name: String
+        public init(offset: Int, name: String) { self.offset = offset; self.name = name }
+    }
 
     public init(name: String, type: ProgramType, instructions: [Instruction], mapReferences: [Int: String] = [:],
                 license: String = "GPL", expectedAttachType: AttachType = .none, attachBTFID: UInt32 = 0) {
@@ -52,5 +61,6 @@ public struct ProgramSpec: Hashable, Sendable {
                 expectedAttachType: AttachType = .none, attachBTFID: UInt32 = 0) {
         self.init(name: name, type: type, instructions: assembled.instructions, mapReferences: assembled.mapReferences,
                   license: license, expectedAttachType: expectedAttachType, attachBTFID: attachBTFID)
+        self.functions = assembled.functions.map { FunctionStart(offset: $0.offset, name: $0.name) }
     }
 }

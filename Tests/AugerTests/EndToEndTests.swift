@@ -41,6 +41,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "1 two -3 abc\n\n@k[x, 2]: 7\n\n")
     }
 
+    func testForLoopOverMapReachesProbeVariables() throws {
+        let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
+        XCTAssertEqual(out, "b=2\ntotal=3\n\n")
+    }
+
     func testClearZeroAndDelete() throws {
         let out = try run("begin { @a[1] = 1; @a[2] = 2; delete(@a[1]); @b = 5; clear(@b); @c[1] = count(); zero(@c); exit(); }")
         XCTAssertEqual(out, "\n@a[2]: 2\n\n@c[1]: 0\n\n")

@@ -105,6 +105,19 @@ final class AssemblerTests: XCTestCase {
         XCTAssertEqual(p.instructions[0].offset, 0)
     }
 
+    func testFunctionReferencesAndStarts() throws {
+        var a = Assembler()
+        a.loadFunction(.r2, "cb")     // slots 0, 1
+        a.emit(.mov(.r0, 0), .exit)    // 2, 3
+        a.function("cb")
+        a.emit(.mov(.r0, 1), .exit)    // 4, 5
+        let p = try a.assemble()
+        XCTAssertEqual(p.instructions[0].src, PseudoSource.function)
+        XCTAssertEqual(p.instructions[0].imm, 3, "relative to the next instruction")
+        XCTAssertEqual(p.functions.map(\.offset), [4])
+        XCTAssertEqual(p.functions.map(\.name), ["cb"])
+    }
+
     func testLabelErrors() {
         var a = Assembler()
         a.goto("nowhere")
