@@ -37,10 +37,17 @@ public final class Compiler {
         }
         var script = CompiledScript(programs: programs, maps: maps.values.sorted { $0.name < $1.name }, formattedCalls: formattedCalls,
                                     printedValues: printedValues, timeFormats: timeFormats,
-                                    scratchSize: scratchSize, ringBufferSize: 1 << 23)
+                                    scratchSize: scratchSize, ringBufferSize: ringBufferSize)
         script.usesStacks = usesStacks
         script.joinSeparators = joinSeparators
         return script
+    }
+
+    /// Scripts that print per event get a large ring buffer, so bursts are
+    /// not lost; the rest only send exit and map actions, and a small one
+    /// keeps their memory small (every page of the buffer counts as resident).
+    var ringBufferSize: UInt32 {
+        formattedCalls.isEmpty && printedValues.isEmpty && joinSeparators.isEmpty && timeFormats.isEmpty ? 1 << 16 : 1 << 23
     }
 
     func programName(_ target: AttachTarget, _ index: Int) -> String {

@@ -14,18 +14,13 @@ func readText(_ path: String) throws -> String {
 /// Failures of the runtime, each a sentence for the user.
 public enum RuntimeError: Error, CustomStringConvertible {
     case system(String)
-    /// An error at a script location, rendered like a compile error.
-    case located(String, AugerScriptRange)
 
     public var description: String {
         switch self {
         case .system(let m): m
-        case .located(let m, _): m
         }
     }
 }
-
-public typealias AugerScriptRange = (start: Int, end: Int)
 
 /// Where output goes: standard output, or the file given with -o.
 public final class OutputSink: @unchecked Sendable {

@@ -110,11 +110,8 @@ enum AttachPointSyntax {
     /// `99`, `1e6`, `100ms`, `1_000`, or `$1`.
     static func isCount(_ s: String) -> Bool {
         if s.hasPrefix("$"), Int(s.dropFirst()) != nil { return true }
-        var source = SourceFile(name: "", text: s)
-        var lexer = Lexer(source)
-        let t = lexer.next()
-        source = lexer.source
-        guard case .integer(let v) = t.kind, v > 0 else { return false }
+        var lexer = Lexer(SourceFile(name: "", text: s))
+        guard case .integer(let v) = lexer.next().kind, v > 0 else { return false }
         return lexer.next().kind == .endOfFile && !lexer.diagnostics.hasErrors
     }
 }
