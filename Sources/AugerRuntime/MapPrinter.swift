@@ -58,9 +58,9 @@ struct MapPrinter {
         }
     }
 
-    /// bpftrace's order: by value for numbers, by key otherwise.
+    /// bpftrace's order: by value for numbers, then by key. Each entry's sort
+    /// fields are decoded once, not again in every comparison.
     func sorted(_ entries: [MapEntry], _ map: ScriptMap) -> [MapEntry] {
-        func keyText(_ e: MapEntry) -> String { map.key.map { decoder.text($0, e.key) } ?? "" }
         func number(_ e: MapEntry) -> Int128? {
             switch e.value {
             case .number(let n): return n
@@ -69,13 +69,16 @@ struct MapPrinter {
             default: return nil
             }
         }
-        return entries.sorted { a, b in
-            if let x = number(a), let y = number(b), x != y { return x < y }
-            if let ka = map.key, case .integer = ka {
-                return decoder.integer(decoder.word(a.key), ka) < decoder.integer(decoder.word(b.key), ka)
-            }
-            return keyText(a) < keyText(b)
+        let integerKeys: SType? = { if let k = map.key, case .integer = k { return k } else { return nil } }()
+        let keyed = entries.map { e -> (MapEntry, Int128?, Int128, String) in
+            if let k = integerKeys { return (e, number(e), decoder.integer(decoder.word(e.key), k), "") }
+            return (e, number(e), 0, map.key.map { decoder.text($0, e.key) } ?? "")
         }
+        return keyed.sorted { a, b in
+            if let x = a.1, let y = b.1, x != y { return x < y }
+            if integerKeys != nil { return a.2 < b.2 }
+            return a.3 < b.3
+        }.map(\.0)
     }
 
     /// The text bpftrace prints for a map (`print(@m)` or at exit).
