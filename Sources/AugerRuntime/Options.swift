@@ -1,5 +1,5 @@
 /// How a script runs, from the command line.
-public struct RunOptions: Sendable {
+public struct RunOptions: @unchecked Sendable { // Regex is not Sendable
     public enum Format: String, Sendable { case text, json }
     public var format: Format = .text
     public var quiet = false
@@ -14,6 +14,13 @@ public struct RunOptions: Sendable {
     public var positional: [String] = []
     /// Print __BPFTRACE_NOTIFY_PROBES_ATTACHED once attached (for bpftrace's test suite).
     public var notifyAttached = false
+    /// --no-warnings: keep the script's warnings to ourselves.
+    public var warnings = true
+    /// --probe-filter: attach only probes whose names match (BEGIN/END always run).
+    public var probeFilter: Regex<AnyRegexOutput>?
+    /// -B: when output reaches its file: after each line, each write, or in blocks.
+    public enum Buffering: String, Sendable { case none, line, full }
+    public var buffering: Buffering = .full
 
     public init() {}
 }

@@ -50,18 +50,21 @@ public final class Session {
         let types = tracefs.map { TracepointTypes(tracefs: $0) }
         let checked = Sema.check(program, provider: types)
         if checked.diagnostics.hasErrors { return fail(checked.diagnostics) }
-        if !checked.diagnostics.all.isEmpty && !options.quiet { err.write(checked.diagnostics.rendered(in: source) + "\n") }
+        if !checked.diagnostics.all.isEmpty && options.warnings { err.write(checked.diagnostics.rendered(in: source) + "\n") }
 
         let resolver = AttachPointResolver(tracefs: tracefs, types: types)
         var targets: [[AttachTarget]] = []
         for probe in checked.program.probes {
             var list: [AttachTarget] = []
-            for point in probe.attachPoints {
+            for point in probe.attachPoints where passesFilter(point.provider, "\(point.provider):\(point.parts.joined(separator: ":"))") {
                 do { list += try resolver.resolve(point) } catch {
                     return fail(located(error.message, error.range))
                 }
             }
-            targets.append(list)
+            targets.append(list.filter { passesFilter($0.provider, $0.name) })
+        }
+        if options.probeFilter != nil, !targets.joined().contains(where: { $0.provider != "begin" && $0.provider != "end" }) {
+            throw RuntimeError.system("No probes to attach")
         }
         let compiled: CompiledScript
         let config = Config(checked.program.config)
@@ -77,6 +80,12 @@ public final class Session {
         try loaded.load(verbose: options.verbose, source: source)
         if options.dryRun { return 0 }
         return try execute(loaded)
+    }
+
+    /// BEGIN and END are not probes to filter: they frame the run.
+    func passesFilter(_ provider: String, _ name: String) -> Bool {
+        guard let filter = options.probeFilter, provider != "begin", provider != "end" else { return true }
+        return name.contains(filter) || name.contains("*")
     }
 
     func located(_ message: String, _ range: SourceRange) -> Diagnostics {

@@ -27,6 +27,9 @@ public final class OutputSink: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
+    /// -B: flush after every write (none) or every line (line); else in blocks.
+    public var buffering: RunOptions.Buffering = .full
+
     public init(fd: Int32 = 1) { self.fd = fd }
 
     /// Whether the output so far ends a line (or is empty).
@@ -36,7 +39,7 @@ public final class OutputSink: @unchecked Sendable {
         guard !s.isEmpty else { return }
         buffer += s.utf8
         atLineStart = s.utf8.last == 10
-        if buffer.count > 1 << 16 { flush() }
+        flushIfDue()
     }
 
     /// Appends bytes without making a String first (the printf fast path).
@@ -44,7 +47,15 @@ public final class OutputSink: @unchecked Sendable {
         guard !bytes.isEmpty else { return }
         buffer.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
         atLineStart = bytes[bytes.count - 1] == 10
-        if buffer.count > 1 << 16 { flush() }
+        flushIfDue()
+    }
+
+    @inline(__always) private func flushIfDue() {
+        switch buffering {
+        case .full: if buffer.count > 1 << 16 { flush() }
+        case .line: if atLineStart || buffer.count > 1 << 16 { flush() }
+        case .none: flush()
+        }
     }
 
     func append(_ bytes: [UInt8]) {

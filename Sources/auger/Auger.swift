@@ -22,7 +22,82 @@ struct Auger: ParsableCommand {
               auger -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
               auger -l 'tracepoint:syscalls:*open*'
             """,
-        version: "auger v0.1.0")
+        // -h and --version are ours, so that help and usage errors look like bpftrace's.
+        helpNames: [])
+
+    static let version = "auger v0.1.0"
+
+    /// bpftrace's usage text shape: scripts check for its USAGE: line.
+    static let usage = """
+        USAGE:
+            auger [options] FILENAME [ARGS...]
+            auger [options] - <program on standard input>
+            auger [options] -e 'PROGRAM' [ARGS...]
+
+        OPTIONS:
+            -B MODE         output buffering: 'full' (default), 'line' or 'none'
+            -c 'CMD'        run CMD and trace it; stop when it exits (cpid is its pid)
+            --dry-run       compile and load through the verifier, attach nothing
+            -e 'PROGRAM'    run PROGRAM instead of a file
+            -f FORMAT       output format: 'text' (default) or 'json'
+            -h, --help      show this message
+            -k              accepted for bpftrace compatibility (helper errors are not reported yet)
+            -l [SEARCH]     list probes matching SEARCH (with -v, their arguments)
+            --no-warnings   do not print the script's warnings
+            -o FILE         write output to FILE
+            -p PID          trace process PID; stop when it exits
+            --probe-filter REGEX
+                            attach only probes whose names match REGEX (BEGIN/END always run)
+            -q              quiet: no 'Attached N probes' message
+            --unsafe        allow functions with side effects, such as system()
+            -v              verbose: the verifier's full log on errors
+            -V, --version   print the version
+
+        EXAMPLES:
+            auger -e 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args.filename)); }'
+            auger -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
+            auger -l 'tracepoint:syscalls:*open*'
+
+        """
+
+    /// Usage errors exit 1 as bpftrace's do (not ArgumentParser's 64).
+    static func main() {
+        let command: Auger
+        do {
+            command = try Auger.parse()
+        } catch {
+            let message = Auger.message(for: error)
+            FileHandleOutput.stderr((message.isEmpty ? "" : "ERROR: \(message)\n") + usage)
+            Glibc.exit(1)
+        }
+        do {
+            try command.run()
+        } catch let code as ExitCode {
+            Glibc.exit(code.rawValue)
+        } catch {
+            FileHandleOutput.stderr("ERROR: \(Auger.message(for: error))\n")
+            Glibc.exit(1)
+        }
+        Glibc.exit(0)
+    }
+
+    @Flag(name: [.short, .long], help: "Show usage.")
+    var help = false
+
+    @Flag(name: [.customShort("V"), .long], help: "Print the version.")
+    var version = false
+
+    @Option(name: .customShort("B"), help: "Output buffering: full, line or none.")
+    var buffering: String = "full"
+
+    @Flag(name: .short, help: "Accepted for bpftrace compatibility.")
+    var k: Int
+
+    @Flag(name: .customLong("no-warnings"), help: "Do not print warnings.")
+    var noWarnings = false
+
+    @Option(name: .customLong("probe-filter"), help: "Attach only probes whose names match this regular expression.")
+    var probeFilter: String?
 
     @Option(name: .short, help: "The program to run, instead of a file.")
     var e: String?
@@ -58,6 +133,8 @@ struct Auger: ParsableCommand {
     var arguments: [String] = []
 
     func run() throws {
+        if help { print(Self.usage, terminator: ""); return }
+        if version { print(Self.version); return }
         if l {
             let listing = try ProbeLister().list(pattern: arguments.first ?? e, verbose: v)
             print(listing, terminator: "")
@@ -77,13 +154,26 @@ struct Auger: ParsableCommand {
             }
             source = SourceFile(name: file == "-" ? "stdin" : file, text: text)
         } else {
-            throw ValidationError("Give a program with -e 'PROGRAM' or a script FILENAME.")
+            FileHandleOutput.stderr("ERROR: give a program with -e 'PROGRAM' or a script FILENAME\n" + Self.usage)
+            throw ExitCode(1)
         }
         guard let format = RunOptions.Format(rawValue: f) else {
             FileHandleOutput.stderr("ERROR: Invalid output format \"\(f)\"\nValid formats: 'text', 'json'\n")
             throw ExitCode(1)
         }
         var options = RunOptions()
+        guard let mode = RunOptions.Buffering(rawValue: buffering) else {
+            FileHandleOutput.stderr("ERROR: Invalid buffer mode: \(buffering)\nValid modes: 'full', 'line', 'none'\n")
+            throw ExitCode(1)
+        }
+        options.buffering = mode
+        options.warnings = !noWarnings
+        if let probeFilter {
+            do { options.probeFilter = try Regex(probeFilter) } catch {
+                FileHandleOutput.stderr("ERROR: Invalid --probe-filter regex '\(probeFilter)': \(error)\n")
+                throw ExitCode(1)
+            }
+        }
         options.format = format
         options.quiet = q
         options.verbose = v
@@ -114,6 +204,7 @@ struct Auger: ParsableCommand {
             guard fd >= 0 else { throw ValidationError("Cannot write to '\(o)': \(String(cString: strerror(errno)))") }
             output = OutputSink(fd: fd)
         }
+        output.buffering = mode
         let status = Session(source: source, options: options, output: output).run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -1,0 +1,55 @@
+import XCTest
+
+/// The auger command's flags, as bpftrace's users and test suite expect them.
+final class CommandLineTests: AugerTestCase {
+    func testUnknownFlagPrintsUsageAndExitsOne() throws {
+        let r = try auger(["-idonotexist"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("ERROR: Unknown option '-idonotexist'"), r.stderr)
+        XCTAssertTrue(r.stderr.split(separator: "\n").contains("USAGE:"), r.stderr)
+    }
+
+    func testHelpAndVersion() throws {
+        let help = try auger(["-h"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.stdout.hasPrefix("USAGE:\n"), help.stdout)
+        XCTAssertTrue(help.stdout.contains("--probe-filter"), help.stdout)
+        XCTAssertEqual(try auger(["--version"]).stdout, "auger v0.1.0\n")
+        XCTAssertEqual(try auger(["-V"]).stdout, "auger v0.1.0\n")
+    }
+
+    func testProbeFilterKeepsBeginAndEnd() throws {
+        let r = try auger(["-q", "--probe-filter", ":200", "-e", #"""
+            BEGIN { printf("begin\n"); } interval:ms:100 { printf("bad\n"); exit(); }
+            interval:ms:200 { printf("hit\n"); exit(); } END { printf("end\n"); }
+            """#])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "begin\nhit\nend\n\n")
+    }
+
+    func testProbeFilterWithoutMatchesFails() throws {
+        let none = try auger(["--probe-filter", "nonexistent_probe", "-e", "kprobe:vfs_read { exit(); }"])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertEqual(none.stderr, "ERROR: No probes to attach\n")
+        let bad = try auger(["--probe-filter", "[invalid", "-e", "BEGIN { exit(); }"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.hasPrefix("ERROR: Invalid --probe-filter regex '[invalid'"), bad.stderr)
+    }
+
+    func testNoWarningsSilencesWarnings() throws {
+        let script = "BEGIN { 1 + 1; exit(); }"
+        XCTAssertTrue(try auger(["-e", script]).stderr.contains("WARNING"))
+        let quiet = try auger(["--no-warnings", "-e", script])
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertFalse(quiet.stderr.contains("WARNING"), quiet.stderr)
+    }
+
+    func testBufferingModes() throws {
+        for mode in ["none", "line", "full"] {
+            XCTAssertEqual(try run(#"BEGIN { printf("a"); printf("b\n"); exit(); }"#, ["-B", mode]), "ab\n\n", mode)
+        }
+        let bad = try auger(["-B", "sometimes", "-e", "BEGIN { exit(); }"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertEqual(bad.stderr, "ERROR: Invalid buffer mode: sometimes\nValid modes: 'full', 'line', 'none'\n")
+    }
+}
