@@ -63,7 +63,8 @@ struct EventHandler {
             guard id < loaded.scriptMaps.count else { return }
             let (map, kernel) = loaded.scriptMaps[id]
             let top = Int(session.decoder.word(bytes, 8)), div = Int(session.decoder.word(bytes, 16))
-            guard let entries = try? printer.entries(map, kernel) else { return }
+            guard var entries = try? printer.entries(map, kernel) else { return }
+            if entries.isEmpty, map.key == nil { entries = printer.zeroEntry(map) } // print(@) of an unset scalar shows its zero
             session.writeMap(map, entries, printer, top: top, div: div)
         case .clearMap, .zeroMap:
             guard id < loaded.scriptMaps.count else { return }

@@ -58,6 +58,19 @@ struct MapPrinter {
         }
     }
 
+    /// The one entry a scalar map shows before it is first set.
+    func zeroEntry(_ map: ScriptMap) -> [MapEntry] {
+        let value: MapEntry.Value
+        switch map.kind {
+        case .plain: value = .bytes([UInt8](repeating: 0, count: Int(map.spec.valueSize))[...])
+        case .aggregate(.avg): value = .average(sum: 0, count: 0)
+        case .aggregate(.stats): value = .stats(sum: 0, count: 0)
+        case .aggregate: value = .number(0)
+        case .hist, .lhist: return []
+        }
+        return [MapEntry(key: [][...], value: value)]
+    }
+
     /// bpftrace's order: by value for numbers, then by key. Each entry's sort
     /// fields are decoded once, not again in every comparison.
     func sorted(_ entries: [MapEntry], _ map: ScriptMap) -> [MapEntry] {
@@ -112,7 +125,7 @@ struct MapPrinter {
             return decoder.text(map.value, b)
         case .number(let n): return String(n / d)
         case .average(let s, let c): return String(c == 0 ? 0 : s / Int128(c) / d)
-        case .stats(let s, let c): return "count \(c), average \(c == 0 ? 0 : s / Int128(c) / d), total \(s / d)"
+        case .stats(let s, let c): return "{ .count = \(c), .average = \(c == 0 ? 0 : s / Int128(c) / d), .total = \(s / d) }"
         case .histogram: return ""
         }
     }

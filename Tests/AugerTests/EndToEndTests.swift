@@ -28,7 +28,7 @@ final class EndToEndTests: AugerTestCase {
 
     func testStatsAverageMinMaxSum() throws {
         let out = try run("begin { @s = stats(10); @s = stats(20); @a = avg(3); @a = avg(4); @mn = min(-5); @mn = min(7); @mx = max(-5); @mx = max(7); @sum = sum(-3); @sum = sum(10); exit(); }")
-        XCTAssertEqual(out, "\n@a: 3\n\n@mn: -5\n\n@mx: 7\n\n@s: count 2, average 15, total 30\n\n@sum: 7\n\n")
+        XCTAssertEqual(out, "\n@a: 3\n\n@mn: -5\n\n@mx: 7\n\n@s: { .count = 2, .average = 15, .total = 30 }\n\n@sum: 7\n\n")
     }
 
     func testPrintfConversions() throws {
