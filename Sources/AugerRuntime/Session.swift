@@ -107,28 +107,36 @@ public final class Session {
         let begins = loaded.programs.filter { $0.0.target.provider == "begin" }
         let ends = loaded.programs.filter { $0.0.target.provider == "end" }
         let others = loaded.programs.filter { $0.0.target.provider != "begin" && $0.0.target.provider != "end" }
+        // bpftrace's order: attach everything, say so, then run BEGIN.
+        for (compiledProgram, program) in others { loaded.links += try attach(compiledProgram, program) }
+        let n = others.count + begins.count + ends.count
+        if !options.quiet {
+            switch options.format {
+            case .text:
+                err.write("Attached \(n) probe\(n == 1 ? "" : "s")\n")
+                err.flush()
+            case .json:
+                out.write("{\"type\": \"attached_probes\", \"count\": \(n), \"data\": {\"probes\": \(n)}}\n")
+            }
+        }
+        if options.notifyAttached {
+            out.write("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n")
+            out.flush()
+        }
         for (_, program) in begins {
             try program.testRun(context: [UInt8](repeating: 0, count: 8))
             reader.consume { handler.handle($0) }
             if exitRequested { break }
         }
+        out.flush()
+        // As in bpftrace's newest versions, a script of only BEGIN and END is done after BEGIN.
+        if others.isEmpty && options.command == nil && options.pid == nil { exitRequested = true }
         if !exitRequested {
-            for (compiledProgram, program) in others { loaded.links += try attach(compiledProgram, program) }
-            if !options.quiet && options.format == .text {
-                let n = others.count + begins.count + ends.count
-                err.write("Attached \(n) probe\(n == 1 ? "" : "s")\n")
-                err.flush()
-            }
             if let command = options.command {
                 child = try ChildProcess(command)
                 try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(child!.pid), UInt64(0)))
                 child!.start()
             }
-            if options.notifyAttached {
-                // On a line of its own, even after a printf without a newline.
-                out.write((out.atLineStart ? "" : "\n") + "__BPFTRACE_NOTIFY_PROBES_ATTACHED\n")
-            }
-            out.flush()
             while !exitRequested {
                 _ = try reader.wait(timeout: child == nil && options.pid == nil ? 1000 : 50)
                 reader.consume { handler.handle($0) }

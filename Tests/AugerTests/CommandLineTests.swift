@@ -52,4 +52,18 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(bad.status, 1)
         XCTAssertEqual(bad.stderr, "ERROR: Invalid buffer mode: sometimes\nValid modes: 'full', 'line', 'none'\n")
     }
+
+    func testOnlyBeginAndEndEndsByItselfAfterNotifying() throws {
+        let r = try auger(["-e", #"BEGIN { printf("begin\n"); } END { printf("end\n"); }"#], timeout: 5,
+                          environment: ["__BPFTRACE_NOTIFY_PROBES_ATTACHED": "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "__BPFTRACE_NOTIFY_PROBES_ATTACHED\nbegin\nend\n\n")
+        XCTAssertEqual(r.stderr, "Attached 2 probes\n")
+    }
+
+    func testJSONSaysHowManyProbesAttached() throws {
+        let r = try auger(["-f", "json", "-e", "interval:ms:10 { exit(); }"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, #"{"type": "attached_probes", "count": 1, "data": {"probes": 1}}"# + "\n")
+    }
 }
