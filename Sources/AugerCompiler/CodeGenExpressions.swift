@@ -69,7 +69,7 @@ extension ProbeCodeGen {
             constant(Int64(sizeOf(e)))
         case .block(let b):
             for s in b.statements.dropLast() { try statement(s) }
-            if let v = b.value { try scalar(v) } else if let last = b.statements.last { try statement(last); asm.emit(.mov(.r0, 0)) }
+            if let v = b.valueExpression { try scalar(v) } else if let last = b.statements.last { try statement(last); asm.emit(.mov(.r0, 0)) }
         case .ifExpr(let s):
             guard case .ifElse(let cond, let then, let otherwise) = s.kind else { return }
             let elseLabel = label("ielse"), end = label("iend")
@@ -216,11 +216,18 @@ extension ProbeCodeGen {
             asm.emit(.mov(.r2, .r0), .mov(.r0, 1), .jump(jump, .r2, .r1, 1), .mov(.r0, 0))
             return
         }
-        // Pointer arithmetic counts in elements, as in C.
-        if case .pointer(let pointee) = l.type ?? .unknown, op == .add || op == .sub, let size = pointee.byteSize, size > 1 {
-            asm.emit(.alu64(.mul, .r1, Int32(size)))
-        }
+        scaleForPointer(l.type, op)
         try arithmetic(op, signed: signed, e.range)
+    }
+
+    /// Pointer arithmetic counts in elements, as in C: r1 *= the pointee's size.
+    func scaleForPointer(_ type: SType?, _ op: BinaryOp) {
+        if let size = Self.elementSize(type), op == .add || op == .sub { asm.emit(.alu64(.mul, .r1, Int32(size))) }
+    }
+
+    static func elementSize(_ type: SType?) -> Int? {
+        guard case .pointer(let pointee) = type ?? .unknown, let size = pointee.byteSize, size > 1 else { return nil }
+        return size
     }
 
     /// r0 = r0 op r1.
@@ -239,8 +246,15 @@ extension ProbeCodeGen {
         case .bitXor: alu = .xor
         default: throw CompileError(message: "'\(op.rawValue)' is not arithmetic", range: range)
         }
-        if (alu == .div || alu == .mod) && signed {
-            try signedDivide(mod: alu == .mod, range)
+        if alu == .div || alu == .mod {
+            // bpftrace's rule: dividing by zero gives 1 (BPF would give 0, or the dividend for %).
+            let divide = label("div"), done = label("divd")
+            asm.jump(.jne, .r1, 0, to: divide)
+            asm.emit(.mov(.r0, 1))
+            asm.goto(done)
+            asm.label(divide)
+            if signed { try signedDivide(mod: alu == .mod, range) } else { asm.emit(.alu64(alu, .r0, .r1)) }
+            asm.label(done)
             return
         }
         asm.emit(.alu64(alu, .r0, .r1))
@@ -314,7 +328,9 @@ extension ProbeCodeGen {
     }
 
     func increment(_ x: Expr, up: Bool, prefix: Bool, _ e: Expr) throws(CompileError) {
-        let delta: Int32 = up ? 1 : -1
+        var type = x.type
+        if case .map(let name, _) = x.kind { type = compiler.maps[name]?.value }
+        let delta = Int32((up ? 1 : -1) * (Self.elementSize(type) ?? 1))
         switch x.kind {
         case .variable(let name):
             guard let v = variables[name], case .stack(let off) = v.slot else { throw CompileError(message: "undefined variable $\(name)", range: x.range) }

@@ -84,6 +84,7 @@ extension ProbeCodeGen {
             usedLabels.insert(returnLabel)
             asm.emit(.mov(.r8, .r0), .load(.u64, .r0, .r8, 0), .load(.u64, .r1, fp, tmp))
             popTemp()
+            scaleForPointer(map.value, op)
             try arithmetic(op, signed: map.value.isSigned, range)
             asm.emit(.store(.u64, .r8, 0, .r0))
             return

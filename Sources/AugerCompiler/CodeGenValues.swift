@@ -182,9 +182,24 @@ extension ProbeCodeGen {
         case .field(let x, let name, _) where x.isArgs || x.type == .probeArgs:
             try tracepointMemoryField(name, into: off, size: size, e)
         case .block(let b):
-            for s in b.statements.dropLast() { try statement(s) }
-            guard let v = b.value else { throw CompileError(message: "this block has no value", range: e.range) }
+            guard let v = b.valueExpression else { throw CompileError(message: "this block has no value", range: e.range) }
+            for s in b.statements.dropLast(b.value == nil ? 1 : 0) { try statement(s) }
             try place(v, type, at: off)
+        case .ifExpr(let s):
+            guard case .ifElse(let cond, let then, let otherwise) = s.kind, let otherwise else {
+                throw CompileError(message: "an if without else has no value", range: e.range)
+            }
+            let elseLabel = label("ielse"), end = label("iend")
+            try scalar(cond)
+            asm.jump(.jeq, .r0, 0, to: elseLabel)
+            try place(Expr(.block(then), then.range), type, at: off)
+            asm.goto(end)
+            asm.label(elseLabel)
+            switch otherwise.kind {
+            case .block(let b): try place(Expr(.block(b), b.range), type, at: off)
+            default: try place(Expr(.ifExpr(otherwise), otherwise.range), type, at: off)
+            }
+            asm.label(end)
         case .ternary(let c, let a, let b):
             let elseLabel = label("telse"), end = label("tend")
             try scalar(c)

@@ -391,6 +391,7 @@ final class ProbeCodeGen {
                 guard case .stack(let off) = slot else { return }
                 try scalar(value)
                 asm.emit(.mov(.r1, .r0), .load(.u64, .r0, fp, off))
+                scaleForPointer(type, op)
                 try arithmetic(op, signed: type.isSigned, range)
                 asm.emit(.store(.u64, fp, off, .r0))
             } else {

@@ -104,6 +104,13 @@ public final class Block: @unchecked Sendable {
         guard !endsWithSemicolon, let last = statements.last, case .expr(let e) = last.kind else { return nil }
         return e
     }
+
+    /// The value, where a block ending in if/else has that if's value.
+    public var valueExpression: Expr? {
+        if let value { return value }
+        guard let last = statements.last, case .ifElse(_, _, let otherwise) = last.kind, otherwise != nil else { return nil }
+        return Expr(.ifExpr(last), last.range)
+    }
 }
 
 public enum JumpKind: String, Sendable { case `break`, `continue`, `return` }

@@ -129,11 +129,7 @@ extension Sema {
         defer { scopes.removeLast() }
         for s in b.statements.dropLast() { statement(s) }
         guard let last = b.statements.last else { return .void }
-        if let value = b.value { return expr(value, statement: inStatement) }
-        // A block ending in if/else has that if's value.
-        if case .ifElse(_, _, let otherwise) = last.kind, otherwise != nil {
-            return expr(Expr(.ifExpr(last), last.range), statement: inStatement)
-        }
+        if let value = b.valueExpression { return expr(value, statement: inStatement) }
         statement(last)
         return .void
     }

@@ -41,6 +41,21 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "1 two -3 abc\n\n@k[x, 2]: 7\n\n")
     }
 
+    func testNestedIfExpressionsHaveTheirBranchValues() throws {
+        let out = try run(#"begin { $x = 1; $y = 0; $n = if ($x) { if ($y) { 5 } else { 6 } } else { 0 }; $s = if ($y) { "a" } else { if ($x) { "b" } else { "c" } }; printf("%d %s\n", $n, $s); }"#)
+        XCTAssertEqual(out, "6 b\n\n")
+    }
+
+    func testPointerArithmeticCountsElements() throws {
+        let out = try run(#"begin { @a = (int16 *)0x32; @a += 1; @b = (int64 *)0x32; @b++; $p = (int32 *)0x10; $p--; $p -= 2; printf("%p\n", $p + 1); }"#)
+        XCTAssertEqual(out, "0x8\n\n@a: 0x34\n\n@b: 0x3a\n\n")
+    }
+
+    func testDivisionByZeroGivesOne() throws {
+        let out = try run(#"begin { @zero = 0; printf("%d %d %d %d\n", 10 / @zero, (uint64)10 % (uint64)@zero, -7 / 2, 7 % 3); clear(@zero); }"#)
+        XCTAssertEqual(out, "1 1 -3 1\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
