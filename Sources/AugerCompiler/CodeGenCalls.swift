@@ -154,8 +154,10 @@ extension ProbeCodeGen {
             try scalar(args[0])
             let bits = (args[0].type.map { Layout.elementSize($0) } ?? 8) * 8
             asm.emit(.endian(bigEndian: true, .r0, bits: Int32(bits)))
-        case "strncmp", "strcontains":
-            throw CompileError(message: "\(name)() is not supported yet", range: e.range)
+        case "strncmp":
+            try strncmp(args, e)
+        case "strcontains":
+            try strcontains(args, e)
         case "nsecs":
             asm.emit(.call(.ktimeGetNs))
         case "pid", "tid":

@@ -56,6 +56,17 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "1 1 -3 1\n\n")
     }
 
+    func testStrncmpAndStrcontains() throws {
+        let out = try run(#"begin { $n = "ell"; printf("%d %d %d %d|", strncmp("hello", "hell", 4), strncmp("hello", "hell", 5), strncmp("one", "one ", 4), strncmp("wow", comm, 17)); printf("%d %d %d %d %d\n", strcontains("hello", $n), strcontains("ababac", "abac"), strcontains("hello\0world", "world"), strcontains(comm, "auger"), strcontains("x", "")); }"#)
+        XCTAssertEqual(out, "0 1 1 1|1 1 0 1 1\n\n")
+    }
+
+    func testStrcontainsOnTracepointStrings() throws {
+        let r = try auger(["-q", "-c", "/bin/cat /nonexistent/auger-needle-file", "-e",
+                           #"tracepoint:syscalls:sys_enter_openat /pid == cpid && strcontains(str(args.filename), "needle")/ { printf("%s\n", str(args.filename)); }"#])
+        XCTAssertEqual(r.stdout, "/nonexistent/auger-needle-file\n\n", r.stderr)
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")

@@ -1,0 +1,103 @@
+import AugerScript
+import BPF
+
+/// strncmp and strcontains, unrolled over the strings' fixed sizes: string
+/// buffers are zero past their NUL, so a byte beyond a string reads as 0.
+extension ProbeCodeGen {
+    /// The bytes a string or char array can hold, including its NUL.
+    func stringCapacity(_ type: SType?) -> Int {
+        switch type ?? .unknown {
+        case .string(let n), .buffer(let n): n
+        case .array(_, let n): n
+        default: Layout.size(type ?? .u64)
+        }
+    }
+
+    /// A literal's characters, up to its first NUL (what C would see).
+    func literalCharacters(_ e: Expr) -> [UInt8]? {
+        guard case .string(let bytes) = e.kind else { return nil }
+        return Array(bytes.prefix { $0 != 0 })
+    }
+
+    /// r0 = 0 when the first `n` characters agree (up to a shared NUL), else 1.
+    func strncmp(_ args: [Expr], _ e: Expr) throws(CompileError) {
+        guard let n = args[2].foldedConstant ?? positionalInteger(args[2]), n >= 0 else {
+            throw CompileError(message: "strncmp() needs a constant length", range: args[2].range)
+        }
+        let a = try memory(args[0]), b = try memory(args[1])
+        let sa = stringCapacity(args[0].type), sb = stringCapacity(args[1].type)
+        let differ = label("sdiff"), same = label("ssame"), end = label("send")
+        for i in 0..<min(Int(n), max(sa, sb)) {
+            asm.emit(i < sa ? .load(.u8, .r1, .r7, Int16(a + i)) : .mov(.r1, 0))
+            asm.emit(i < sb ? .load(.u8, .r2, .r7, Int16(b + i)) : .mov(.r2, 0))
+            asm.jump(.jne, .r1, .r2, to: differ)
+            asm.jump(.jeq, .r1, 0, to: same)
+        }
+        asm.label(same)
+        asm.emit(.mov(.r0, 0))
+        asm.goto(end)
+        asm.label(differ)
+        asm.emit(.mov(.r0, 1))
+        asm.label(end)
+    }
+
+    /// r0 = 1 when the needle occurs in the haystack.
+    func strcontains(_ args: [Expr], _ e: Expr) throws(CompileError) {
+        let (hay, needle) = (args[0], args[1])
+        if let h = literalCharacters(hay), let n = literalCharacters(needle) {
+            asm.emit(.mov(.r0, n.isEmpty || h.indices.contains { h[$0...].starts(with: n) } ? 1 : 0))
+            return
+        }
+        let h = try memory(hay), sh = stringCapacity(hay.type)
+        let found = label("scfound"), missing = label("scmiss"), end = label("scend")
+        if let n = literalCharacters(needle) {
+            // The needle's bytes are immediates: one compare per character.
+            guard !n.isEmpty else { asm.emit(.mov(.r0, 1)); return }
+            try checkUnrollSize(sh * n.count, e)
+            for i in 0..<max(0, sh - n.count) {
+                let next = label("scnext")
+                for (j, c) in n.enumerated() {
+                    asm.emit(.load(.u8, .r1, .r7, Int16(h + i + j)))
+                    asm.jump(.jne, .r1, Int32(c), to: next)
+                }
+                asm.goto(found)
+                asm.label(next)
+                asm.emit(.load(.u8, .r1, .r7, Int16(h + i)))
+                asm.jump(.jeq, .r1, 0, to: missing)
+            }
+        } else {
+            let n = try memory(needle), sn = stringCapacity(needle.type)
+            try checkUnrollSize(sh * sn, e)
+            for i in 0..<sh {
+                let next = label("scnext")
+                var exhausted = false
+                for j in 0..<sn {
+                    asm.emit(.load(.u8, .r2, .r7, Int16(n + j)))
+                    asm.jump(.jeq, .r2, 0, to: found)
+                    if i + j >= sh { exhausted = true; break }
+                    asm.emit(.load(.u8, .r1, .r7, Int16(h + i + j)))
+                    asm.jump(.jne, .r1, .r2, to: next)
+                }
+                // A needle longer than the rest of the haystack cannot match.
+                asm.goto(exhausted ? missing : found)
+                asm.label(next)
+                asm.emit(.load(.u8, .r1, .r7, Int16(h + i)))
+                asm.jump(.jeq, .r1, 0, to: missing)
+            }
+        }
+        asm.label(missing)
+        asm.emit(.mov(.r0, 0))
+        asm.goto(end)
+        asm.label(found)
+        asm.emit(.mov(.r0, 1))
+        asm.label(end)
+    }
+
+    /// Unrolled comparisons grow with both lengths; beyond this the program
+    /// would approach the verifier's limits.
+    func checkUnrollSize(_ pairs: Int, _ e: Expr) throws(CompileError) {
+        guard pairs <= 65_536 else {
+            throw CompileError(message: "strcontains() of strings this long is not supported yet: bound them, e.g. str(x, 64)", range: e.range)
+        }
+    }
+}
