@@ -154,6 +154,10 @@ extension ProbeCodeGen {
             try scalar(args[0])
             let bits = (args[0].type.map { Layout.elementSize($0) } ?? 8) * 8
             asm.emit(.endian(bigEndian: true, .r0, bits: Int32(bits)))
+        case "len" where args.count == 1:
+            if case .map = args[0].kind { try mapLength(args[0], e.range) } else {
+                throw CompileError(message: "len() of a stack is not supported yet", range: e.range)
+            }
         case "strncmp":
             try strncmp(args, e)
         case "strcontains":

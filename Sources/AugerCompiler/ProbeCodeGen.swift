@@ -28,6 +28,8 @@ final class ProbeCodeGen {
     var usedLabels: Set<String> = []
     /// Loop callbacks, emitted after the main function.
     var pendingCallbacks: [LoopCallback] = []
+    /// len(@m) callbacks: each adds one to the scratch word at this offset.
+    var pendingCounters: [(label: String, offset: Int)] = []
 
     struct LoopCallback {
         var label: String
@@ -76,6 +78,17 @@ final class ProbeCodeGen {
         asm.emit(.mov(.r0, 0), .exit)
         while !pendingCallbacks.isEmpty {
             try emitCallback(pendingCallbacks.removeFirst())
+        }
+        for counter in pendingCounters {
+            // The count lives in the scratch map, not the caller's stack: the
+            // verifier tracks stack values across callback calls and would
+            // never see a counter there settle.
+            asm.function(counter.label)
+            asm.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
+            asm.loadMap(.r1, CompiledScript.scratchName)
+            asm.emit(.call(.mapLookupElem), .jump(.jeq, .r0, 0, 3))
+            asm.emit(.load(.u64, .r1, .r0, Int16(counter.offset)), .alu64(.add, .r1, 1), .store(.u64, .r0, Int16(counter.offset), .r1))
+            asm.emit(.mov(.r0, 0), .exit)
         }
         let assembled: Assembled
         do { assembled = try asm.assemble() } catch {
@@ -272,6 +285,28 @@ final class ProbeCodeGen {
         asm.jump(.jne, .r1, 0, to: returnLabel)
         pendingCallbacks.append(LoopCallback(label: callback, map: map, keyType: keyType, valueType: valueType,
                                              slot: off, body: body, range: range, returnFlag: flag))
+    }
+
+    /// len(@m): the number of keys, counted by bpf_for_each_map_elem.
+    func mapLength(_ mapExpr: Expr, _ range: SourceRange) throws(CompileError) {
+        guard case .map(let name, _) = mapExpr.kind, let map = compiler.maps[name] else {
+            throw CompileError(message: "len() needs a map", range: mapExpr.range)
+        }
+        guard map.key != nil else {
+            throw CompileError(message: "call to len() expects a map with explicit keys (non-scalar map)", range: mapExpr.range)
+        }
+        switch map.kind {
+        case .hist, .lhist: throw CompileError(message: "len() of a histogram is not supported", range: mapExpr.range)
+        default: break
+        }
+        let callback = label("count")
+        let offset = try scratch(8, range)
+        asm.emit(.store(.u64, .r7, Int16(offset), imm: 0))
+        asm.loadMap(.r1, map.spec.name)
+        asm.loadFunction(.r2, callback)
+        asm.emit(.mov(.r3, 0), .mov(.r4, 0), .call(.forEachMapElem))
+        asm.emit(.load(.u64, .r0, .r7, Int16(offset)))
+        pendingCounters.append((callback, offset))
     }
 
     /// The body of a for-map loop as a function: r2 = key, r3 = value,

@@ -33,13 +33,13 @@ public struct AttachPointResolver {
                     throw AttachError(message: "cannot list tracepoints: \(error)", range: point.range)
                 }
                 names = all.filter { Glob.matches(category, $0.category) && Glob.matches(name, $0.name) }.map { ($0.category, $0.name) }
-                if names.isEmpty { throw AttachError(message: "no tracepoint matches \(point.raw)", range: point.range) }
+                if names.isEmpty { throw AttachError(message: "No matches for tracepoint \(category):\(name).", range: point.range) }
             } else {
                 names = [(category, name)]
             }
             return try names.map { (c, n) throws(AttachError) in
                 guard let format = types.format(category: c, name: n) else {
-                    throw AttachError(message: "tracepoint not found: \(c):\(n)", range: point.range)
+                    throw AttachError(message: "No matches for tracepoint \(c):\(n).", range: point.range)
                 }
                 return AttachTarget(provider: "tracepoint", name: "tracepoint:\(c):\(n)", format: format)
             }

@@ -67,6 +67,14 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(r.stdout, "/nonexistent/auger-needle-file\n\n", r.stderr)
     }
 
+    func testLenCountsMapKeys() throws {
+        let out = try run(#"begin { @c[1] = count(); @c[2] = count(); @c[3] = count(); $n = len(@c); if ($n > 2) { delete(@c, 2); } printf("%d %d\n", $n, len(@c)); clear(@c); }"#)
+        XCTAssertEqual(out, "3 2\n\n")
+        let r = try auger(["-e", "begin { @ = 0; print(len(@)); }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("ERROR: call to len() expects a map with explicit keys (non-scalar map)"), r.stderr)
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
@@ -206,7 +214,7 @@ final class ErrorTests: AugerTestCase {
     func testMissingTracepoint() throws {
         let r = try auger(["-e", "tracepoint:syscalls:sys_enter_nonexistent { }"])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("stdin:1:1-42: ERROR: tracepoint not found: syscalls:sys_enter_nonexistent"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("stdin:1:1-42: ERROR: No matches for tracepoint syscalls:sys_enter_nonexistent."), r.stderr)
     }
 
     func testVerifierRejectionPointsAtTheLoop() throws {
