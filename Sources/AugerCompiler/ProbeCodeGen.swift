@@ -33,6 +33,9 @@ final class ProbeCodeGen {
 
     struct LoopCallback {
         var label: String
+        /// The loop variable: bodies compile after the probe, when a later
+        /// loop may have bound the same name to another slot.
+        var variable: String
         var map: ScriptMap
         var keyType: SType
         var valueType: SType
@@ -283,7 +286,7 @@ final class ProbeCodeGen {
         asm.emit(.load(.u64, .r1, fp, flag))
         usedLabels.insert(returnLabel)
         asm.jump(.jne, .r1, 0, to: returnLabel)
-        pendingCallbacks.append(LoopCallback(label: callback, map: map, keyType: keyType, valueType: valueType,
+        pendingCallbacks.append(LoopCallback(label: callback, variable: name, map: map, keyType: keyType, valueType: valueType,
                                              slot: off, body: body, range: range, returnFlag: flag))
     }
 
@@ -328,6 +331,7 @@ final class ProbeCodeGen {
         copyWords(from: .r8, 0, to: cb.slot, min(keySize, Int(cb.map.spec.keySize)))
         asm.emit(.load(.u64, .r8, .r10, -24))
         copyWords(from: .r8, 0, to: cb.slot + keySize, min(valueSize, Int(cb.map.spec.valueSize) & ~7))
+        variables[cb.variable] = (.tuple([cb.keyType, cb.valueType]), .scratch(cb.slot))
         fp = .r9
         loops = [(next, stop)]
         returnLabel = returned

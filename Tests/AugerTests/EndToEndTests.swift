@@ -75,6 +75,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(r.stderr.contains("ERROR: call to len() expects a map with explicit keys (non-scalar map)"), r.stderr)
     }
 
+    func testLoopsReuseAVariableNameWithAnotherType() throws {
+        let out = try run(#"begin { @a[16] = 32; @b[64] = "aa"; $v = 123; for ($kv : @a) { print($kv); $v *= 2; } for ($kv : @b) { print($kv); $v *= 2; } print($v); clear(@a); clear(@b); }"#)
+        XCTAssertEqual(out, "(16, 32)\n(64, aa)\n492\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
