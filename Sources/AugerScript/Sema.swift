@@ -301,7 +301,10 @@ public final class Sema {
             var t = expr(value)
             // A variable set from a bare literal is a 64-bit integer, as in bpftrace:
             // `$n = 1; $n *= 1000` must not wrap at a byte.
-            if op == nil, value.isIntegerLiteral, case .integer(let bits, _) = t, bits < 64 { t = .i64 }
+            // A literal takes the type of a variable it is assigned to again.
+            if op == nil, value.isIntegerLiteral, case .integer(let bits, _) = t, bits < 64 {
+                if let old = lookupVariable(name), case .integer = old, SType.unify(old, t) == old { t = old } else { t = .i64 }
+            }
             if let op {
                 guard let old = lookupVariable(name) else {
                     error("undefined variable $\(name): assign it before using '\(op.rawValue)='", target.range)

@@ -125,9 +125,11 @@ final class SemaErrorTests: XCTestCase {
 
 final class SemaTypeTests: XCTestCase {
     func testVariablesWidenAcrossAssignments() {
-        let (checked, errors) = check("begin { $x = 1; $x = -1000; @y = $x; }")
+        let (checked, errors) = check("begin { $x = (int8)1; $x = (int16)-1000; @y = $x; $n = 1; @n = $n; $u = (uint64)1; $u = 0; @u = $u; }")
         XCTAssertEqual(errors, "")
         XCTAssertEqual(checked.maps["y"]?.value, .i16)
+        XCTAssertEqual(checked.maps["n"]?.value, .i64, "a variable set from a literal is 64-bit")
+        XCTAssertEqual(checked.maps["u"]?.value, .u64, "a literal takes the variable's type")
     }
 
     func testMapKeysValuesAndAggregates() {
