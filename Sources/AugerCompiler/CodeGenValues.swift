@@ -179,6 +179,12 @@ extension ProbeCodeGen {
             try copyMemory(from: base + Layout.offsets(fs.map(\.type))[i], have: Layout.size(fs[i].type), to: off, size: size)
         case .call("str", let args):
             try readString(args, into: off, size: size, e)
+        case .call("strftime", let args):
+            // The format stays in user space: the value is its index and the time.
+            guard case .string(let fmt) = args[0].kind else { throw CompileError(message: "strftime() needs a literal format", range: args[0].range) }
+            compiler.timeFormats.append(String(decoding: fmt.prefix { $0 != 0 }, as: UTF8.self))
+            try scalar(args[1])
+            asm.emit(.store(.u64, .r7, Int16(off + 8), .r0), .mov(.r0, Int32(compiler.timeFormats.count - 1)), .store(.u64, .r7, Int16(off), .r0))
         case .field(let x, let name, _) where x.isArgs || x.type == .probeArgs:
             try tracepointMemoryField(name, into: off, size: size, e)
         case .block(let b):

@@ -13,6 +13,7 @@ public enum Layout {
         case .tuple(let ts): return ts.reduce(0) { $0 + size($1) }
         case .record(let fs): return fs.reduce(0) { $0 + size($1.type) }
         case .inet: return 24                       // family word, 16 address bytes
+        case .timestamp: return 16                  // strftime: format index, nanoseconds
         case .aggregate(let a): return aggregateSize(a)
         default: return 8
         }

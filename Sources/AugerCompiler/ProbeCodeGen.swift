@@ -403,7 +403,7 @@ final class ProbeCodeGen {
 
     func isMemory(_ t: SType?) -> Bool {
         switch t ?? .unknown {
-        case .string, .buffer, .tuple, .record, .array, .inet: true
+        case .string, .buffer, .tuple, .record, .array, .inet, .timestamp: true
         default: false
         }
     }

@@ -98,6 +98,7 @@ public final class Session {
 
     func execute(_ loaded: LoadedScript) throws -> Int32 {
         decoder.stacks = loaded.stacks
+        decoder.timeFormats = loaded.compiled.timeFormats
         let signals = try SignalWatcher()
         let reader = try RingBufferReader(loaded.ringBuffer)
         try reader.watch(signals.fd)

@@ -1,12 +1,38 @@
 import AugerCompiler
 import AugerScript
 import BPF
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns the bytes programs write back into text and JSON, by type.
 struct ValueDecoder {
     let symbols: KernelSymbols
     /// The stack trace map, for kstack and ustack values.
     var stacks: Map?
+    /// strftime() formats, by the index values carry.
+    var timeFormats: [String] = []
+    /// Wall-clock nanoseconds at monotonic zero, for strftime of nsecs.
+    var wallClockOffset: Int128 = {
+        var wall = timespec(), mono = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        return Int128(wall.tv_sec - mono.tv_sec) * 1_000_000_000 + Int128(wall.tv_nsec - mono.tv_nsec)
+    }()
+
+    /// strftime's text, with bpftrace's %f (microseconds) extension.
+    func timestampText(_ bytes: ArraySlice<UInt8>) -> String {
+        let index = Int(word(bytes)), ns = Int128(word(bytes, 8)) + wallClockOffset
+        var format = index < timeFormats.count ? timeFormats[index] : "%H:%M:%S"
+        let micros = String(Int((ns % 1_000_000_000) / 1000))
+        format = format.replacingOccurrences("%f", String(repeating: "0", count: 6 - micros.count) + micros)
+        var seconds = time_t(ns / 1_000_000_000)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        var buffer = [Int8](repeating: 0, count: 512)
+        let n = strftime(&buffer, buffer.count, format, &parts)
+        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
     /// A stack as bpftrace prints it: one frame a line, indented by eight.
     func stackText(_ id: UInt64, user: Bool) -> String {
@@ -53,6 +79,7 @@ struct ValueDecoder {
         case .pointer: return "0x" + String(word(bytes), radix: 16)
         case .ksym: return symbols.name(of: word(bytes)) ?? "0x" + String(word(bytes), radix: 16)
         case .kstack, .ustack: return stackText(word(bytes), user: t == .ustack)
+        case .timestamp: return timestampText(bytes)
         case .tuple(let ts):
             let parts = zip(ts, Layout.offsets(ts)).map { text($0.0, bytes.dropFirst($0.1)) }
             return "(" + parts.joined(separator: ", ") + ")"
@@ -79,7 +106,7 @@ struct ValueDecoder {
         switch t {
         case .integer: return String(integer(word(bytes), t))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .pointer: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .pointer, .timestamp: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):

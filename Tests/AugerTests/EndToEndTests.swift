@@ -80,6 +80,16 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "(16, 32)\n(64, aa)\n492\n\n")
     }
 
+    func testStrftimeFormatsInUserSpace() throws {
+        let out = try run(#"begin { printf("%s|%s\n", strftime("%s.%f", 1000123000), strftime("%s.%f", 0)); @t[strftime("%Y", nsecs)] = (1, strftime("%%", 0)); }"#)
+        let lines = out.split(separator: "\n")
+        let stamps = lines[0].split(separator: "|").map { Double($0)! }
+        XCTAssertEqual(stamps[0] - stamps[1], 1.000123, accuracy: 0.0000005)
+        var now = time(nil), parts = tm()
+        localtime_r(&now, &parts)
+        XCTAssertEqual(String(lines[1]), "@t[\(parts.tm_year + 1900)]: (1, %)")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
