@@ -85,8 +85,8 @@ struct ValueDecoder {
             return "(" + parts.joined(separator: ", ") + ")"
         case .record(let fs):
             let offsets = Layout.offsets(fs.map(\.type))
-            let parts = zip(fs, offsets).map { "\($0.0.name)=\(text($0.0.type, bytes.dropFirst($0.1)))" }
-            return "(" + parts.joined(separator: ", ") + ")"
+            let parts = zip(fs, offsets).map { ".\($0.0.name) = \(text($0.0.type, bytes.dropFirst($0.1)))" }
+            return "{ " + parts.joined(separator: ", ") + " }"
         case .array(let e, let n):
             let size = Layout.elementSize(e)
             let parts = (0..<n).map { i -> String in

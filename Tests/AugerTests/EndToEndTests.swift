@@ -90,6 +90,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(String(lines[1]), "@t[\(parts.tm_year + 1900)]: (1, %)")
     }
 
+    func testRecordsPrintAsBpftracesNewest() throws {
+        let out = try run(#"begin { $v = (x=1, y=2); print((a=0, c="str", d=(5, 6), e=$v)); }"#)
+        XCTAssertEqual(out, "{ .a = 0, .c = str, .d = (5, 6), .e = { .x = 1, .y = 2 } }\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
