@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "AugerScript"),
         .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
         .target(name: "AugerCompiler", dependencies: ["AugerScript", "BPF"]),
+        .testTarget(name: "AugerCompilerTests", dependencies: ["AugerCompiler", "AugerScript", "BPF"]),
         .target(name: "AugerRuntime", dependencies: ["AugerCompiler", "AugerScript", "BPF", "CBPF"],
                 // The event loop runs per record; exclusivity checks cost more than the work.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),

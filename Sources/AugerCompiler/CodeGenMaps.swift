@@ -98,6 +98,76 @@ extension ProbeCodeGen {
         asm.emit(.mov(.r4, 0), .call(.mapUpdateElem))
     }
 
+    /// Where a key is built: scratch memory, or (small integer keys) the stack,
+    /// which spares programs like `@[tid] = count()` the scratch lookup.
+    enum KeyPlace {
+        case scratch(Int)
+        case stack(Int16)
+    }
+
+    func keyPointer(_ r: Register, _ place: KeyPlace, plus extra: Int = 0) {
+        switch place {
+        case .scratch(let off): scratchPointer(r, off + extra)
+        case .stack(let off): asm.emit(.mov(r, fp), .alu64(.add, r, Int32(Int(off) + extra)))
+        }
+    }
+
+    func storeKeyWord(_ place: KeyPlace, at offset: Int, _ r: Register) {
+        switch place {
+        case .scratch(let off): asm.emit(.store(.u64, .r7, Int16(off + offset), r))
+        case .stack(let off): asm.emit(.store(.u64, fp, off + Int16(offset), r))
+        }
+    }
+
+    /// Integer keys (and histogram buckets) of up to 64 bytes go on the stack.
+    func stackKey(_ map: ScriptMap, _ keys: [Expr], _ range: SourceRange) throws(CompileError) -> KeyPlace? {
+        let size = Int(map.spec.keySize), valueSize = Int(map.spec.valueSize)
+        guard fp == .r10, size % 8 == 0, size <= 64, valueSize <= 32, stackTop + size + valueSize <= 256 else { return nil }
+        let types: [SType]
+        switch map.key {
+        case nil: types = []
+        case .tuple(let ts)?: types = ts
+        case let t?: types = [t]
+        }
+        guard types.count == keys.count || (map.key == nil && keys.isEmpty),
+              types.allSatisfy({ $0.isInteger || $0.isPointer || $0 == .bool }) else { return nil }
+        var base: Int16 = 0
+        for _ in 0..<(size / 8) { base = try pushTemp(range) }
+        for (i, k) in keys.enumerated() {
+            try scalar(k)
+            asm.emit(.store(.u64, fp, base + Int16(8 * i), .r0))
+        }
+        if keys.isEmpty && map.userKeySize > 0 { asm.emit(.store(.u64, fp, base, imm: 0)) }
+        return .stack(base)
+    }
+
+    /// lookupOrInit for a key at any place; a stack key gets stack zeros.
+    func lookupOrInit(_ map: ScriptMap, _ key: KeyPlace, _ range: SourceRange, missing: String) throws(CompileError) {
+        guard case .stack = key else {
+            if case .scratch(let off) = key { try lookupOrInit(map, key: off, range, missing: missing) }
+            return
+        }
+        let have = label("have")
+        asm.loadMap(.r1, map.spec.name)
+        keyPointer(.r2, key)
+        asm.emit(.call(.mapLookupElem))
+        asm.jump(.jne, .r0, 0, to: have)
+        let words = (Int(map.spec.valueSize) + 7) / 8
+        var zeros: Int16 = 0
+        for _ in 0..<words { zeros = try pushTemp(range) }
+        for w in 0..<words { asm.emit(.store(.u64, fp, zeros + Int16(8 * w), imm: 0)) }
+        asm.loadMap(.r1, map.spec.name)
+        keyPointer(.r2, key)
+        asm.emit(.mov(.r3, fp), .alu64(.add, .r3, Int32(zeros)))
+        asm.emit(.mov(.r4, Int32(BPF_NOEXIST_FLAG)), .call(.mapUpdateElem))
+        for _ in 0..<words { popTemp() }
+        asm.loadMap(.r1, map.spec.name)
+        keyPointer(.r2, key)
+        asm.emit(.call(.mapLookupElem))
+        asm.jump(.jeq, .r0, 0, to: missing)
+        asm.label(have)
+    }
+
     /// Updates this CPU's aggregation value.
     func aggregate(_ map: ScriptMap, _ agg: Aggregate, _ keys: [Expr], _ args: [Expr], _ range: SourceRange) throws(CompileError) {
         let v = try pushTemp(range)
@@ -105,21 +175,24 @@ extension ProbeCodeGen {
             try scalar(first)
             asm.emit(.store(.u64, fp, v, .r0))
         }
-        let key = try buildKey(map, keys, range)
+        let stackDepth = stackTop
+        let key: KeyPlace
+        if let onStack = try stackKey(map, keys, range) { key = onStack } else { key = .scratch(try buildKey(map, keys, range)) }
+        defer { while stackTop > stackDepth { popTemp() } }
         let done = label("aggdone")
         switch map.kind {
         case .hist(let bits):
             asm.emit(.load(.u64, .r0, fp, v))
             log2Bucket(bits: bits)
-            asm.emit(.store(.u64, .r7, Int16(key + map.userKeySize), .r0))
+            storeKeyWord(key, at: map.userKeySize, .r0)
         case .lhist(let lo, let hi, let step):
             asm.emit(.load(.u64, .r0, fp, v))
             linearBucket(min: lo, max: hi, step: step)
-            asm.emit(.store(.u64, .r7, Int16(key + map.userKeySize), .r0))
+            storeKeyWord(key, at: map.userKeySize, .r0)
         default: break
         }
-        try lookupOrInit(map, key: key, range, missing: done)
-        asm.emit(.load(.u64, .r1, fp, v))
+        try lookupOrInit(map, key, range, missing: done)
+        if !args.isEmpty { asm.emit(.load(.u64, .r1, fp, v)) }
         let signed = map.signedValues
         switch agg {
         case .count, .hist, .lhist, .tseries:

@@ -93,12 +93,32 @@ final class ProbeCodeGen {
             asm.emit(.load(.u64, .r1, .r0, Int16(counter.offset)), .alu64(.add, .r1, 1), .store(.u64, .r0, Int16(counter.offset), .r1))
             asm.emit(.mov(.r0, 0), .exit)
         }
-        let assembled: Assembled
+        var assembled: Assembled
         do { assembled = try asm.assemble() } catch {
             throw CompileError(message: "internal error: \(error)", range: probe.range)
         }
+        if scratchTop == 0, assembled.functions.isEmpty, let lean = Self.withoutScratchLookup(assembled) {
+            assembled = lean
+            sourceMap = sourceMap.map { ($0.instruction - Self.scratchPrologue, $0.range) }
+        }
         let spec = ProgramSpec(name: name, type: target.programType, assembled: assembled)
         return (spec, sourceMap)
+    }
+
+    /// Instructions after `mov r6, r1` that find the scratch buffer and save the context.
+    static let scratchPrologue = 9
+
+    /// Most per-event programs (count(), sum(), a printf of integers) never
+    /// touch scratch memory: dropping its lookup saves a helper call per event.
+    static func withoutScratchLookup(_ a: Assembled) -> Assembled? {
+        let body = a.instructions.dropFirst(1 + scratchPrologue)
+        guard !body.contains(where: { $0.dst == 7 || $0.src == 7 }) else { return nil }
+        var lean = a
+        lean.instructions = [a.instructions[0]] + body
+        lean.mapReferences = Dictionary(uniqueKeysWithValues: a.mapReferences.compactMap { at, name in
+            at > scratchPrologue ? (at - scratchPrologue, name) : nil
+        })
+        return lean
     }
 
     // MARK: Helpers

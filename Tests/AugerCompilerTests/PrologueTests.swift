@@ -1,0 +1,33 @@
+import AugerCompiler
+import AugerScript
+import BPF
+import XCTest
+
+/// What the compiler emits, checked without a kernel.
+final class PrologueTests: XCTestCase {
+    func compile(_ text: String) throws -> ProgramSpec {
+        let (program, parsed) = Parser.parse(SourceFile(name: "test", text: text))
+        XCTAssertFalse(parsed.hasErrors)
+        let checked = Sema.check(program)
+        XCTAssertFalse(checked.diagnostics.hasErrors, checked.diagnostics.rendered(in: SourceFile(name: "test", text: text)))
+        let target = AttachTarget(provider: "interval", name: "interval:ms:1")
+        return try Compiler(checked).compile(targets: [[target]]).programs[0].spec
+    }
+
+    func usesScratch(_ spec: ProgramSpec) -> Bool {
+        spec.mapReferences.values.contains(CompiledScript.scratchName)
+    }
+
+    func testProgramsWithoutScratchSkipItsLookup() throws {
+        let count = try compile("interval:ms:1 { @ = count(); }")
+        XCTAssertFalse(usesScratch(count))
+        XCTAssertFalse(count.instructions.contains { $0.dst == 7 || $0.src == 7 })
+        XCTAssertEqual(count.instructions.first, Instruction.mov(.r6, .r1))
+        XCTAssertFalse(usesScratch(try compile("interval:ms:1 { @s[pid, cpu] = sum(pid); @h[tid] = hist(nsecs % 1000); @l = lhist(cpu, 0, 8, 1); }")))
+    }
+
+    func testProgramsWithStringsKeepIt() throws {
+        XCTAssertTrue(usesScratch(try compile("interval:ms:1 { @[comm] = count(); }")))
+        XCTAssertTrue(usesScratch(try compile(#"interval:ms:1 { @[1] = 1; for ($kv : @) { print($kv); } }"#)))
+    }
+}
