@@ -121,7 +121,7 @@ struct MapPrinter {
         let d = Int128(max(div, 1))
         switch v {
         case .bytes(let b):
-            if map.value.isInteger { return String(decoder.integer(decoder.word(b), map.value) / d) }
+            if case .integer = map.value { return String(decoder.integer(decoder.word(b), map.value) / d) }
             return decoder.text(map.value, b)
         case .number(let n): return String(n / d)
         case .average(let s, let c): return String(c == 0 ? 0 : s / Int128(c) / d)

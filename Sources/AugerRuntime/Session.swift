@@ -50,6 +50,7 @@ public final class Session {
         let types = tracefs.map { TracepointTypes(tracefs: $0) }
         let checked = Sema.check(program, provider: types)
         if checked.diagnostics.hasErrors { return fail(checked.diagnostics) }
+        decoder.enums = checked.enums
         if !checked.diagnostics.all.isEmpty && options.warnings { err.write(checked.diagnostics.rendered(in: source) + "\n") }
 
         let resolver = AttachPointResolver(tracefs: tracefs, types: types)

@@ -10,6 +10,8 @@ struct ValueDecoder {
     let symbols: KernelSymbols
     /// The stack trace map, for kstack and ustack values.
     var stacks: Map?
+    /// Enum name → value → constant, for enum values.
+    var enums: [String: [Int64: String]] = [:]
     /// strftime() formats, by the index values carry.
     var timeFormats: [String] = []
     /// Wall-clock nanoseconds at monotonic zero, for strftime of nsecs.
@@ -80,6 +82,9 @@ struct ValueDecoder {
         case .ksym: return symbols.name(of: word(bytes)) ?? "0x" + String(word(bytes), radix: 16)
         case .kstack, .ustack: return stackText(word(bytes), user: t == .ustack)
         case .timestamp: return timestampText(bytes)
+        case .enumValue(let name):
+            let v = Int64(bitPattern: word(bytes))
+            return enums[name]?[v] ?? String(v)
         case .tuple(let ts):
             let parts = zip(ts, Layout.offsets(ts)).map { text($0.0, bytes.dropFirst($0.1)) }
             return "(" + parts.joined(separator: ", ") + ")"
@@ -106,7 +111,7 @@ struct ValueDecoder {
         switch t {
         case .integer: return String(integer(word(bytes), t))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .pointer, .timestamp: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .pointer, .timestamp, .enumValue: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):

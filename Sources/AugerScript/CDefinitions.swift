@@ -17,6 +17,13 @@ public enum CDefinitions {
         return out
     }
 
+    /// `enum Foo { … }` → Foo; nil for an anonymous enum.
+    public static func enumName(in text: String) -> String? {
+        guard text.hasPrefix("enum"), let open = text.firstIndex(of: "{") else { return nil }
+        let name = String(text[text.index(text.startIndex, offsetBy: 4)..<open]).trimmingCharacters(in: " \t\n\r")
+        return name.isEmpty ? nil : name
+    }
+
     static func parseInteger(_ s: String) -> Int64? {
         let negative = s.hasPrefix("-")
         let body = negative ? String(s.dropFirst()) : s

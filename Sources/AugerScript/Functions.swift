@@ -362,7 +362,7 @@ extension Sema {
             case "buffer": return .buffer(size)
             default: return .inet
             }
-        case .tagged("enum", _): return .u64
+        case .tagged("enum", let name): return enums[name] != nil ? .enumValue(name) : .u64
         case .tagged(let tag, let name): return .cType("\(tag) \(name)")
         case .pointer(let inner):
             let r = resolve(inner, at: range)

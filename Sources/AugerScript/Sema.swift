@@ -24,6 +24,8 @@ public struct CheckedProgram: Sendable {
     public var program: Program
     public var maps: [String: MapUsage]
     public var diagnostics: Diagnostics
+    /// Enum name → value → constant name, for printing enum values.
+    public var enums: [String: [Int64: String]] = [:]
 }
 
 /// The type checker: names, types, map value kinds, which builtins each
@@ -40,6 +42,9 @@ public final class Sema {
     var hasImports = false
     /// Enum constants from C definitions in the script.
     var enumConstants: [String: Int64] = [:]
+    /// Constant → the enum that defines it; anonymous enums get a made-up name.
+    var enumOfConstant: [String: String] = [:]
+    var enums: [String: [Int64: String]] = [:]
     /// Maps assigned somewhere, whatever their (possibly unknown) type.
     var assignedMaps: Set<String> = []
 
@@ -64,7 +69,7 @@ public final class Sema {
         for decl in expanded.mapDeclarations { sema.declare(decl) }
         for item in expanded.preamble {
             if case .import = item { sema.hasImports = true }
-            if case .cDefinition(let text, _) = item { sema.enumConstants.merge(CDefinitions.enumConstants(in: text)) { a, _ in a } }
+            if case .cDefinition(let text, _) = item { sema.define(enumText: text) }
         }
         // Silent passes until the types of maps and variables settle (one,
         // unless a map or variable is used before its widest assignment),
@@ -80,7 +85,7 @@ public final class Sema {
         sema.checkMapsHaveValues()
         var diagnostics = expander.diagnostics
         diagnostics.append(contentsOf: sema.diagnostics)
-        return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics)
+        return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics, enums: sema.enums)
     }
 
     /// Set when a pass used a type that changed after the use: a map read
@@ -96,6 +101,18 @@ public final class Sema {
     }
 
     // MARK: Declarations and config
+
+    func define(enumText text: String) {
+        let constants = CDefinitions.enumConstants(in: text)
+        guard !constants.isEmpty else { return }
+        let name = CDefinitions.enumName(in: text) ?? "<anonymous \(enums.count)>"
+        for (constant, value) in constants {
+            guard enumConstants[constant] == nil else { continue }
+            enumConstants[constant] = value
+            enumOfConstant[constant] = name
+            if enums[name, default: [:]][value] == nil { enums[name, default: [:]][value] = constant }
+        }
+    }
 
     static let mapKinds = ["hash", "lruhash", "percpuhash", "percpulruhash", "percpuarray", "array"]
 

@@ -145,7 +145,7 @@ extension Sema {
             return t
         }
         if base == "config" { return .unknown }
-        if enumConstants[name] != nil { return .u64 }
+        if let e = enumOfConstant[name] { return .enumValue(e) }
         // Without the kernel's types, an upper-case name may be one of its enum constants.
         if provider == nil && name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) && name.first!.isLetter { return .unknown }
         if Functions.zeroArgument.contains(base) { return Functions.zeroArgumentType(base) }
@@ -235,7 +235,7 @@ extension Sema {
 
     /// The type of `l op r` for arithmetic and bitwise operators.
     func arithmetic(_ op: BinaryOp, _ l: SType, _ r: SType, _ range: SourceRange, literalLeft: Bool = false, literalRight: Bool = false) -> SType? {
-        func asInt(_ t: SType) -> SType { t == .bool ? .u8 : t }
+        func asInt(_ t: SType) -> SType { t == .bool ? .u8 : t.withoutEnum }
         let (a, b) = (asInt(l), asInt(r))
         switch (a, b) {
         case (.unknown, _): return b
@@ -259,7 +259,8 @@ extension Sema {
         let target = resolve(type, at: e.range)
         let source = expr(x)
         if source == .unknown || target == .unknown { return target }
-        switch (target, source) {
+        switch (target, source.withoutEnum) {
+        case (.enumValue, .integer): return target
         case (.integer, .integer), (.integer, .bool), (.bool, .integer), (.bool, .bool), (.integer, .pointer),
              (.pointer, .integer), (.pointer, .pointer), (.bool, .pointer), (.pointer, .array), (.integer, .aggregate):
             return target
@@ -340,6 +341,7 @@ extension SType {
     public var byteSize: Int? {
         switch self {
         case .integer(let bits, _): bits / 8
+        case .enumValue: 8
         case .bool: 1
         case .pointer: 8
         case .string(let n), .buffer(let n): n

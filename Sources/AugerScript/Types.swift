@@ -12,6 +12,9 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
     case record([RecordField])
     /// A C struct, union or enum known by name (from BTF or a definition).
     case cType(String)
+    /// A value of a C enum, named by the enum: a 64-bit integer that prints
+    /// as its constant's name.
+    case enumValue(String)
     case aggregate(Aggregate)
     case kstack, ustack, ksym, usym
     case timestamp, inet, macaddr, cgroupPath, strerror, username
@@ -33,13 +36,17 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
     public static let i32 = SType.integer(bits: 32, signed: true)
     public static let i64 = SType.integer(bits: 64, signed: true)
 
-    public var isInteger: Bool { if case .integer = self { true } else { false } }
+    public var isInteger: Bool {
+        switch self { case .integer, .enumValue: true; default: false }
+    }
+    /// An enum value as the plain integer arithmetic makes of it.
+    public var withoutEnum: SType { if case .enumValue = self { .u64 } else { self } }
     public var isPointer: Bool { if case .pointer = self { true } else { false } }
     public var isString: Bool { if case .string = self { true } else { false } }
     public var isAggregate: Bool { if case .aggregate = self { true } else { false } }
     /// Integers, bools and pointers: what arithmetic and conditions take.
     public var isScalar: Bool {
-        switch self { case .integer, .bool, .pointer, .unknown: true; default: false }
+        switch self { case .integer, .bool, .pointer, .enumValue, .unknown: true; default: false }
     }
 
     /// Widens two types to one that holds both, as bpftrace does for a
@@ -47,6 +54,8 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
     /// unsigned one's width when signs differ), strings take the longer size.
     public static func unify(_ a: SType, _ b: SType) -> SType? {
         if a == b { return a }
+        if case .enumValue = a { return unify(.u64, b) }
+        if case .enumValue = b { return unify(a, .u64) }
         switch (a, b) {
         case (.unknown, _): return b
         case (_, .unknown): return a
@@ -99,6 +108,7 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
         case .tuple(let ts): "(" + ts.map(\.description).joined(separator: ", ") + ")"
         case .record(let fs): "(" + fs.map { "\($0.name)=\($0.type)" }.joined(separator: ", ") + ")"
         case .cType(let name): name
+        case .enumValue(let name): "enum \(name)"
         case .aggregate(let a): a.rawValue + "_t"
         case .kstack: "kstack"
         case .ustack: "ustack"

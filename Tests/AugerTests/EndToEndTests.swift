@@ -95,6 +95,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "{ .a = 0, .c = str, .d = (5, 6), .e = { .x = 1, .y = 2 } }\n\n")
     }
 
+    func testEnumValuesPrintAsTheirNames() throws {
+        let out = try run(#"enum Foo { ONE = 1, TWO = 2 }; begin { $one = ONE; printf("%d %s %s %s|", $one, $one, (enum Foo)2, (enum Foo)7); @k[TWO] = 1; @v = (ONE, 5); @sum[ONE + 1] = TWO - 1; }"#)
+        XCTAssertEqual(out, "1 ONE TWO 7|\n@k[TWO]: 1\n\n@sum[2]: 1\n\n@v: (ONE, 5)\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
