@@ -74,6 +74,15 @@ struct MapPrinter {
     /// bpftrace's order: by value for numbers, then by key. Each entry's sort
     /// fields are decoded once, not again in every comparison.
     func sorted(_ entries: [MapEntry], _ map: ScriptMap) -> [MapEntry] {
+        sortKeys(entries, map).map { entries[Int($0.index)] }
+    }
+
+    /// An entry's decoded value and integer key, and where it was.
+    struct SortKey { var value: Int128; var hasValue: Bool; var key: Int128; var index: Int32 }
+
+    /// The entries' sort fields in bpftrace's order. Plain values (no
+    /// references), so comparisons and moves do no reference counting.
+    func sortKeys(_ entries: [MapEntry], _ map: ScriptMap) -> [SortKey] {
         func number(_ e: MapEntry) -> Int128? {
             switch e.value {
             case .number(let n): return n
@@ -83,16 +92,57 @@ struct MapPrinter {
             }
         }
         let integerKeys: SType? = { if let k = map.key, case .integer = k { return k } else { return nil } }()
-        let keyed = entries.map { e -> (MapEntry, Int128?, Int128, String) in
-            if let k = integerKeys { return (e, number(e), decoder.integer(decoder.word(e.key), k), "") }
-            return (e, number(e), 0, map.key.map { decoder.text($0, e.key) } ?? "")
+        var keys = [SortKey]()
+        keys.reserveCapacity(entries.count)
+        for (i, e) in entries.enumerated() {
+            let n = number(e)
+            let k = integerKeys.map { decoder.integer(decoder.word(e.key), $0) } ?? 0
+            keys.append(SortKey(value: n ?? 0, hasValue: n != nil, key: k, index: Int32(i)))
         }
-        return keyed.sorted { a, b in
-            if let x = a.1, let y = b.1, x != y { return x < y }
-            if integerKeys != nil { return a.2 < b.2 }
-            return a.3 < b.3
-        }.map(\.0)
+        if integerKeys != nil || map.key == nil {
+            keys.sort { a, b in
+                if a.hasValue && b.hasValue && a.value != b.value { return a.value < b.value }
+                return a.key < b.key
+            }
+        } else {
+            let texts = entries.map { e in map.key.map { decoder.text($0, e.key) } ?? "" }
+            keys.sort { a, b in
+                if a.hasValue && b.hasValue && a.value != b.value { return a.value < b.value }
+                return texts[Int(a.index)] < texts[Int(b.index)]
+            }
+        }
+        return keys
     }
+
+    /// Writes `@name[key]: value` lines straight to the output when keys and
+    /// values are integers (the common case, and the one with many keys);
+    /// returns false for anything else.
+    func writeIntegers(_ map: ScriptMap, _ entries: [MapEntry], top: Int, div: Int, to out: OutputSink) -> Bool {
+        let keyType = map.key
+        if let keyType, case .integer = keyType {} else if keyType != nil { return false }
+        switch map.kind {
+        case .plain: if case .integer = map.value {} else { return false }
+        case .aggregate(let a) where a == .count || a == .sum || a == .min || a == .max: break
+        default: return false
+        }
+        var list = sortKeys(entries, map)
+        if top > 0 && list.count > top { list = Array(list.suffix(top)) }
+        let prefix = Array(("@" + map.name + (keyType == nil ? ": " : "[")).utf8)
+        let d = Int128(max(div, 1))
+        for e in list {
+            out.append(prefix)
+            if keyType != nil {
+                out.appendDecimal(Int64(truncatingIfNeeded: e.key))
+                out.append(Self.keyEnd)
+            }
+            let q = e.value / d
+            if let small = Int64(exactly: q) { out.appendDecimal(small) } else { out.write(String(q)) }
+            out.append(Self.newline)
+        }
+        return true
+    }
+    static let keyEnd: [UInt8] = Array("]: ".utf8)
+    static let newline: [UInt8] = [10]
 
     /// The text bpftrace prints for a map (`print(@m)` or at exit).
     func text(_ map: ScriptMap, _ entries: [MapEntry], top: Int = 0, div: Int = 0) -> String {

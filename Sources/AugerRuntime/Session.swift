@@ -250,7 +250,9 @@ public final class Session {
     func writeMap(_ map: ScriptMap, _ entries: [MapEntry], _ printer: MapPrinter, top: Int, div: Int) {
         switch options.format {
         case .text:
-            out.write(printer.text(map, entries, top: top, div: div))
+            if !printer.writeIntegers(map, entries, top: top, div: div, to: out) {
+                out.write(printer.text(map, entries, top: top, div: div))
+            }
             if case .hist = map.kind {} else if case .lhist = map.kind {} else { out.write("\n") }
         case .json:
             out.write(JSONMaps(printer: printer).record(map, entries, top: top, div: div) + "\n")

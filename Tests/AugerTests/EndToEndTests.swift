@@ -110,6 +110,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "\n@a[2]: 2\n\n@c[1]: 0\n\n")
     }
 
+    func testIntegerMapsOrderByValueThenKey() throws {
+        let out = try run("begin { @[-2] = 5; @[3] = 5; @[1] = 7; @[-9] = -1; @s = sum(-7); @c[(int8)-1] = count(); @c[(int8)1] = count(); @c[(int8)1] = count(); }")
+        XCTAssertEqual(out, "\n@[-9]: -1\n@[-2]: 5\n@[3]: 5\n@[1]: 7\n\n@c[-1]: 1\n@c[1]: 2\n\n@s: -7\n\n")
+    }
+
     func testPrintWithTopAndDivisor() throws {
         let out = try run("begin { @m[1] = 10; @m[2] = 20; @m[3] = 30; print(@m, 2, 10); clear(@m); exit(); }")
         XCTAssertEqual(out, "@m[2]: 2\n@m[3]: 3\n\n\n")
