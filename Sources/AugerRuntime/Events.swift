@@ -13,9 +13,12 @@ struct EventHandler {
     let printf: PrintfFormatter
     let printer: MapPrinter
     let plans: [PrintfPlan]
+    /// Read once: options are a struct, and copying it per record costs.
+    let textOutput: Bool
 
     init(session: Session, loaded: LoadedScript) {
         self.session = session
+        self.textOutput = session.options.format == .text
         self.loaded = loaded
         self.plans = loaded.compiled.formattedCalls.map(PrintfPlan.init)
         self.printf = PrintfFormatter(decoder: session.decoder)
@@ -24,14 +27,14 @@ struct EventHandler {
 
     func handle(_ record: UnsafeRawBufferPointer) {
         guard record.count >= 8 else { return }
-        let bytes = Array(record)[...]
-        let head = session.decoder.word(bytes)
+        let head = record.loadUnaligned(as: UInt64.self)
         let id = Int(head & 0xffff_ffff)
         guard let kind = EventKind(rawValue: head >> 32) else { return }
-        if kind == .printf && session.options.format == .text && id < plans.count {
-            plans[id].render(bytes, printf, into: session.out)
+        if kind == .printf && textOutput && id < plans.count {
+            plans[id].render(record, printf, into: session.out)
             return
         }
+        let bytes = Array(record)[...]
         let compiled = loaded.compiled
         switch kind {
         case .printf, .cat, .system, .message:

@@ -140,7 +140,10 @@ public final class Session {
                 child!.start()
             }
             while !exitRequested {
-                _ = try reader.wait(timeout: child == nil && options.pid == nil ? 1000 : 50)
+                // The kernel wakes us for a record only when we had read them all;
+                // pausing a moment after each wake-up lets a burst gather, so a
+                // busy probe pays for one wake-up per batch, not per record.
+                if try reader.wait(timeout: child == nil && options.pid == nil ? 1000 : 50) { usleep(Self.batchWindowMicroseconds) }
                 reader.consume { handler.handle($0) }
                 out.flush()
                 if signals.pending() { break }
@@ -161,6 +164,8 @@ public final class Session {
         try printMapsAtExit(loaded)
         return exitCode
     }
+
+    static let batchWindowMicroseconds: UInt32 = 1000
 
     func attach(_ compiledProgram: CompiledProgram, _ program: BPF.Program) throws -> [Link] {
         let target = compiledProgram.target

@@ -105,8 +105,11 @@ public final class RingBufferReader {
             }
             consumer += UInt64((length + Self.headerSize + 7) & ~7)
             // Release after reading: the kernel may reuse the space at once.
-            cbpf_store_release_u64(consumerPage, consumer)
+            // Every 64 records, not each one: the producer reads this line,
+            // and bouncing it between CPUs per record costs more than the record.
+            if count & 63 == 0 { cbpf_store_release_u64(consumerPage, consumer) }
         }
+        cbpf_store_release_u64(consumerPage, consumer)
         return count
     }
 

@@ -36,6 +36,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "-7|   42|42   |00042|ff|FF|10|3|ab|    ab|ab    |A|%\n\n")
     }
 
+    func testPlainPrintfConversionsFromRecordBytes() throws {
+        let out = try run(#"begin { $s = "abc"; printf("%s|%d|%hhd|%d|%lld|%s|%d\n", $s, (uint8)200, 511, (int16)-3, 0xffffffffffffffff, comm, (uint64)0xffffffffffffffff); }"#)
+        XCTAssertEqual(out, "abc|200|-1|-3|18446744073709551615|auger|-1\n\n")
+    }
+
     func testVariablesTuplesAndStrings() throws {
         let out = try run(#"begin { $t = (1, "two", -3); $s = "abc"; if ($s == "abc") { printf("%d %s %d %s\n", $t.0, $t.1, $t.2, $s); } @k["x", 2] = 7; exit(); }"#)
         XCTAssertEqual(out, "1 two -3 abc\n\n@k[x, 2]: 7\n\n")
