@@ -1,32 +1,71 @@
+import AugerCompiler
+import AugerScript
 import BPF
 
-/// `auger -l [PATTERN]`: the probes this system offers.
+/// `auger -l [PATTERN]`: the probes this system offers; with a program,
+/// the probes that program would attach.
 public struct ProbeLister {
     public init() {}
 
     public func list(pattern: String?, verbose: Bool) throws -> String {
         let search = pattern.map { $0.contains(":") || $0.contains("*") ? $0 : "*\($0)*" } ?? "*"
         var out = ""
+        let types = (try? Tracefs.locate()).map { TracepointTypes(tracefs: $0) }
         func add(_ name: String, _ detail: () -> [String] = { [] }) {
             guard Glob.matches(search, name) else { return }
             out += name + "\n"
             if verbose { for line in detail() { out += "    " + line + "\n" } }
         }
         for name in ["begin", "end"] { add(name) }
-        for event in ["alignment-faults", "bpf-output", "context-switches", "cpu-clock", "cpu-migrations", "dummy",
-                      "emulation-faults", "major-faults", "minor-faults", "page-faults", "task-clock"] {
-            add("software:\(event):")
+        for unit in ["hz", "us", "ms", "s"] { add("interval:\(unit):") }
+        for unit in ["hz", "us", "ms", "s"] { add("profile:\(unit):") }
+        for event in AttachPointSyntax.softwareEvents.sorted() { add("software:\(event):") }
+        for event in AttachPointSyntax.hardwareEvents.sorted() { add("hardware:\(event):") }
+        if let types {
+            let tracepoints = (try? types.tracefs.tracepoints()) ?? []
+            for (category, name) in tracepoints {
+                add("tracepoint:\(category):\(name)") { fields(types, category, name) }
+            }
+            // Raw tracepoints share the tracepoints' names (their arguments differ: BTF has them).
+            for (_, name) in tracepoints { add("rawtracepoint:vmlinux:\(name)") }
         }
-        if let fs = try? Tracefs.locate() {
-            let types = TracepointTypes(tracefs: fs)
-            for (category, name) in (try? fs.tracepoints()) ?? [] {
-                add("tracepoint:\(category):\(name)") {
-                    types.format(category: category, name: name)?.ownFields.map { f in
-                        "\(f.type) \(f.name)\(f.arrayLength.map { "[\($0)]" } ?? "")"
-                    } ?? []
+        return out
+    }
+
+    /// The attach points of a program, expanded (tracepoint wildcards) and
+    /// without per-probe arguments such as sample counts.
+    public func list(program source: SourceFile, verbose: Bool) throws -> String {
+        let (program, parsed) = Parser.parse(source)
+        if parsed.hasErrors { throw RuntimeError.system(parsed.rendered(in: source)) }
+        let types = (try? Tracefs.locate()).map { TracepointTypes(tracefs: $0) }
+        var out = ""
+        for probe in program.probes {
+            for point in probe.attachPoints {
+                switch point.provider {
+                case "tracepoint" where types != nil:
+                    let resolver = AttachPointResolver(tracefs: types!.tracefs, types: types)
+                    let targets: [AttachTarget]
+                    do { targets = try resolver.resolve(point) } catch let e { throw RuntimeError.system(e.message) }
+                    for t in targets {
+                        out += t.name + "\n"
+                        let parts = t.name.split(separator: ":").map(String.init)
+                        if verbose { for line in fields(types!, parts[1], parts[2]) { out += "    " + line + "\n" } }
+                    }
+                case "software", "hardware", "interval", "profile":
+                    out += "\(point.provider):\(point.parts.first ?? ""):\n"
+                case "begin", "end":
+                    out += point.provider + "\n"
+                default:
+                    out += ([point.provider] + point.parts).joined(separator: ":") + "\n"
                 }
             }
         }
         return out
+    }
+
+    func fields(_ types: TracepointTypes, _ category: String, _ name: String) -> [String] {
+        types.format(category: category, name: name)?.ownFields.map { f in
+            "\(f.type) \(f.name)\(f.arrayLength.map { "[\($0)]" } ?? "")"
+        } ?? []
     }
 }

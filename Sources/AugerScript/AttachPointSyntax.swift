@@ -1,6 +1,6 @@
 /// Checks the shape of attach points. Whether they exist on this system is
 /// decided later, against the running kernel.
-enum AttachPointSyntax {
+public enum AttachPointSyntax {
     /// Every provider, by every name it answers to.
     static let aliases: [String: String] = [
         "BEGIN": "begin", "begin": "begin", "END": "end", "end": "end",
@@ -26,11 +26,11 @@ enum AttachPointSyntax {
         "watchpoint": 3...3, "asyncwatchpoint": 3...3, "iter": 1...2, "self": 2...2, "test": 1...1, "bench": 1...1,
     ]
 
-    static let softwareEvents: Set<String> = [
+    public static let softwareEvents: Set<String> = [
         "cpu-clock", "cpu", "task-clock", "page-faults", "faults", "context-switches", "cs",
         "cpu-migrations", "minor-faults", "major-faults", "alignment-faults", "emulation-faults", "dummy", "bpf-output",
     ]
-    static let hardwareEvents: Set<String> = [
+    public static let hardwareEvents: Set<String> = [
         "cpu-cycles", "cycles", "instructions", "cache-references", "cache-misses", "branch-instructions",
         "branches", "branch-misses", "bus-cycles", "frontend-stalls", "backend-stalls", "ref-cycles",
     ]

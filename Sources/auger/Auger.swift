@@ -136,8 +136,15 @@ struct Auger: ParsableCommand {
         if help { print(Self.usage, terminator: ""); return }
         if version { print(Self.version); return }
         if l {
-            let listing = try ProbeLister().list(pattern: arguments.first ?? e, verbose: v)
-            print(listing, terminator: "")
+            let lister = ProbeLister()
+            do {
+                let listing = try e.map { try lister.list(program: SourceFile(name: "stdin", text: $0), verbose: v) }
+                    ?? lister.list(pattern: arguments.first, verbose: v)
+                print(listing, terminator: "")
+            } catch {
+                FileHandleOutput.stderr("\(error)".hasPrefix("stdin:") ? "\(error)\n" : "ERROR: \(error)\n")
+                throw ExitCode(1)
+            }
             return
         }
         var args = arguments.filter { $0 != "--" }

@@ -66,4 +66,17 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, #"{"type": "attached_probes", "count": 1, "data": {"probes": 1}}"# + "\n")
     }
+
+    func testListsTimersAndPerfEvents() throws {
+        XCTAssertEqual(try auger(["-l", "interval:*"]).stdout, "interval:hz:\ninterval:us:\ninterval:ms:\ninterval:s:\n")
+        let ware = try auger(["-l", "*ware:*"]).stdout.split(separator: "\n")
+        XCTAssertTrue(ware.contains("software:cpu:") && ware.contains("hardware:cpu-cycles:"), "\(ware)")
+        XCTAssertTrue(try auger(["-l", "rawtracepoint:*getppid"]).stdout.contains("rawtracepoint:vmlinux:sys_enter_getppid\n"))
+    }
+
+    func testListsTheProbesOfAProgram() throws {
+        let r = try auger(["-l", "-e", "hardware:cache-misses:10 { exit(); } tracepoint:syscalls:sys_enter_getpp* { } BEGIN { }"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "hardware:cache-misses:\ntracepoint:syscalls:sys_enter_getppid\nbegin\n")
+    }
 }
