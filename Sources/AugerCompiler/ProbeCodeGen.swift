@@ -33,10 +33,16 @@ final class ProbeCodeGen {
 
     struct LoopCallback {
         var label: String
+        /// A range loop's first value, in a caller stack slot; nil for map loops.
+        var rangeStart: Int16? = nil
         /// The loop variable: bodies compile after the probe, when a later
         /// loop may have bound the same name to another slot.
         var variable: String
-        var map: ScriptMap
+        /// The caller's stack depth at the call: the body's temporaries, which
+        /// live in the caller's frame, must start below everything live then.
+        var callerDepth: Int = 0
+        /// The map a for-map loop walks; nil for range loops.
+        var map: ScriptMap?
         var keyType: SType
         var valueType: SType
         var slot: Int
@@ -237,10 +243,11 @@ final class ProbeCodeGen {
             let n = count.foldedConstant ?? positionalInteger(count) ?? 1
             for _ in 0..<max(0, min(n, 100)) where !terminated { try block(body) }
         case .forRange(let name, let start, let end, let body):
-            // Without bpf_loop the verifier walks every iteration; it can
-            // only do that when it knows the bounds.
-            for bound in [start, end] where bound.foldedConstant == nil && positionalInteger(bound) == nil && !isLoopInvariantScalar(bound) {
-                throw CompileError(message: "for loops over a range need constant bounds for now (Auger does not use bpf_loop yet)", range: bound.range)
+            // The verifier walks every iteration of a plain loop, which it can
+            // only do when it knows the bounds; otherwise bpf_loop runs the body.
+            if [start, end].contains(where: { $0.foldedConstant == nil && positionalInteger($0) == nil && !isLoopInvariantScalar($0) }) {
+                try forRangeWithBPFLoop(name, start, end, body, s.range)
+                return
             }
             let type = SType.i64
             let slot = try variableSlot(name, type, s.range)
@@ -306,8 +313,37 @@ final class ProbeCodeGen {
         asm.emit(.load(.u64, .r1, fp, flag))
         usedLabels.insert(returnLabel)
         asm.jump(.jne, .r1, 0, to: returnLabel)
-        pendingCallbacks.append(LoopCallback(label: callback, variable: name, map: map, keyType: keyType, valueType: valueType,
+        pendingCallbacks.append(LoopCallback(label: callback, variable: name, callerDepth: stackTop, map: map, keyType: keyType, valueType: valueType,
                                              slot: off, body: body, range: range, returnFlag: flag))
+    }
+
+    /// `for ($i : a..b)` with bounds known only at run time: bpf_loop calls
+    /// the body (a callback, as for maps) b - a times.
+    func forRangeWithBPFLoop(_ name: String, _ start: Expr, _ end: Expr, _ body: Block, _ range: SourceRange) throws(CompileError) {
+        guard fp == .r10 else { throw CompileError(message: "a loop with run-time bounds cannot be nested in another loop's body yet", range: range) }
+        guard case .stack(let variable) = try variableSlot(name, .i64, range) else { return }
+        let first = try pushTemp(range), flag = try pushTemp(range) // kept for the probe's life
+        try scalar(end)
+        let limit = try pushTemp(range)
+        asm.emit(.store(.u64, fp, limit, .r0))
+        try scalar(start)
+        asm.emit(.store(.u64, fp, first, .r0), .store(.u64, fp, variable, .r0), .store(.u64, fp, flag, imm: 0))
+        let callback = label("range"), skip = label("rskip")
+        asm.emit(.load(.u64, .r1, fp, limit), .alu64(.sub, .r1, .r0))
+        popTemp()
+        asm.jump(.jsle, .r1, 0, to: skip)
+        // bpf_loop runs at most 2^23 iterations.
+        asm.jump(.jsle, .r1, 1 << 23, to: callback + "go")
+        asm.emit(.mov(.r1, 1 << 23))
+        asm.label(callback + "go")
+        asm.loadFunction(.r2, callback)
+        asm.emit(.mov(.r3, fp), .mov(.r4, 0), .call(.loop))
+        asm.emit(.load(.u64, .r1, fp, flag))
+        usedLabels.insert(returnLabel)
+        asm.jump(.jne, .r1, 0, to: returnLabel)
+        asm.label(skip)
+        pendingCallbacks.append(LoopCallback(label: callback, rangeStart: first, variable: name, callerDepth: stackTop, map: nil,
+                                             keyType: .i64, valueType: .i64, slot: Int(variable), body: body, range: range, returnFlag: flag))
     }
 
     /// len(@m): the number of keys, counted by bpf_for_each_map_elem.
@@ -339,19 +375,29 @@ final class ProbeCodeGen {
         defer { fp = savedFp; loops = savedLoops; terminated = savedTerminated; returnLabel = savedReturn }
         asm.function(cb.label)
         mark(cb.range)
-        asm.emit(.mov(.r9, .r4), .store(.u64, .r10, -16, .r2), .store(.u64, .r10, -24, .r3))
+        stackTop = max(stackTop, cb.callerDepth)
+        if let start = cb.rangeStart {
+            // bpf_loop: r1 = the iteration, r2 = the probe's frame pointer.
+            asm.emit(.mov(.r9, .r2), .load(.u64, .r3, .r9, start), .alu64(.add, .r3, .r1), .store(.u64, .r9, Int16(cb.slot), .r3))
+        } else {
+            asm.emit(.mov(.r9, .r4), .store(.u64, .r10, -16, .r2), .store(.u64, .r10, -24, .r3))
+        }
         asm.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
         asm.loadMap(.r1, CompiledScript.scratchName)
         asm.emit(.call(.mapLookupElem))
         let stop = label("cbstop"), next = label("cbnext"), returned = label("cbret")
         asm.jump(.jeq, .r0, 0, to: stop)
         asm.emit(.mov(.r7, .r0), .load(.u64, .r6, .r9, Self.savedContext))
-        let keySize = Layout.size(cb.keyType), valueSize = Layout.size(cb.valueType)
-        asm.emit(.load(.u64, .r8, .r10, -16))
-        copyWords(from: .r8, 0, to: cb.slot, min(keySize, Int(cb.map.spec.keySize)))
-        asm.emit(.load(.u64, .r8, .r10, -24))
-        copyWords(from: .r8, 0, to: cb.slot + keySize, min(valueSize, Int(cb.map.spec.valueSize) & ~7))
-        variables[cb.variable] = (.tuple([cb.keyType, cb.valueType]), .scratch(cb.slot))
+        if let map = cb.map {
+            let keySize = Layout.size(cb.keyType), valueSize = Layout.size(cb.valueType)
+            asm.emit(.load(.u64, .r8, .r10, -16))
+            copyWords(from: .r8, 0, to: cb.slot, min(keySize, Int(map.spec.keySize)))
+            asm.emit(.load(.u64, .r8, .r10, -24))
+            copyWords(from: .r8, 0, to: cb.slot + keySize, min(valueSize, Int(map.spec.valueSize) & ~7))
+            variables[cb.variable] = (.tuple([cb.keyType, cb.valueType]), .scratch(cb.slot))
+        } else {
+            variables[cb.variable] = (.i64, .stack(Int16(cb.slot)))
+        }
         fp = .r9
         loops = [(next, stop)]
         returnLabel = returned

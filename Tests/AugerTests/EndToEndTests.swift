@@ -105,6 +105,14 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "1 ONE TWO 7|\n@k[TWO]: 1\n\n@sum[2]: 1\n\n@v: (ONE, 5)\n\n")
     }
 
+    func testRangeLoopsWithRunTimeBoundsUseBPFLoop() throws {
+        let out = try run(#"begin { $e = 5; for ($i : 1..$e) { if ($i == 2) { continue; } if ($i == 4) { break; } printf("%d ", $i); } for ($i : 1..4) { for ($j : 1..$i) { printf("%d", $j); if ($j == 2) { return; } } } printf("not reached"); }"#)
+        XCTAssertEqual(out, "1 3 112\n")
+        let r = try auger(["-q", "-c", "\(Self.workload) getppid 10", "-e",
+                           "tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { $n = (pid & 0) + 3; for ($i : 0..$n) { @c = count(); } }"])
+        XCTAssertEqual(r.stdout, "\n@c: 30\n\n", r.stderr)
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
