@@ -64,6 +64,15 @@ extension ProbeCodeGen {
         asm.emit(.mov(.r1, .r6))
         asm.loadMap(.r2, CompiledScript.stacksName)
         asm.emit(.mov(.r3, user ? 1 << 8 : 0), .call(.getStackid))
+        guard user else { return }
+        // A user stack names its process (high half) for symbolizing later.
+        let failed = label("ustackfail")
+        asm.jump(.jslt, .r0, 0, to: failed)
+        let id = try pushTemp(e.range)
+        asm.emit(.store(.u64, fp, id, .r0), .call(.getCurrentPidTgid))
+        asm.emit(.alu64(.rsh, .r0, 32), .alu64(.lsh, .r0, 32), .load(.u64, .r1, fp, id), .alu64(.or, .r0, .r1))
+        popTemp()
+        asm.label(failed)
     }
 
     func argumentIndex(_ name: String) -> (Int, Bool)? {

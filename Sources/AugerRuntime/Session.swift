@@ -147,6 +147,7 @@ public final class Session {
                 reader.consume { handler.handle($0) }
                 out.flush()
                 if signals.pending() { break }
+                if loaded.compiled.usesStacks, let traced = child?.pid ?? options.pid { decoder.userSymbols.remember(pid: traced) }
                 if let c = child, c.exited() { break }
                 if let pid = options.pid, kill(pid, 0) != 0 && errno == ESRCH { break }
             }

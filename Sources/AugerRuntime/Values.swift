@@ -10,6 +10,7 @@ struct ValueDecoder {
     let symbols: KernelSymbols
     /// The stack trace map, for kstack and ustack values.
     var stacks: Map?
+    let userSymbols = UserSymbols()
     /// Enum name → value → constant, for enum values.
     var enums: [String: [Int64: String]] = [:]
     /// strftime() formats, by the index values carry.
@@ -37,14 +38,17 @@ struct ValueDecoder {
     }
 
     /// A stack as bpftrace prints it: one frame a line, indented by eight.
-    func stackText(_ id: UInt64, user: Bool) -> String {
-        guard Int64(bitPattern: id) >= 0, let stacks,
+    /// kstack values are stack ids; ustack values carry the process id in
+    /// their high half, for its symbols.
+    func stackText(_ value: UInt64, user: Bool) -> String {
+        let id = user ? UInt64(UInt32(truncatingIfNeeded: value)) : value, pid = Int32(truncatingIfNeeded: value >> 32)
+        guard (user ? Int32(bitPattern: UInt32(id)) >= 0 : Int64(bitPattern: id) >= 0), let stacks,
               let bytes = try? stacks.lookup(key: rawBytes(of: UInt32(truncatingIfNeeded: id))) else { return "" }
         var out = "\n"
         for i in 0..<bytes.count / 8 {
             let ip = word(bytes[...], i * 8)
             if ip == 0 { break }
-            let frame = user ? "0x" + String(ip, radix: 16) : (symbols.symbolize(ip) ?? "0x" + String(ip, radix: 16))
+            let frame = (user ? userSymbols.symbolize(pid: pid, ip) : symbols.symbolize(ip)) ?? "0x" + String(ip, radix: 16)
             out += "        " + frame + "\n"
         }
         return out

@@ -113,6 +113,15 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(r.stdout, "\n@c: 30\n\n", r.stderr)
     }
 
+    func testUserStacksAreSymbolized() throws {
+        // The child sleeps after its calls, so its mappings are read while it lives.
+        let r = try auger(["-q", "-c", "\(Self.workload) getppid 3 sleep 300", "-e",
+                           "tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[ustack] = count(); }"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("\n        getppid+"), r.stdout)
+        XCTAssertTrue(r.stdout.hasSuffix("]: 3\n\n"), r.stdout)
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")

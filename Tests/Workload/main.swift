@@ -3,6 +3,7 @@
 //
 //   auger-workload getppid N     N getppid(2) calls
 //   auger-workload sleep MS      sleeps, then exits
+//   auger-workload getppid N sleep MS …   several, in order
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,14 +15,17 @@ func fail(_ message: String) -> Never {
 }
 
 let args = CommandLine.arguments
-guard args.count >= 3, let n = Int(args[2]) else {
-    fail("usage: auger-workload getppid N | sleep MS")
+guard args.count >= 3, args.count % 2 == 1 else {
+    fail("usage: auger-workload getppid N | sleep MS [...]")
 }
-switch args[1] {
-case "getppid":
-    for _ in 0..<n { _ = getppid() }
-case "sleep":
-    usleep(useconds_t(n * 1000))
-default:
-    fail("unknown workload \(args[1])")
+for step in stride(from: 1, to: args.count, by: 2) {
+    guard let n = Int(args[step + 1]) else { fail("not a number: \(args[step + 1])") }
+    switch args[step] {
+    case "getppid":
+        for _ in 0..<n { _ = getppid() }
+    case "sleep":
+        usleep(useconds_t(n * 1000))
+    default:
+        fail("unknown workload \(args[step])")
+    }
 }

@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Names for user-space addresses: a process's mappings from /proc/PID/maps,
+/// then the function symbols of the mapped ELF file (.symtab, else .dynsym).
+/// Files and processes are read once and cached.
+final class UserSymbols: @unchecked Sendable {
+    struct Mapping {
+        var start: UInt64, end: UInt64, offset: UInt64
+        var path: String
+    }
+    private var processes: [Int32: [Mapping]] = [:]
+    private var files: [String: ELFSymbols?] = [:]
+
+    /// `name+offset`, or nil when the process, file or symbol is unknown.
+    func symbolize(pid: Int32, _ address: UInt64) -> String? {
+        guard let mapping = mappings(pid).first(where: { $0.start <= address && address < $0.end }) else { return nil }
+        let fileOffset = address - mapping.start + mapping.offset
+        // The file as we see it, else through /proc/PID/root (another mount
+        // namespace), which lasts only as long as the process.
+        let path = mapping.path
+        if files[path] == nil { files[path] = ELFSymbols(path: path) ?? ELFSymbols(path: "/proc/\(pid)/root" + path) }
+        guard let elf = files[path] ?? nil, let (name, start) = elf.symbol(atFileOffset: fileOffset) else { return nil }
+        return "\(name)+\(start)"
+    }
+
+    /// Re-reads a process's mappings now, while it lives: its stacks are
+    /// printed at exit, perhaps after it has gone (-c, -p).
+    func remember(pid: Int32) {
+        let fresh = readMappings(pid)
+        if !fresh.isEmpty { processes[pid] = fresh }
+    }
+
+    func mappings(_ pid: Int32) -> [Mapping] {
+        if let known = processes[pid] { return known }
+        let list = readMappings(pid)
+        processes[pid] = list
+        return list
+    }
+
+    func readMappings(_ pid: Int32) -> [Mapping] {
+        var list: [Mapping] = []
+        if let text = try? readText("/proc/\(pid)/maps") {
+            for line in text.split(separator: "\n") {
+                // start-end perms offset dev inode path
+                let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+                guard fields.count == 6, fields[1].contains("x") else { continue }
+                let path = String(fields[5].drop { $0 == " " })
+                guard path.hasPrefix("/") else { continue }
+                let range = fields[0].split(separator: "-")
+                guard range.count == 2, let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16),
+                      let offset = UInt64(fields[2], radix: 16) else { continue }
+                list.append(Mapping(start: start, end: end, offset: offset, path: path))
+            }
+        }
+        return list
+    }
+}
+
+/// The function symbols of one ELF64 little-endian file.
+struct ELFSymbols {
+    /// (address, size, name), sorted by address.
+    let functions: [(UInt64, UInt64, String)]
+    /// Loadable segments: file offset, size in the file, virtual address.
+    let segments: [(offset: UInt64, size: UInt64, address: UInt64)]
+
+    init?(path: String) {
+        guard let bytes = Self.contents(path), bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2, bytes[5] == 1 else { return nil }
+        func u16(_ at: Int) -> Int { at + 2 <= bytes.count ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : 0 }
+        func u32(_ at: Int) -> UInt64 { (0..<4).reduce(0) { at + 4 <= bytes.count ? $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) : 0 } }
+        func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { at + 8 <= bytes.count ? $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) : 0 } }
+
+        var segments: [(offset: UInt64, size: UInt64, address: UInt64)] = []
+        let phoff = Int(u64(32)), phentsize = u16(54), phnum = u16(56)
+        for i in 0..<phnum {
+            let p = phoff + i * phentsize
+            if u32(p) == 1 { segments.append((u64(p + 8), u64(p + 32), u64(p + 16))) } // PT_LOAD
+        }
+        let shoff = Int(u64(40)), shentsize = u16(58), shnum = u16(60)
+        func section(_ i: Int) -> (type: UInt64, offset: Int, size: Int, link: Int, entsize: Int) {
+            let s = shoff + i * shentsize
+            return (u32(s + 4), Int(u64(s + 24)), Int(u64(s + 32)), Int(u32(s + 40)), Int(u64(s + 56)))
+        }
+        let sections = (0..<shnum).map(section)
+        // The full symbol table when present; stripped files keep only the dynamic one.
+        let table = sections.first { $0.type == 2 } ?? sections.first { $0.type == 11 }
+        var functions: [(UInt64, UInt64, String)] = []
+        if let table, table.entsize == 24, table.link < sections.count {
+            let strings = sections[table.link]
+            for i in 0..<(table.size / 24) {
+                let s = table.offset + i * 24
+                guard s + 24 <= bytes.count, bytes[s + 4] & 0xf == 2 else { continue } // STT_FUNC
+                let value = u64(s + 8), size = u64(s + 16)
+                guard value != 0 else { continue }
+                var end = strings.offset + Int(u32(s))
+                let start = end
+                while end < bytes.count && end < strings.offset + strings.size && bytes[end] != 0 { end += 1 }
+                guard end > start else { continue }
+                functions.append((value, size, String(decoding: bytes[start..<end], as: UTF8.self)))
+            }
+        }
+        guard !functions.isEmpty else { return nil }
+        self.functions = functions.sorted { $0.0 < $1.0 }
+        self.segments = segments
+    }
+
+    /// The function at a file offset, with the offset into it.
+    func symbol(atFileOffset offset: UInt64) -> (String, UInt64)? {
+        guard let segment = segments.first(where: { $0.offset <= offset && offset < $0.offset + $0.size }) else { return nil }
+        let address = offset - segment.offset + segment.address
+        // The last function starting at or before the address.
+        var lo = 0, hi = functions.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if functions[mid].0 <= address { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo > 0 else { return nil }
+        let (start, size, name) = functions[lo - 1]
+        if size > 0 && address >= start + size { return nil }
+        return (name, address - start)
+    }
+
+    static func contents(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_size > 0, st.st_size < 1 << 30 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var at = 0
+        while at < bytes.count {
+            let n = bytes[at...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            at += n
+        }
+        return at == bytes.count ? bytes : nil
+    }
+}
