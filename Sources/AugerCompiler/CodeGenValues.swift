@@ -188,6 +188,9 @@ extension ProbeCodeGen {
             try copyMemory(from: base + Layout.offsets(fs.map(\.type))[i], have: Layout.size(fs[i].type), to: off, size: size)
         case .call("str", let args):
             try readString(args, into: off, size: size, e)
+        case .call("buf", let args):
+            guard case .buffer(let capacity) = type else { throw CompileError(message: "buf() makes a buffer", range: e.range) }
+            try readBuffer(args, into: off, capacity: capacity, e)
         case .call("strftime", let args):
             // The format stays in user space: the value is its index and the time.
             guard case .string(let fmt) = args[0].kind else { throw CompileError(message: "strftime() needs a literal format", range: args[0].range) }
@@ -283,6 +286,47 @@ extension ProbeCodeGen {
         }
         scratchPointer(.r1, off)
         asm.emit(.call(readsUserMemory || isSyscallTracepoint ? .probeReadUserStr : .probeReadKernelStr))
+    }
+
+    /// buf(data, length): a length word, then the bytes (zero-padded, so
+    /// equal buffers compare and hash equal as map keys).
+    func readBuffer(_ args: [Expr], into off: Int, capacity: Int, _ e: Expr) throws(CompileError) {
+        let source = args[0]
+        let fixed = args.count > 1 ? (args[1].foldedConstant ?? positionalInteger(args[1])) : nil
+        zero(off, Layout.size(.buffer(capacity)))
+        if isMemory(source.type) || source.type?.isString == true {
+            let n = min(capacity, fixed.map { Int(max(0, $0)) } ?? Layout.size(source.type ?? .u64))
+            if case .string(let bytes) = source.kind {
+                // The literal's bytes as they are (a NUL counts when the length takes it).
+                for w in stride(from: 0, to: n, by: 8) {
+                    var word: UInt64 = 0
+                    for i in 0..<8 where w + i < min(n, bytes.count) { word |= UInt64(bytes[w + i]) << (8 * UInt64(i)) }
+                    asm.emit(Instruction.loadImm64(.r1, word))
+                    asm.emit(.store(.u64, .r7, Int16(off + 8 + w), .r1))
+                }
+            } else {
+                let src = try memory(source)
+                copyWords(from: .r7, src, to: off + 8, min(Layout.roundUp(n), Layout.size(source.type ?? .u64)))
+            }
+            asm.emit(.store(.u64, .r7, Int16(off), imm: Int32(n)))
+            return
+        }
+        // From memory: the length is clamped to the buffer, for the verifier too.
+        let length = try pushTemp(e.range)
+        if let fixed {
+            asm.emit(.mov(.r0, Int32(min(Int64(capacity), max(0, fixed)))))
+        } else {
+            guard args.count > 1 else { throw CompileError(message: "buf() of a pointer needs a length", range: e.range) }
+            try scalar(args[1])
+            asm.emit(.jump(.jsge, .r0, 0, 1), .mov(.r0, 0))
+            asm.emit(.jump(.jle, .r0, Int32(capacity), 1), .mov(.r0, Int32(capacity)))
+        }
+        asm.emit(.store(.u64, fp, length, .r0), .store(.u64, .r7, Int16(off), .r0))
+        try scalar(source)
+        asm.emit(.mov(.r3, .r0), .load(.u64, .r2, fp, length))
+        popTemp()
+        scratchPointer(.r1, off + 8)
+        asm.emit(.call(readsUserMemory || isSyscallTracepoint ? .probeReadUser : .probeReadKernel))
     }
 
     /// Pointer arguments of syscall tracepoints point into user memory.

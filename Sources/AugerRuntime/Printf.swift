@@ -40,6 +40,9 @@ struct PrintfFormatter {
         case "X": body = (c.flags.contains("#") ? "0X" : "") + digits(String(unsignedValue(t, bytes, c.length), radix: 16).uppercased(), c.precision, negative: false, "")
         case "o": body = digits(String(unsignedValue(t, bytes, c.length), radix: 8), c.precision, negative: false, "")
         case "p": body = "0x" + String(decoder.word(bytes), radix: 16)
+        case "r", "rx", "rh":
+            numeric = false
+            if case .buffer(let n) = t { body = decoder.bufferText(bytes, n, style: c.specifier) } else { body = decoder.text(t, bytes) }
         case "c":
             numeric = false
             body = String(UnicodeScalar(UInt8(truncatingIfNeeded: decoder.word(bytes))))

@@ -23,6 +23,20 @@ struct ValueDecoder {
         return Int128(wall.tv_sec - mono.tv_sec) * 1_000_000_000 + Int128(wall.tv_nsec - mono.tv_nsec)
     }()
 
+    /// A buffer as bpftrace prints it: %r escapes what is not printable,
+    /// %rx escapes every byte, %rh writes hex pairs.
+    func bufferText(_ bytes: ArraySlice<UInt8>, _ capacity: Int, style: String) -> String {
+        let length = min(Int(word(bytes)), capacity, max(0, bytes.count - 8))
+        let data = bytes.dropFirst(8).prefix(length)
+        func hex(_ b: UInt8) -> String { (b < 16 ? "0" : "") + String(b, radix: 16) }
+        switch style {
+        case "rx": return data.map { "\\x" + hex($0) }.joined()
+        case "rh": return data.map(hex).joined(separator: " ")
+        default:
+            return data.map { $0 >= 0x20 && $0 < 0x7f ? String(UnicodeScalar($0)) : "\\x" + hex($0) }.joined()
+        }
+    }
+
     /// strftime's text, with bpftrace's %f (microseconds) extension.
     func timestampText(_ bytes: ArraySlice<UInt8>) -> String {
         let index = Int(word(bytes)), ns = Int128(word(bytes, 8)) + wallClockOffset
@@ -86,6 +100,7 @@ struct ValueDecoder {
         case .ksym: return symbols.name(of: word(bytes)) ?? "0x" + String(word(bytes), radix: 16)
         case .kstack, .ustack: return stackText(word(bytes), user: t == .ustack)
         case .timestamp: return timestampText(bytes)
+        case .buffer(let n): return bufferText(bytes, n, style: "r")
         case .enumValue(let name):
             let v = Int64(bitPattern: word(bytes))
             return enums[name]?[v] ?? String(v)

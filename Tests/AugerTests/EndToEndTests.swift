@@ -122,6 +122,13 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(r.stdout.hasSuffix("]: 3\n\n"), r.stdout)
     }
 
+    func testBuffersPrintEscaped() throws {
+        let out = try run(#"begin { $b = buf("abcdefghijk", 11); printf("%r|%rx|%rh|%d\n", $b, buf("\x01A", 2), buf("Hi", 2), $b == buf("abcdefghijk", 11)); @[buf("key", 4), 1] = count(); }"#)
+        XCTAssertEqual(out, "abcdefghijk|\\x01\\x41|48 69|1\n\n@[key\\x00, 1]: 1\n\n")
+        let r = try auger(["-q", "-c", "/bin/echo buffered-text", "-e", #"tracepoint:syscalls:sys_enter_write /pid == cpid/ { printf("<%r>\n", buf(args.buf, args.count)); }"#])
+        XCTAssertTrue(r.stdout.contains("<buffered-text\\x0a>\n"), r.stdout)
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
