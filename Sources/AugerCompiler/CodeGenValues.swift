@@ -188,6 +188,15 @@ extension ProbeCodeGen {
             try copyMemory(from: base + Layout.offsets(fs.map(\.type))[i], have: Layout.size(fs[i].type), to: off, size: size)
         case .call("str", let args):
             try readString(args, into: off, size: size, e)
+        case .call("ntop", let args):
+            try placeInet(args, at: off, e)
+        case .call("pton", let args):
+            guard case .string(let literal) = args[0].kind,
+                  let bytes = Self.addressBytes(String(decoding: literal.prefix { $0 != 0 }, as: UTF8.self)) else {
+                throw CompileError(message: "pton() needs an IPv4 or IPv6 address literal", range: e.range)
+            }
+            zero(off, size)
+            writeRawBytes(bytes, at: off)
         case .call("buf", let args):
             guard case .buffer(let capacity) = type else { throw CompileError(message: "buf() makes a buffer", range: e.range) }
             try readBuffer(args, into: off, capacity: capacity, e)
@@ -298,12 +307,7 @@ extension ProbeCodeGen {
             let n = min(capacity, fixed.map { Int(max(0, $0)) } ?? Layout.size(source.type ?? .u64))
             if case .string(let bytes) = source.kind {
                 // The literal's bytes as they are (a NUL counts when the length takes it).
-                for w in stride(from: 0, to: n, by: 8) {
-                    var word: UInt64 = 0
-                    for i in 0..<8 where w + i < min(n, bytes.count) { word |= UInt64(bytes[w + i]) << (8 * UInt64(i)) }
-                    asm.emit(Instruction.loadImm64(.r1, word))
-                    asm.emit(.store(.u64, .r7, Int16(off + 8 + w), .r1))
-                }
+                writeRawBytes(Array(bytes.prefix(n)), at: off + 8)
             } else {
                 let src = try memory(source)
                 copyWords(from: .r7, src, to: off + 8, min(Layout.roundUp(n), Layout.size(source.type ?? .u64)))
@@ -327,6 +331,60 @@ extension ProbeCodeGen {
         popTemp()
         scratchPointer(.r1, off + 8)
         asm.emit(.call(readsUserMemory || isSyscallTracepoint ? .probeReadUser : .probeReadKernel))
+    }
+
+    /// Stores bytes exactly (no NUL kept back), in whole words.
+    func writeRawBytes(_ bytes: [UInt8], at off: Int) {
+        for w in stride(from: 0, to: bytes.count, by: 8) {
+            var word: UInt64 = 0
+            for i in 0..<8 where w + i < bytes.count { word |= UInt64(bytes[w + i]) << (8 * UInt64(i)) }
+            asm.emit(Instruction.loadImm64(.r1, word))
+            asm.emit(.store(.u64, .r7, Int16(off + w), .r1))
+        }
+    }
+
+    /// ntop([family,] address): the family word, then 16 address bytes.
+    func placeInet(_ args: [Expr], at off: Int, _ e: Expr) throws(CompileError) {
+        let address = args[args.count - 1]
+        zero(off, 24)
+        let bytes = address.type.flatMap { t -> Int? in if case .array(_, let n) = t { return Layout.size(t) >= n ? n : nil } else { return nil } }
+        if args.count == 2 {
+            try scalar(args[0])
+        } else {
+            asm.emit(.mov(.r0, bytes == 16 ? 10 : 2)) // AF_INET6, AF_INET
+        }
+        asm.emit(.store(.u64, .r7, Int16(off), .r0))
+        if bytes != nil {
+            let src = try memory(address)
+            copyWords(from: .r7, src, to: off + 8, min(16, Layout.size(address.type!)))
+        } else {
+            try scalar(address)
+            asm.emit(.store(.u32, .r7, Int16(off + 8), .r0))
+        }
+    }
+
+    /// pton("literal"): the address's bytes in network order, parsed here.
+    static func addressBytes(_ text: String) -> [UInt8]? {
+        if !text.contains(":") {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false).map { UInt8($0) }
+            return parts.count == 4 && parts.allSatisfy({ $0 != nil }) ? parts.map { $0! } : nil
+        }
+        // Split at "::", the run of zero groups, if there is one.
+        let chars = Array(text)
+        var halves = [text]
+        if let i = chars.indices.dropLast().first(where: { chars[$0] == ":" && chars[$0 + 1] == ":" }) {
+            halves = [String(chars[..<i]), String(chars[(i + 2)...])]
+            if halves[1].contains("::") { return nil }
+        }
+        func groups(_ s: String) -> [UInt16]? {
+            s.isEmpty ? [] : s.split(separator: ":", omittingEmptySubsequences: false).map { UInt16($0, radix: 16) }.reduce(into: Optional([UInt16]())) { acc, g in
+                if let g, acc != nil { acc!.append(g) } else { acc = nil }
+            }
+        }
+        guard let head = groups(halves[0]), let tail = halves.count == 2 ? groups(halves[1]) : [] else { return nil }
+        let fill = halves.count == 2 ? 8 - head.count - tail.count : 0
+        guard fill >= 0, head.count + fill + tail.count == 8 else { return nil }
+        return (head + [UInt16](repeating: 0, count: fill) + tail).flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] }
     }
 
     /// Pointer arguments of syscall tracepoints point into user memory.

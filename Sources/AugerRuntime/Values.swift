@@ -37,6 +37,16 @@ struct ValueDecoder {
         }
     }
 
+    /// ntop(): inet_ntop of the family word and the address bytes after it.
+    func inetText(_ bytes: ArraySlice<UInt8>) -> String {
+        let family = Int32(truncatingIfNeeded: word(bytes))
+        var address = Array(bytes.dropFirst(8).prefix(16))
+        address += [UInt8](repeating: 0, count: 16 - address.count)
+        var out = [CChar](repeating: 0, count: 64)
+        guard inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, address, &out, 64) != nil else { return "" }
+        return String(cString: out)
+    }
+
     /// strftime's text, with bpftrace's %f (microseconds) extension.
     func timestampText(_ bytes: ArraySlice<UInt8>) -> String {
         let index = Int(word(bytes)), ns = Int128(word(bytes, 8)) + wallClockOffset
@@ -101,6 +111,7 @@ struct ValueDecoder {
         case .kstack, .ustack: return stackText(word(bytes), user: t == .ustack)
         case .timestamp: return timestampText(bytes)
         case .buffer(let n): return bufferText(bytes, n, style: "r")
+        case .inet: return inetText(bytes)
         case .enumValue(let name):
             let v = Int64(bitPattern: word(bytes))
             return enums[name]?[v] ?? String(v)
@@ -130,7 +141,7 @@ struct ValueDecoder {
         switch t {
         case .integer: return String(integer(word(bytes), t))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .pointer, .timestamp, .enumValue: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .pointer, .timestamp, .enumValue, .inet, .buffer: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):

@@ -129,6 +129,12 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(r.stdout.contains("<buffered-text\\x0a>\n"), r.stdout)
     }
 
+    func testNtopAndPton() throws {
+        let out = try run(#"begin { printf("%s %s %s %s\n", ntop(2, pton("10.1.2.3")), ntop(pton("fe80::1:2")), ntop(0x0100007f), ntop(pton("2001:db8::"))); @[ntop(pton("1.2.3.4"))] = 1; }"#)
+        XCTAssertEqual(out, "10.1.2.3 fe80::1:2 127.0.0.1 2001:db8::\n\n@[1.2.3.4]: 1\n\n")
+        XCTAssertEqual(try run(#"begin { print(ntop(pton("1.2.3.4"))); }"#, ["-f", "json"]), #"{"type": "value", "data": "1.2.3.4"}"# + "\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
