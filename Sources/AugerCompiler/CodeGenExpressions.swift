@@ -52,8 +52,10 @@ extension ProbeCodeGen {
             } else if isMemory(x.type), case .record(let fields) = x.type!, let i = fields.firstIndex(where: { $0.name == name }) {
                 let base = try memory(x)
                 asm.emit(.load(.u64, .r0, .r7, Int16(base + Layout.offsets(fields.map(\.type))[i])))
+            } else if let member = e.member {
+                try readMember(e, member)
             } else {
-                throw CompileError(message: "reading fields of kernel structs needs BTF support, which Auger does not have yet", range: e.range)
+                throw CompileError(message: "Auger does not know the layout of \(x.type ?? .unknown): its type is not in the kernel's BTF", range: e.range)
             }
         case .tupleIndex(let x, let i):
             guard case .tuple(let ts) = x.type ?? .unknown, i < ts.count else {

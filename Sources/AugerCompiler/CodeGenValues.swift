@@ -206,6 +206,8 @@ extension ProbeCodeGen {
             compiler.timeFormats.append(String(decoding: fmt.prefix { $0 != 0 }, as: UTF8.self))
             try scalar(args[1])
             asm.emit(.store(.u64, .r7, Int16(off + 8), .r0), .mov(.r0, Int32(compiler.timeFormats.count - 1)), .store(.u64, .r7, Int16(off), .r0))
+        case .field where e.member != nil:
+            try placeMember(e, e.member!, at: off, size: size)
         case .field(let x, let name, _) where x.isArgs || x.type == .probeArgs:
             try tracepointMemoryField(name, into: off, size: size, e)
         case .block(let b):

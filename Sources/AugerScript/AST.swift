@@ -36,6 +36,8 @@ public final class Expr: @unchecked Sendable {
     public var range: SourceRange
     /// Filled in by the type checker.
     public var type: SType?
+    /// For a field of a kernel struct: where it is (from BTF).
+    public var member: StructField?
 
     public init(_ kind: ExprKind, _ range: SourceRange) {
         self.kind = kind

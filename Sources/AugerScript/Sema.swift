@@ -2,6 +2,35 @@
 public protocol TypeInfoProvider {
     /// The fields of `tracepoint:category:name`'s `args`, or nil if unknown.
     func tracepointArgs(category: String, name: String) -> [RecordField]?
+    /// A member of a kernel struct or union (`struct task_struct`), or nil.
+    func structField(_ typeName: String, _ field: String) -> StructField?
+    /// Whether the kernel's types describe this struct or union at all.
+    func knowsStruct(_ typeName: String) -> Bool
+    /// Whether names the script does not define may still be the kernel's
+    /// (enum constants): then they are not errors before the kernel is asked.
+    var lenientNames: Bool { get }
+}
+
+extension TypeInfoProvider {
+    public func structField(_ typeName: String, _ field: String) -> StructField? { nil }
+    public func knowsStruct(_ typeName: String) -> Bool { false }
+    public var lenientNames: Bool { false }
+}
+
+/// Where a struct member is and what it holds.
+public struct StructField: Sendable, Equatable {
+    public var type: SType
+    public var byteOffset: Int
+    /// For bitfields: the first bit within the byte at `byteOffset`, and the width.
+    public var bitOffset: Int
+    public var bitSize: Int
+
+    public init(type: SType, byteOffset: Int, bitOffset: Int = 0, bitSize: Int = 0) {
+        self.type = type
+        self.byteOffset = byteOffset
+        self.bitOffset = bitOffset
+        self.bitSize = bitSize
+    }
 }
 
 /// A map as the whole program uses it.

@@ -147,7 +147,7 @@ extension Sema {
         if base == "config" { return .unknown }
         if let e = enumOfConstant[name] { return .enumValue(e) }
         // Without the kernel's types, an upper-case name may be one of its enum constants.
-        if provider == nil && name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) && name.first!.isLetter { return .unknown }
+        if (provider == nil || provider!.lenientNames) && name.allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) && name.first!.isLetter { return .unknown }
         if Functions.zeroArgument.contains(base) { return Functions.zeroArgumentType(base) }
         error("unknown identifier '\(name)'", range)
         return .unknown
@@ -185,7 +185,7 @@ extension Sema {
             return t
         case .deref:
             switch t {
-            case .pointer(let inner): return inner == .void ? .u8 : (inner.isCType ? .unknown : inner)
+            case .pointer(let inner): return inner == .void ? .u8 : (inner.isCType && provider?.knowsStruct(String(describing: inner)) != true ? .unknown : inner)
             case .integer(64, _): return .u64
             default:
                 error("cannot dereference a value of type \(t): it is not a pointer", e.range)
@@ -290,7 +290,14 @@ extension Sema {
             if let f = fields.first(where: { $0.name == name }) { return f.type }
             error("\(x.isArgs ? "tracepoint \(attachPoints.first?.raw ?? "")" : "record") has no field '\(name)'", e.range)
             return .unknown
-        case .probeArgs, .unknown, .cType, .pointer: return .unknown
+        case .cType(let type), .pointer(.cType(let type)):
+            if let member = provider?.structField(type, name) {
+                e.member = member
+                return member.type
+            }
+            if provider?.knowsStruct(type) == true { error("\(type) has no field named '\(name)'", e.range) }
+            return .unknown
+        case .probeArgs, .unknown, .pointer: return .unknown
         default:
             error("cannot access field '\(name)' of a value of type \(t)", e.range)
             return .unknown

@@ -135,6 +135,14 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(try run(#"begin { print(ntop(pton("1.2.3.4"))); }"#, ["-f", "json"]), #"{"type": "value", "data": "1.2.3.4"}"# + "\n")
     }
 
+    func testKernelStructFieldsThroughBTF() throws {
+        let r = try auger(["-q", "-e", #"begin { printf("%d %d %s %d\n", curtask->pid == pid, curtask->real_parent->pid, curtask->comm, (*curtask).mm->task_size > 0); }"#])
+        XCTAssertEqual(r.stdout, "1 \(getpid()) auger 1\n\n", r.stderr)
+        let bad = try auger(["-e", "begin { print(curtask->no_such_field); }"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("ERROR: struct task_struct has no field named 'no_such_field'"), bad.stderr)
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")

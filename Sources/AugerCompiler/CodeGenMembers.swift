@@ -1,0 +1,65 @@
+import AugerScript
+import BPF
+
+/// Fields of kernel structs (`curtask->real_parent->pid`): addresses from the
+/// offsets BTF gave the type checker, values read with bpf_probe_read_kernel.
+extension ProbeCodeGen {
+    /// r0 = the kernel address of a member expression.
+    func memberAddress(_ e: Expr) throws(CompileError) {
+        guard case .field(let x, _, _) = e.kind, let member = e.member else {
+            throw CompileError(message: "this is not a field of a kernel struct", range: e.range)
+        }
+        switch x.type ?? .unknown {
+        case .pointer:
+            try scalar(x)
+        case .cType:
+            // A struct reached through another field, or by dereferencing a pointer.
+            if x.member != nil {
+                try memberAddress(x)
+            } else if case .unary(.deref, let p) = x.kind {
+                try scalar(p)
+            } else {
+                throw CompileError(message: "cannot take the address of this struct value", range: x.range)
+            }
+        default:
+            throw CompileError(message: "fields are read through pointers to kernel structs", range: x.range)
+        }
+        if member.byteOffset != 0 { asm.emit(.alu64(.add, .r0, Int32(member.byteOffset))) }
+    }
+
+    /// r0 = the value of an integer or pointer member.
+    func readMember(_ e: Expr, _ member: StructField) throws(CompileError) {
+        let width = member.bitSize > 0 ? (member.bitOffset + member.bitSize + 7) / 8 : (member.type.byteSize ?? 8)
+        guard width >= 1, width <= 8 else {
+            throw CompileError(message: "a \(member.type) field cannot be used as a number", range: e.range)
+        }
+        try memberAddress(e)
+        let tmp = try pushTemp(e.range)
+        asm.emit(.store(.u64, fp, tmp, imm: 0), .mov(.r3, .r0), .mov(.r1, fp), .alu64(.add, .r1, Int32(tmp)), .mov(.r2, Int32(width)))
+        asm.emit(.call(.probeReadKernel), .load(.u64, .r0, fp, tmp))
+        popTemp()
+        if member.bitSize > 0 {
+            if member.bitOffset > 0 { asm.emit(.alu64(.rsh, .r0, Int32(member.bitOffset))) }
+            if member.bitSize < 32 {
+                asm.emit(.alu64(.and, .r0, Int32((1 << member.bitSize) - 1)))
+            } else if member.bitSize < 64 {
+                asm.emit(.alu64(.lsh, .r0, Int32(64 - member.bitSize)), .alu64(.rsh, .r0, Int32(64 - member.bitSize)))
+            }
+        } else if member.type.isSigned, width < 8 {
+            asm.emit(.alu64(.lsh, .r0, Int32(64 - 8 * width)), .alu64(.arsh, .r0, Int32(64 - 8 * width)))
+        }
+    }
+
+    /// A char array member, as a string in scratch at `off`.
+    func placeMember(_ e: Expr, _ member: StructField, at off: Int, size: Int) throws(CompileError) {
+        guard case .string(let n) = member.type else {
+            throw CompileError(message: "Auger cannot copy a \(member.type) field yet", range: e.range)
+        }
+        zero(off, size)
+        try memberAddress(e)
+        asm.emit(.mov(.r3, .r0), .mov(.r2, Int32(min(n, size))))
+        scratchPointer(.r1, off)
+        asm.emit(.call(.probeReadKernel))
+        asm.emit(.store(.u8, .r7, Int16(off + min(n, size) - 1), imm: 0))
+    }
+}

@@ -1,0 +1,58 @@
+import AugerScript
+import BPF
+
+/// What the type checker asks of the running kernel: tracepoint formats
+/// (tracefs) and struct layouts (BTF, read only when a script needs one).
+public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
+    let tracepoints: TracepointTypes?
+    private var btfRead = false
+    private var btfTypes: KernelBTF?
+
+    public init(tracepoints: TracepointTypes?) { self.tracepoints = tracepoints }
+
+    public var lenientNames: Bool { tracepoints == nil }
+
+    public func tracepointArgs(category: String, name: String) -> [RecordField]? {
+        tracepoints?.tracepointArgs(category: category, name: name)
+    }
+
+    var btf: KernelBTF? {
+        if !btfRead { btfTypes = try? KernelBTF(); btfRead = true }
+        return btfTypes
+    }
+
+    public func structField(_ typeName: String, _ field: String) -> StructField? {
+        guard let btf, let id = recordID(typeName), let m = btf.member(id, named: field) else { return nil }
+        return StructField(type: type(m.type), byteOffset: Int(m.bitOffset / 8),
+                           bitOffset: m.bitSize > 0 ? Int(m.bitOffset % 8) : 0, bitSize: Int(m.bitSize))
+    }
+
+    public func knowsStruct(_ typeName: String) -> Bool { recordID(typeName) != nil }
+
+    /// `struct x` by name; anonymous ones by the id `type` gave them.
+    func recordID(_ name: String) -> UInt32? {
+        if name.hasPrefix("btf#") { return UInt32(name.dropFirst(4)) }
+        return btf?.record(named: name)
+    }
+
+    /// bpftrace's view of a BTF type: char arrays are strings.
+    func type(_ id: UInt32, depth: Int = 0) -> SType {
+        guard let btf else { return .unknown }
+        switch btf.shape(id) {
+        case .void: return .void
+        case .integer(let bytes, let signed): return .integer(bits: 8 * max(1, min(bytes, 8)), signed: signed)
+        case .enumeration(let bytes): return .integer(bits: 8 * max(1, min(bytes, 8)), signed: false)
+        case .pointer(let target):
+            if depth > 2 { return .pointer(.void) }
+            let pointee = type(target, depth: depth + 1)
+            return .pointer(pointee == .unknown ? .void : pointee)
+        case .array(let element, let count):
+            if case .integer(bytes: 1, _) = btf.shape(element) { return .string(max(count, 1)) }
+            let e = type(element, depth: depth + 1)
+            return e.isInteger ? .array(e, count) : .unknown
+        case .record(let name, _, let union):
+            return .cType(name.isEmpty ? "btf#\(btf.resolved(id))" : (union ? "union " : "struct ") + name)
+        case .other: return .unknown
+        }
+    }
+}

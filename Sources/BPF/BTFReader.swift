@@ -1,0 +1,179 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The kernel's own type information (/sys/kernel/btf/vmlinux), read on
+/// demand: one pass indexes where each type starts and which structs and
+/// unions have which names; members are decoded when asked for.
+public final class KernelBTF: @unchecked Sendable {
+    public enum Kind: UInt32, Sendable {
+        case int = 1, pointer, array, structure, union, enumeration, forward, typedef, volatile, const, restrict
+        case function, functionPrototype, variable, dataSection, float, declarationTag, typeTag, enumeration64
+    }
+
+    /// One member of a struct or union.
+    public struct Member: Sendable {
+        public var name: String
+        public var type: UInt32
+        /// From the start of the containing type, in bits.
+        public var bitOffset: UInt32
+        /// Non-zero for a bitfield.
+        public var bitSize: UInt32
+    }
+
+    /// What Auger needs of a type, with qualifiers and typedefs left to `resolved`.
+    public enum Shape: Sendable, Equatable {
+        case void
+        case integer(bytes: Int, signed: Bool)
+        case pointer(to: UInt32)
+        case array(of: UInt32, count: Int)
+        case record(name: String, size: Int, union: Bool)
+        case enumeration(bytes: Int)
+        case other
+    }
+
+    private let bytes: [UInt8]
+    private let typesStart: Int, stringsStart: Int
+    /// Byte offset of each type id's record (id 0 is void).
+    private var offsets: [Int] = [0]
+    private var records: [String: UInt32] = [:]
+
+    public convenience init(path: String = "/sys/kernel/btf/vmlinux") throws {
+        try self.init(bytes: Self.contents(path))
+    }
+
+    public init(bytes: [UInt8]) throws {
+        self.bytes = bytes
+        guard bytes.count >= 24, bytes[0] == 0x9f, bytes[1] == 0xeb else { throw BTFReadError.notBTF }
+        let header = Int(Self.u32(bytes, 4))
+        typesStart = header + Int(Self.u32(bytes, 8))
+        let typesLength = Int(Self.u32(bytes, 12))
+        stringsStart = header + Int(Self.u32(bytes, 16))
+        guard typesStart + typesLength <= bytes.count, stringsStart <= bytes.count else { throw BTFReadError.truncated }
+        var at = typesStart
+        while at + 12 <= typesStart + typesLength {
+            offsets.append(at)
+            let info = Self.u32(bytes, at + 4)
+            let kind = (info >> 24) & 0x1f, vlen = Int(info & 0xffff)
+            if kind == Kind.structure.rawValue || kind == Kind.union.rawValue {
+                let name = string(Self.u32(bytes, at))
+                if !name.isEmpty { records[(kind == Kind.union.rawValue ? "union " : "struct ") + name] = UInt32(offsets.count - 1) }
+            }
+            at += 12 + Self.trailerSize(kind: kind, vlen: vlen)
+        }
+    }
+
+    /// The id of `struct name` or `union name` (tag included).
+    public func record(named name: String) -> UInt32? { records[name] }
+
+    /// A type after typedefs, const, volatile, restrict and type tags.
+    public func resolved(_ id: UInt32) -> UInt32 {
+        var id = id
+        for _ in 0..<32 {
+            guard let (kind, _, _, ref) = header(id) else { return id }
+            switch kind {
+            case .typedef, .volatile, .const, .restrict, .typeTag: id = ref
+            default: return id
+            }
+        }
+        return id
+    }
+
+    public func shape(_ id: UInt32) -> Shape {
+        let id = resolved(id)
+        guard id != 0 else { return .void }
+        guard let (kind, name, _, sizeOrType) = header(id), let at = offset(id) else { return .other }
+        switch kind {
+        case .int:
+            let encoding = Self.u32(bytes, at + 12)
+            return .integer(bytes: Int(sizeOrType), signed: (encoding >> 24) & 1 != 0)
+        case .pointer: return .pointer(to: sizeOrType)
+        case .array: return .array(of: Self.u32(bytes, at + 12), count: Int(Self.u32(bytes, at + 20)))
+        case .structure, .union: return .record(name: name, size: Int(sizeOrType), union: kind == .union)
+        case .enumeration, .enumeration64: return .enumeration(bytes: Int(sizeOrType))
+        default: return .other
+        }
+    }
+
+    /// The members of a struct or union, in order.
+    public func members(_ id: UInt32) -> [Member] {
+        let id = resolved(id)
+        guard let at = offset(id), let (kind, _, _, _) = header(id), kind == .structure || kind == .union else { return [] }
+        let info = Self.u32(bytes, at + 4), vlen = Int(info & 0xffff), bitfields = info >> 31 != 0
+        return (0..<vlen).map { i in
+            let m = at + 12 + i * 12
+            let raw = Self.u32(bytes, m + 8)
+            return Member(name: string(Self.u32(bytes, m)), type: Self.u32(bytes, m + 4),
+                          bitOffset: bitfields ? raw & 0xffffff : raw, bitSize: bitfields ? raw >> 24 : 0)
+        }
+    }
+
+    /// A member by name, looking into anonymous structs and unions as C does;
+    /// the bit offset is from the start of `id`.
+    public func member(_ id: UInt32, named name: String) -> Member? {
+        for m in members(id) {
+            if m.name == name { return m }
+            if m.name.isEmpty, var inner = member(m.type, named: name) {
+                inner.bitOffset += m.bitOffset
+                return inner
+            }
+        }
+        return nil
+    }
+
+    private func offset(_ id: UInt32) -> Int? { Int(id) < offsets.count && id > 0 ? offsets[Int(id)] : nil }
+
+    private func header(_ id: UInt32) -> (Kind, String, Int, UInt32)? {
+        guard let at = offset(id) else { return nil }
+        let info = Self.u32(bytes, at + 4)
+        guard let kind = Kind(rawValue: (info >> 24) & 0x1f) else { return nil }
+        return (kind, string(Self.u32(bytes, at)), Int(info & 0xffff), Self.u32(bytes, at + 8))
+    }
+
+    private func string(_ offset: UInt32) -> String {
+        var end = stringsStart + Int(offset)
+        let start = end
+        while end < bytes.count && bytes[end] != 0 { end += 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    /// Bytes after the 12-byte common header, by kind.
+    static func trailerSize(kind: UInt32, vlen: Int) -> Int {
+        switch kind {
+        case 1: 4                           // int: encoding
+        case 3: 12                          // array
+        case 4, 5: 12 * vlen                // members
+        case 6: 8 * vlen                    // enum values
+        case 13: 8 * vlen                   // parameters
+        case 14: 4                          // var
+        case 15: 12 * vlen                  // section entries
+        case 17: 4                          // decl tag
+        case 19: 12 * vlen                  // enum64 values
+        default: 0
+        }
+    }
+
+    static func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
+        guard at + 4 <= b.count else { return 0 }
+        return UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24
+    }
+
+    static func contents(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Errno.current }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw Errno.current }
+            if n == 0 { break }
+            out += chunk[0..<n]
+        }
+        return out
+    }
+}
+
+public enum BTFReadError: Error, Sendable {
+    case notBTF, truncated
+}

@@ -1,0 +1,62 @@
+import BPF
+import XCTest
+
+/// Reading BTF: a blob built here (no kernel needed), then the running kernel's.
+final class BTFReaderTests: XCTestCase {
+    /// `struct outer { int a; union { long b; char c[8]; }; unsigned d:3, e:5; }`.
+    func sampleBlob() -> [UInt8] {
+        var strings: [UInt8] = [0]
+        func name(_ s: String) -> UInt32 { defer { strings += Array(s.utf8) + [0] }; return UInt32(strings.count) }
+        func le(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+        var types: [UInt8] = []
+        func type(_ nameOff: UInt32, kind: UInt32, vlen: UInt32 = 0, flag: Bool = false, _ sizeOrType: UInt32, _ extra: [UInt32] = []) {
+            types += le(nameOff) + le(kind << 24 | vlen | (flag ? 1 << 31 : 0)) + le(sizeOrType) + extra.flatMap(le)
+        }
+        type(name("int"), kind: 1, 4, [1 << 24 | 32])             // 1: int, signed
+        type(name("long"), kind: 1, 8, [1 << 24 | 64])            // 2: long
+        type(name("char"), kind: 1, 1, [8])                       // 3: char
+        type(0, kind: 3, 0, [3, 1, 8])                            // 4: char[8]
+        type(0, kind: 5, vlen: 2, 8, [name("b"), 2, 0, name("c"), 4, 0]) // 5: anonymous union
+        type(name("unsigned int"), kind: 1, 4, [32])              // 6
+        type(name("outer"), kind: 4, vlen: 4, flag: true, 24,
+             [name("a"), 1, 0, 0, 5, 64, name("d"), 6, 3 << 24 | 128, name("e"), 6, 5 << 24 | 131]) // 7
+        type(name("outer_t"), kind: 8, 7)                         // 8: typedef
+        type(0, kind: 2, 8)                                       // 9: outer_t *
+        var blob = le(0x0001_eB9F) + le(24) + le(0) + le(UInt32(types.count)) + le(UInt32(types.count)) + le(UInt32(strings.count))
+        blob[2] = 1; blob[3] = 0 // version 1, flags 0
+        return blob + types + strings
+    }
+
+    func testMembersOffsetsAndAnonymousUnions() throws {
+        let btf = try KernelBTF(bytes: sampleBlob())
+        let outer = try XCTUnwrap(btf.record(named: "struct outer"))
+        XCTAssertEqual(btf.shape(outer), .record(name: "outer", size: 24, union: false))
+        XCTAssertEqual(btf.members(outer).map(\.name), ["a", "", "d", "e"])
+        let c = try XCTUnwrap(btf.member(outer, named: "c"))
+        XCTAssertEqual(c.bitOffset, 64, "found inside the anonymous union, offset from outer")
+        XCTAssertEqual(btf.shape(c.type), .array(of: 3, count: 8))
+        let e = try XCTUnwrap(btf.member(outer, named: "e"))
+        XCTAssertEqual([e.bitOffset, e.bitSize], [131, 5])
+        XCTAssertEqual(btf.shape(1), .integer(bytes: 4, signed: true))
+        XCTAssertEqual(btf.shape(6), .integer(bytes: 4, signed: false))
+        XCTAssertEqual(btf.shape(9), .pointer(to: 8))
+        XCTAssertEqual(btf.resolved(8), 7, "typedefs resolve to the struct")
+        XCTAssertNil(btf.member(outer, named: "missing"))
+        XCTAssertThrowsError(try KernelBTF(bytes: [1, 2, 3]))
+    }
+
+    func testRunningKernelDescribesTaskStruct() throws {
+        guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true but this kernel has no BTF") }
+            throw XCTSkip("this kernel has no /sys/kernel/btf/vmlinux")
+        }
+        let btf = try KernelBTF()
+        let task = try XCTUnwrap(btf.record(named: "struct task_struct"))
+        let pid = try XCTUnwrap(btf.member(task, named: "pid"))
+        XCTAssertEqual(btf.shape(pid.type), .integer(bytes: 4, signed: true))
+        let comm = try XCTUnwrap(btf.member(task, named: "comm"))
+        guard case .array(_, 16) = btf.shape(comm.type) else { return XCTFail("comm is \(btf.shape(comm.type))") }
+        guard case .pointer(let parent) = btf.shape(try XCTUnwrap(btf.member(task, named: "real_parent")).type) else { return XCTFail() }
+        XCTAssertEqual(btf.resolved(parent), task)
+    }
+}
