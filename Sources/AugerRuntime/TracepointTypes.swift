@@ -30,6 +30,9 @@ public final class TracepointTypes: TypeInfoProvider, @unchecked Sendable {
             return .array(.integer(bits: 8 * max(1, field.size / max(n, 1)), signed: field.isSigned), n)
         }
         if field.type.hasSuffix("*") {
+            // `struct timespec *`: a pointer BTF can describe the fields of.
+            let words = field.type.dropLast().split(separator: " ").filter { $0 != "const" && $0 != "__user" }
+            if words.count == 2, words[0] == "struct" || words[0] == "union" { return .pointer(.cType(words.joined(separator: " "))) }
             return field.type.contains("char") ? .pointer(.i8) : .pointer(.void)
         }
         switch field.size {

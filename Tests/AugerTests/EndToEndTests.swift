@@ -138,6 +138,10 @@ final class EndToEndTests: AugerTestCase {
     func testKernelStructFieldsThroughBTF() throws {
         let r = try auger(["-q", "-e", #"begin { printf("%d %d %s %d\n", curtask->pid == pid, curtask->real_parent->pid, curtask->comm, (*curtask).mm->task_size > 0); }"#])
         XCTAssertEqual(r.stdout, "1 \(getpid()) auger 1\n\n", r.stderr)
+        // A syscall's struct pointer argument points into user memory.
+        let sleep = try auger(["-q", "-c", "\(Self.workload) sleep 20", "-e",
+                               #"tracepoint:syscalls:sys_enter_clock_nanosleep /pid == cpid/ { printf("%d %d\n", args.rqtp->tv_sec, args.rqtp->tv_nsec); }"#])
+        XCTAssertEqual(sleep.stdout, "0 20000000\n\n", sleep.stderr)
         let bad = try auger(["-e", "begin { print(curtask->no_such_field); }"])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("ERROR: struct task_struct has no field named 'no_such_field'"), bad.stderr)
