@@ -18,8 +18,7 @@ extension ProbeCodeGen {
             case .scratch(let off): asm.emit(.load(.u64, .r0, .r7, Int16(off)))
             }
         case .positional(let n):
-            let text = n <= compiler.positional.count ? compiler.positional[n - 1] : ""
-            constant(Int64(text) ?? 0)
+            constant(positionalInteger(e) ?? 0)
         case .paramCount:
             constant(Int64(compiler.positional.count))
         case .map(let name, let keys):

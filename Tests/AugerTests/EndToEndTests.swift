@@ -245,6 +245,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(r.stdout, "__BPFTRACE_NOTIFY_PROBES_ATTACHED\n\n")
     }
 
+    func testPositionalIntegersReadAsC() throws {
+        let out = try run(#"begin { printf("%d %o 0x%x %lu %d\n", $1, $2, $3, $4, $5); }"#, ["--", "123", "0775", "0x123", "0xffffffffffffffff", "-5"])
+        XCTAssertEqual(out, "123 775 0x123 18446744073709551615 -5\n\n")
+    }
+
     func testPositionalParameters() throws {
         XCTAssertEqual(try run(#"begin { printf("%d %s %d\n", $1 + 1, str($2), $#); exit(); }"#, ["41", "hello"]), "42 hello 2\n\n")
     }
