@@ -34,6 +34,8 @@ struct EventHandler {
             plans[id].render(record, printf, into: session.out)
             return
         }
+        // After exit(), queued system() calls are not run.
+        if kind == .system && session.exitRequested { return }
         let bytes = Array(record)[...]
         let compiled = loaded.compiled
         switch kind {

@@ -132,7 +132,7 @@ struct MapPrinter {
         for e in list {
             out.append(prefix)
             if keyType != nil {
-                out.appendDecimal(Int64(truncatingIfNeeded: e.key))
+                if let small = Int64(exactly: e.key) { out.appendDecimal(small) } else { out.write(String(e.key)) }
                 out.append(Self.keyEnd)
             }
             let q = e.value / d

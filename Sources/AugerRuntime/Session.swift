@@ -109,8 +109,12 @@ public final class Session {
         let begins = loaded.programs.filter { $0.0.target.provider == "begin" }
         let ends = loaded.programs.filter { $0.0.target.provider == "end" }
         let others = loaded.programs.filter { $0.0.target.provider != "begin" && $0.0.target.provider != "end" }
-        // bpftrace's order: attach everything, say so, then run BEGIN.
-        for (compiledProgram, program) in others { loaded.links += try attach(compiledProgram, program) }
+        // bpftrace's order: attach, say so, run BEGIN. Timers start after
+        // BEGIN, so `interval:s:1` fires a whole second after it.
+        let isTimer = { (p: (CompiledProgram, BPF.Program)) in ["interval", "profile"].contains(p.0.target.provider) }
+        for (compiledProgram, program) in others where !isTimer((compiledProgram, program)) {
+            loaded.links += try attach(compiledProgram, program)
+        }
         let n = others.count + begins.count + ends.count
         if !options.quiet {
             switch options.format {
@@ -131,6 +135,11 @@ public final class Session {
             if exitRequested { break }
         }
         out.flush()
+        if !exitRequested {
+            for (compiledProgram, program) in others where isTimer((compiledProgram, program)) {
+                loaded.links += try attach(compiledProgram, program)
+            }
+        }
         // As in bpftrace's newest versions, a script of only BEGIN and END is done after BEGIN.
         if others.isEmpty && options.command == nil && options.pid == nil { exitRequested = true }
         if !exitRequested {

@@ -140,8 +140,10 @@ struct ValueDecoder {
     func json(_ t: SType, _ bytes: ArraySlice<UInt8>) -> String {
         switch t {
         case .integer: return String(integer(word(bytes), t))
+        // Numbers stay numbers for programs reading JSON: pointers, and enums unless printf names them.
+        case .pointer, .enumValue: return String(word(bytes))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .pointer, .timestamp, .enumValue, .inet, .buffer: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .timestamp, .inet, .buffer: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):

@@ -147,6 +147,16 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(bad.stderr.contains("ERROR: struct task_struct has no field named 'no_such_field'"), bad.stderr)
     }
 
+    func testTimersStartAfterBegin() throws {
+        XCTAssertEqual(try run("begin { @start = nsecs; } interval:ms:200 { printf(\"%d\\n\", (nsecs - @start) >= 200000000); clear(@start); exit(); }"), "1\n\n")
+    }
+
+    func testJSONKeepsNumbersAndUnsignedKeys() throws {
+        XCTAssertEqual(try run("enum { FOO = 333 }; begin { @p = (int16 *)0x32; @e = FOO; }", ["-f", "json"]),
+                       #"{"type": "map", "data": {"@e": 333}}"# + "\n" + #"{"type": "map", "data": {"@p": 50}}"# + "\n")
+        XCTAssertEqual(try run("begin { @a[18446744073709551615] = 0; }"), "\n@a[18446744073709551615]: 0\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
