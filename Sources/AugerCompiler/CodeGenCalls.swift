@@ -148,12 +148,12 @@ extension ProbeCodeGen {
         case "delete":
             try callStatement("delete", args, e)
             asm.emit(.mov(.r0, 1))
-        case "ksym", "usym", "kptr", "uptr":
+        case "ksym", "usym", "kptr", "uptr", "strerror":
             try scalar(args[0])
         case "bswap":
             try scalar(args[0])
             let bits = (args[0].type.map { Layout.elementSize($0) } ?? 8) * 8
-            asm.emit(.endian(bigEndian: true, .r0, bits: Int32(bits)))
+            if bits > 8 { asm.emit(.endian(bigEndian: true, .r0, bits: Int32(bits))) } // one byte is its own swap
         case "len" where args.count == 1:
             if case .map = args[0].kind { try mapLength(args[0], e.range) } else {
                 throw CompileError(message: "len() of a stack is not supported yet", range: e.range)

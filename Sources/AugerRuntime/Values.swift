@@ -112,6 +112,8 @@ struct ValueDecoder {
         case .timestamp: return timestampText(bytes)
         case .buffer(let n): return bufferText(bytes, n, style: "r")
         case .inet: return inetText(bytes)
+        case .strerror: return String(cString: strerror(Int32(truncatingIfNeeded: word(bytes))))
+        case .usym: return "0x" + String(word(bytes), radix: 16)
         case .enumValue(let name):
             let v = Int64(bitPattern: word(bytes))
             return enums[name]?[v] ?? String(v)
@@ -143,7 +145,7 @@ struct ValueDecoder {
         // Numbers stay numbers for programs reading JSON: pointers, and enums unless printf names them.
         case .pointer, .enumValue: return String(word(bytes))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .timestamp, .inet, .buffer: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .usym: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):

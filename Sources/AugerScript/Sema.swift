@@ -170,12 +170,21 @@ public final class Sema {
         "symbol_source", "use_blazesym",
     ]
 
+    /// Licenses the kernel accepts for programs that call GPL-only helpers.
+    static let licenses = ["Dual MIT/GPL", "Dual BSD/GPL", "Dual MPL/GPL", "GPL and additional rights", "GPL v2", "GPL"]
+
     func checkConfig(_ assignments: [ConfigAssignment]) {
         reporting = true
         for a in assignments {
             var name = a.name.lowercased()
             if name.hasPrefix("bpftrace_") { name.removeFirst(9) }
-            if !Self.configVariables.contains(name) { error("unknown config variable '\(a.name)'", a.range) }
+            if !Self.configVariables.contains(name) { error("\(a.name): not a known configuration option", a.range) }
+            if name == "license", case .string(let bytes) = a.value.kind {
+                let value = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                if !Self.licenses.contains(value) {
+                    error("Invalid value for license. Found: \(value). Valid values: \(Self.licenses.joined(separator: ", "))", a.value.range)
+                }
+            }
             switch a.value.kind {
             case .integer, .string, .bool, .identifier: break
             default: error("config values must be literals or names, e.g. stack_mode = perf", a.value.range)
@@ -187,6 +196,9 @@ public final class Sema {
         reporting = true
         for (name, info) in maps where info.value == .unknown && info.declaration == nil && !assignedMaps.contains(name) {
             error("map @\(name) is read but never assigned a value", info.firstUse)
+        }
+        for (name, info) in maps.sorted(by: { $0.key < $1.key }) where info.declaration != nil && info.value == .unknown && !assignedMaps.contains(name) {
+            warning("Unused map: @\(name)", info.declaration!.range)
         }
     }
 
@@ -212,7 +224,21 @@ public final class Sema {
     func block(_ b: Block) {
         scopes.append([:])
         defer { scopes.removeLast() }
-        for s in b.statements { statement(s) }
+        var ended = false
+        for s in b.statements {
+            if ended { warning("Unreachable statement", s.range); ended = false }
+            statement(s)
+            ended = Self.endsControl(s)
+        }
+    }
+
+    /// exit(), return, break and continue: nothing after them in a block runs.
+    static func endsControl(_ s: Stmt) -> Bool {
+        switch s.kind {
+        case .jump: return true
+        case .expr(let e): if case .call("exit", _) = e.kind { return true } else { return false }
+        default: return false
+        }
     }
 
     func lookupVariable(_ name: String) -> SType? {
@@ -274,7 +300,8 @@ public final class Sema {
             loop { block(body) }
         case .unroll(let count, let body):
             if case .integer(let n) = count.kind {
-                if n < 1 || n > 100 { error("unroll takes a count from 1 to 100, not \(n)", count.range) }
+                if n < 1 { error("unroll minimum value is 1", count.range) }
+                if n > 100 { error("unroll maximum value is 100", count.range) }
             } else if case .positional = count.kind {
                 // checked when parameters are known
             } else {

@@ -101,7 +101,10 @@ final class SemaErrorTests: XCTestCase {
 
     func testControlFlowRules() {
         XCTAssertTrue(semaErrors("begin { break; }").contains("stdin:1:9-14: ERROR: 'break' used outside of a loop"))
-        XCTAssertTrue(semaErrors("begin { unroll(101) { } }").contains("ERROR: unroll takes a count from 1 to 100, not 101"))
+        XCTAssertTrue(semaErrors("begin { unroll(101) { } }").contains("ERROR: unroll maximum value is 100"))
+        XCTAssertTrue(semaErrors("begin { unroll(0) { } }").contains("ERROR: unroll minimum value is 1"))
+        XCTAssertTrue(semaErrors("begin { exit(); print(1); }").contains("stdin:1:17-25: WARNING: Unreachable statement"))
+        XCTAssertTrue(semaErrors("let @a = hash(1); begin { }").contains("WARNING: Unused map: @a"))
         XCTAssertTrue(semaErrors("begin { if (comm) { } }").contains("ERROR: the if condition must be an integer, bool or pointer, not string[16]"))
         XCTAssertTrue(semaErrors("begin { for ($i : 0..\"a\") { } }").contains("ERROR: a range needs integer bounds, not string[2]"))
         XCTAssertTrue(semaErrors("begin { @m = 1; for ($kv : @m) { } }").contains("ERROR: cannot iterate over @m: it has no keys"))
@@ -118,7 +121,9 @@ final class SemaErrorTests: XCTestCase {
     }
 
     func testConfigVariables() {
-        XCTAssertTrue(semaErrors("config = { nonsense = 1 } begin { }").contains("ERROR: unknown config variable 'nonsense'"))
+        XCTAssertTrue(semaErrors("config = { nonsense = 1 } begin { }").contains("ERROR: nonsense: not a known configuration option"))
+        XCTAssertTrue(semaErrors(#"config = { license = "Potato" } begin { }"#).contains("ERROR: Invalid value for license. Found: Potato."))
+        XCTAssertEqual(semaErrors(#"config = { license = "Dual BSD/GPL" } begin { }"#), "")
         XCTAssertEqual(semaErrors("config = { BPFTRACE_MAX_MAP_KEYS = 2; stack_mode = perf } begin { }"), "")
     }
 }

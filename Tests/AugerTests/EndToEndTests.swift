@@ -157,6 +157,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(try run("begin { @a[18446744073709551615] = 0; }"), "\n@a[18446744073709551615]: 0\n\n")
     }
 
+    func testStrerrorBswapOfAByteAndUsym() throws {
+        XCTAssertEqual(try run(#"begin { printf("%s|%x|%x\n", strerror(7), bswap((int8)0x12), bswap((uint16)0x1234)); @u = usym(1); }"#),
+                       "Argument list too long|12|3412\n\n@u: 0x1\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
