@@ -158,6 +158,8 @@ extension ProbeCodeGen {
             if case .map = args[0].kind { try mapLength(args[0], e.range) } else {
                 throw CompileError(message: "len() of a stack is not supported yet", range: e.range)
             }
+        case "getopt":
+            try scalarOption(args, e)
         case "strncmp":
             try strncmp(args, e)
         case "strcontains":

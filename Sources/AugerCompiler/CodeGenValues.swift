@@ -188,6 +188,8 @@ extension ProbeCodeGen {
             try copyMemory(from: base + Layout.offsets(fs.map(\.type))[i], have: Layout.size(fs[i].type), to: off, size: size)
         case .call("str", let args):
             try readString(args, into: off, size: size, e)
+        case .call("getopt", let args):
+            try placeOption(args, at: off, size: size, e)
         case .call("ntop", let args):
             try placeInet(args, at: off, e)
         case .call("pton", let args):

@@ -6,6 +6,10 @@ import BPF
 public final class Compiler {
     let checked: CheckedProgram
     let positional: [String]
+    /// `--name=value` after the script's `--`: getopt() values.
+    let named: [String: String]
+    /// The getopt() names the script asks for, with their descriptions.
+    var options: [String: String] = [:]
     var maps: [String: ScriptMap] = [:]
     var formattedCalls: [FormattedCall] = []
     var printedValues: [SType] = []
@@ -16,9 +20,10 @@ public final class Compiler {
     /// Entries a map may hold unless declared otherwise (bpftrace's max_map_keys).
     let maxMapKeys: UInt32
 
-    public init(_ checked: CheckedProgram, positional: [String] = [], maxMapKeys: UInt32 = 4096) {
+    public init(_ checked: CheckedProgram, positional: [String] = [], named: [String: String] = [:], maxMapKeys: UInt32 = 4096) {
         self.checked = checked
         self.positional = positional
+        self.named = named
         self.maxMapKeys = maxMapKeys
     }
 
@@ -40,6 +45,7 @@ public final class Compiler {
                                     scratchSize: scratchSize, ringBufferSize: ringBufferSize)
         script.usesStacks = usesStacks
         script.joinSeparators = joinSeparators
+        script.options = options
         return script
     }
 

@@ -88,6 +88,8 @@ public struct CompiledProgram: Sendable {
 /// Everything the runtime needs: programs, maps, and the tables that turn
 /// ring buffer records back into text.
 public struct CompiledScript: Sendable {
+    /// getopt() names → descriptions, to check the command line against.
+    public var options: [String: String] = [:]
     public var programs: [CompiledProgram]
     public var maps: [ScriptMap]
     public var formattedCalls: [FormattedCall]

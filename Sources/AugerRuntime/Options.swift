@@ -12,6 +12,8 @@ public struct RunOptions: @unchecked Sendable { // Regex is not Sendable
     public var pid: Int32?
     /// $1, $2, … after the script.
     public var positional: [String] = []
+    /// `--name=value` after `--`, for getopt().
+    public var named: [String: String] = [:]
     /// Print __BPFTRACE_NOTIFY_PROBES_ATTACHED once attached (for bpftrace's test suite).
     public var notifyAttached = false
     /// --no-warnings: keep the script's warnings to ourselves.

@@ -71,9 +71,14 @@ public final class Session {
         let config = Config(checked.program.config)
         printMapsOnExit = config.bool("print_maps_on_exit") ?? true
         let maxKeys = UInt32(clamping: config.integer("max_map_keys") ?? 4096)
-        do { compiled = try Compiler(checked, positional: options.positional, maxMapKeys: maxKeys).compile(targets: targets) } catch {
+        do {
+            compiled = try Compiler(checked, positional: options.positional, named: options.named, maxMapKeys: maxKeys).compile(targets: targets)
+        } catch {
+            // A bad option value is the command line's fault, not the script's.
+            if error.message.hasPrefix("program command line option") { throw RuntimeError.system(error.message) }
             return fail(located(error.message, error.range))
         }
+        if let problem = Self.optionProblem(options.named, compiled.options) { throw RuntimeError.system(problem) }
         if !options.unsafe, let call = compiled.formattedCalls.first(where: { $0.function == "system" }) {
             return fail(located("system() is unsafe. To use it you need the --unsafe flag", call.range))
         }
@@ -87,6 +92,17 @@ public final class Session {
     func passesFilter(_ provider: String, _ name: String) -> Bool {
         guard let filter = options.probeFilter, provider != "begin", provider != "end" else { return true }
         return name.contains(filter) || name.contains("*")
+    }
+
+    /// `-- --help` lists the script's options; unknown ones are errors.
+    static func optionProblem(_ given: [String: String], _ expected: [String: String]) -> String? {
+        if given["help"] != nil && expected["help"] == nil {
+            let lines = expected.keys.sorted().map { name in "  --\(name)" + (expected[name]!.isEmpty ? "" : ": \(expected[name]!)") }
+            return "showing the program's options\nHINT: expected program options:\n" + lines.joined(separator: "\n")
+        }
+        let unexpected = given.keys.filter { expected[$0] == nil }.sorted()
+        if unexpected.isEmpty { return nil }
+        return "unexpected program command line options: " + unexpected.map { "--" + $0 }.joined(separator: ", ")
     }
 
     func located(_ message: String, _ range: SourceRange) -> Diagnostics {

@@ -8,6 +8,9 @@ public enum Functions {
 
     /// Builtins that may also be called as functions with no arguments, and
     /// names that act as values without parentheses.
+    /// Room for a getopt() string value.
+    public static let getoptStrlen = 256
+
     static let zeroArgument: Set<String> = ["kstack", "ustack", "username", "cgroup"]
 
     static func zeroArgumentType(_ name: String) -> SType {
@@ -270,9 +273,15 @@ extension Sema {
             }
             return .u32
         case "getopt":
-            guard arity(1...2) else { return .unknown }
+            guard arity(1...3) else { return .unknown }
             _ = stringLiteral(0, "the option name")
-            return args.count == 2 ? expr(args[1]) : .bool
+            if args.count == 3 { _ = stringLiteral(2, "the description") }
+            guard args.count >= 2 else { return .bool }
+            let t = expr(args[1])
+            // The value comes from the command line: room for any number or a longer string.
+            if case .integer = t { return args[1].isIntegerLiteral && !(args[1].constantValue.map { $0 < 0 } ?? false) ? .u64 : .i64 }
+            if case .string = t { return .string(Functions.getoptStrlen) }
+            return t
         case "config":
             return .unknown
         default:

@@ -147,7 +147,17 @@ struct Auger: ParsableCommand {
             }
             return
         }
-        var args = arguments.filter { $0 != "--" }
+        // After `--`, `--name[=value]` are getopt() options (ArgumentParser
+        // drops the `--` and refuses such words before it), the rest positional.
+        var args: [String] = [], named: [String: String] = [:]
+        for a in arguments {
+            if a.hasPrefix("--") && a.count > 2 {
+                let body = a.dropFirst(2)
+                if let eq = body.firstIndex(of: "=") { named[String(body[..<eq])] = String(body[body.index(after: eq)...]) } else { named[String(body)] = "" }
+            } else if a != "--" {
+                args.append(a)
+            }
+        }
         let source: SourceFile
         if let program = e {
             source = SourceFile(name: "stdin", text: program)
@@ -204,6 +214,7 @@ struct Auger: ParsableCommand {
             options.pid = Int32(pid)
         }
         options.positional = args
+        options.named = named
         options.notifyAttached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != nil
         var output = OutputSink()
         if let o {

@@ -79,4 +79,18 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "hardware:cache-misses:\ntracepoint:syscalls:sys_enter_getppid\nbegin\n")
     }
+
+    func testNamedProgramOptions() throws {
+        let script = #"begin { print((getopt("aa", 20), getopt("bb", -1), getopt("cc", true), getopt("dd"), getopt("ee", "hello"), $1)); }"#
+        let r = try auger(["-q", "-e", script, "7", "--", "--dd", "--aa=0xffffffffffffffff", "--bb=-10", "--cc=False"])
+        XCTAssertEqual(r.stdout, "(18446744073709551615, -10, false, true, hello, 7)\n\n", r.stderr)
+        let bad = try auger(["-e", #"begin { print(getopt("aa", 10)); }"#, "--", "--aa=False"])
+        XCTAssertEqual([bad.status], [1])
+        XCTAssertEqual(bad.stderr, "ERROR: program command line option --aa invalid integer (value: False)\n")
+        let unknown = try auger(["-e", #"begin { print(getopt("aa", 10)); }"#, "--", "--bb=1"])
+        XCTAssertEqual(unknown.stderr, "ERROR: unexpected program command line options: --bb\n")
+        let help = try auger(["-e", #"begin { print((getopt("aa", 10, "Description of aa"), getopt("bb"))); }"#, "--", "--help"])
+        XCTAssertEqual(help.status, 1)
+        XCTAssertTrue(help.stderr.contains("HINT: expected program options:\n  --aa: Description of aa\n  --bb\n"), help.stderr)
+    }
 }
