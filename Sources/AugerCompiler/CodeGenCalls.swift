@@ -160,6 +160,8 @@ extension ProbeCodeGen {
             }
         case "getopt":
             try scalarOption(args, e)
+        case "strlen" where args.count == 1:
+            try strlen(args[0], e)
         case "strncmp":
             try strncmp(args, e)
         case "strcontains":

@@ -43,7 +43,13 @@ extension ProbeCodeGen {
             try scalar(b)
             asm.label(end)
         case .cast(_, let x):
-            try scalar(x)
+            if isMemory(x.type) {
+                // An array's bytes as an integer, e.g. (uint32)pton("127.0.0.1").
+                let off = try memory(x)
+                asm.emit(.load(.u64, .r0, .r7, Int16(off)))
+            } else {
+                try scalar(x)
+            }
             truncate(to: e.type ?? .u64)
         case .field(let x, let name, _):
             if x.isArgs || x.type == .probeArgs {

@@ -41,6 +41,19 @@ extension ProbeCodeGen {
         asm.label(end)
     }
 
+    /// r0 = the number of characters before the string's NUL.
+    func strlen(_ s: Expr, _ e: Expr) throws(CompileError) {
+        if let literal = literalCharacters(s) { constant(Int64(literal.count)); return }
+        let off = try memory(s), capacity = stringCapacity(s.type)
+        let done = label("slen")
+        for i in 0..<capacity {
+            asm.emit(.mov(.r0, Int32(i)), .load(.u8, .r1, .r7, Int16(off + i)))
+            asm.jump(.jeq, .r1, 0, to: done)
+        }
+        asm.emit(.mov(.r0, Int32(capacity)))
+        asm.label(done)
+    }
+
     /// r0 = 1 when the needle occurs in the haystack.
     func strcontains(_ args: [Expr], _ e: Expr) throws(CompileError) {
         let (hay, needle) = (args[0], args[1])

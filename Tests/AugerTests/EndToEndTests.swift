@@ -162,6 +162,11 @@ final class EndToEndTests: AugerTestCase {
                        "Argument list too long|12|3412\n\n@u: 0x1\n\n")
     }
 
+    func testStrlenAndArrayToIntegerCasts() throws {
+        XCTAssertEqual(try run(#"begin { $s = "four"; printf("%x %d %d %d\n", (uint32)pton("127.0.0.1"), strlen("hello"), strlen($s), strlen(comm)); }"#),
+                       "100007f 5 4 5\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
