@@ -135,7 +135,7 @@ extension ProbeCodeGen {
             try stack(user: name == "ustack", e)
             return
         }
-        if args.isEmpty, ["pid", "tid", "uid", "gid", "nsecs", "elapsed", "cpu", "cgroup", "rand", "curtask", "jiffies", "ncpus", "usermode", "retval", "func", "cpid", "numaid"].contains(name) {
+        if args.isEmpty, ["pid", "tid", "uid", "username", "gid", "nsecs", "elapsed", "cpu", "cgroup", "rand", "curtask", "jiffies", "ncpus", "usermode", "retval", "func", "cpid", "numaid"].contains(name) {
             try builtin(name, e)
             return
         }

@@ -7,7 +7,7 @@ extension ProbeCodeGen {
         switch name {
         case "pid": asm.emit(.call(.getCurrentPidTgid), .alu64(.rsh, .r0, 32))
         case "tid": asm.emit(.call(.getCurrentPidTgid), .mov32(.r0, .r0))
-        case "uid": asm.emit(.call(.getCurrentUidGid), .mov32(.r0, .r0))
+        case "uid", "username": asm.emit(.call(.getCurrentUidGid), .mov32(.r0, .r0)) // the name is looked up when printed
         case "gid": asm.emit(.call(.getCurrentUidGid), .alu64(.rsh, .r0, 32))
         case "nsecs": asm.emit(.call(.ktimeGetNs))
         case "elapsed":
@@ -133,6 +133,14 @@ extension ProbeCodeGen {
             zero(off, size)
             scratchPointer(.r1, off)
             asm.emit(.mov(.r2, Int32(min(16, size))), .call(.getCurrentComm))
+        case .identifier where e.isArgs && target.provider == "tracepoint":
+            // `args` as a value: a record of the tracepoint's fields.
+            guard case .record(let fields) = type else { throw CompileError(message: "args is a record here", range: e.range) }
+            for (field, at) in zip(fields, Layout.offsets(fields.map(\.type))) {
+                let access = Expr(.field(e, field.name, arrow: false), e.range)
+                access.type = field.type
+                try place(access, field.type, at: off + at)
+            }
         case .identifier(let n) where n == "probe" || n == "__builtin_probe":
             writeBytes(Array(target.name.utf8), at: off, size: size)
         case .identifier(let n) where n == "probetype" || n == "__builtin_probetype":

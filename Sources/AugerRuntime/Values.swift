@@ -114,6 +114,10 @@ struct ValueDecoder {
         case .inet: return inetText(bytes)
         case .strerror: return String(cString: strerror(Int32(truncatingIfNeeded: word(bytes))))
         case .usym: return "0x" + String(word(bytes), radix: 16)
+        case .username:
+            let uid = uid_t(truncatingIfNeeded: word(bytes))
+            guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return String(uid) }
+            return String(cString: name)
         case .enumValue(let name):
             let v = Int64(bitPattern: word(bytes))
             return enums[name]?[v] ?? String(v)
@@ -145,7 +149,7 @@ struct ValueDecoder {
         // Numbers stay numbers for programs reading JSON: pointers, and enums unless printf names them.
         case .pointer, .enumValue: return String(word(bytes))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .usym: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .usym, .username: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):

@@ -167,6 +167,13 @@ final class EndToEndTests: AugerTestCase {
                        "100007f 5 4 5\n\n")
     }
 
+    func testArgsAsARecordAndUsername() throws {
+        let r = try auger(["-q", "-c", "\(Self.workload) sleep 10", "-e",
+                           "tracepoint:syscalls:sys_enter_clock_nanosleep /pid == cpid/ { print(args); printf(\"%s\\n\", username); }"])
+        XCTAssertTrue(r.stdout.hasPrefix("{ .__syscall_nr = 230, .which_clock = 0, .flags = 0, .rqtp = 0x"), r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.hasSuffix(", .rmtp = 0x0 }\nroot\n\n"), r.stdout)
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
