@@ -7,7 +7,8 @@ import Glibc
 
 /// Runs one script from text to printed maps.
 public final class Session {
-    let source: SourceFile
+    /// The script, with positional parameters in attach points substituted.
+    private(set) var source: SourceFile
     let options: RunOptions
     let out: OutputSink
     let err = OutputSink(fd: 2)
@@ -43,6 +44,8 @@ public final class Session {
     }
 
     func runChecked() throws -> Int32 {
+        let text = PositionalAttachPoints.substitute(source.text, options.positional)
+        if text != source.text { source = SourceFile(name: source.name, text: text) }
         let (program, parsed) = Parser.parse(source)
         if parsed.hasErrors { return fail(parsed) }
         let usesTracepoints = program.probes.contains { $0.attachPoints.contains { $0.provider == "tracepoint" } }
@@ -165,12 +168,14 @@ public final class Session {
                 child!.start()
             }
             while !exitRequested {
-                // The kernel wakes us for a record only when we had read them all;
-                // pausing a moment after each wake-up lets a burst gather, so a
-                // busy probe pays for one wake-up per batch, not per record.
-                if try reader.wait(timeout: child == nil && options.pid == nil ? 1000 : 50) { usleep(Self.batchWindowMicroseconds) }
-                reader.consume { handler.handle($0) }
+                // The kernel wakes us for a record only when we had read them all.
+                // After a burst, pausing a moment lets the next one gather, so a
+                // busy probe pays for one wake-up per batch, not per record;
+                // sparse records (and exit()) are handled at once.
+                _ = try reader.wait(timeout: child == nil && options.pid == nil ? 1000 : 50)
+                let handled = reader.consume { handler.handle($0) }
                 out.flush()
+                if handled >= Self.burstRecords && !exitRequested { usleep(Self.batchWindowMicroseconds) }
                 if signals.pending() { break }
                 if loaded.compiled.usesStacks, let traced = child?.pid ?? options.pid { decoder.userSymbols.remember(pid: traced) }
                 if let c = child, c.exited() { break }
@@ -192,6 +197,7 @@ public final class Session {
     }
 
     static let batchWindowMicroseconds: UInt32 = 1000
+    static let burstRecords = 32
 
     func attach(_ compiledProgram: CompiledProgram, _ program: BPF.Program) throws -> [Link] {
         let target = compiledProgram.target

@@ -277,6 +277,12 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "123 775 0x123 18446744073709551615 -5\n\n")
     }
 
+    func testPositionalParametersInAttachPoints() throws {
+        XCTAssertEqual(try run(#"BEG$1 { printf("%s\n", str($1)); } i:ms:$2 /$2 == 5/ { printf("$2 %d\n", $2); exit(); } // $1"#, ["IN", "5"]),
+                       "IN\n$2 5\n\n")
+        XCTAssertEqual(try run(#"$1 { printf("hit\n"); exit(); }"#, ["interval:ms:1"]), "hit\n\n")
+    }
+
     func testPositionalParameters() throws {
         XCTAssertEqual(try run(#"begin { printf("%d %s %d\n", $1 + 1, str($2), $#); exit(); }"#, ["41", "hello"]), "42 hello 2\n\n")
     }
