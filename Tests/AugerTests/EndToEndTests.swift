@@ -278,9 +278,9 @@ final class EndToEndTests: AugerTestCase {
     }
 
     func testPositionalParametersInAttachPoints() throws {
-        XCTAssertEqual(try run(#"BEG$1 { printf("%s\n", str($1)); } i:ms:$2 /$2 == 5/ { printf("$2 %d\n", $2); exit(); } // $1"#, ["IN", "5"]),
-                       "IN\n$2 5\n\n")
-        XCTAssertEqual(try run(#"$1 { printf("hit\n"); exit(); }"#, ["interval:ms:1"]), "hit\n\n")
+        XCTAssertEqual(try run(#"BEG$1 { printf("%s\n", str($1)); } i:ms:$2 /$2 == 50/ { printf("$2 %d\n", $2); exit(); } // $1"#, ["IN", "50"]),
+                       "IN\n$2 50\n\n")
+        XCTAssertEqual(try run(#"$1 { printf("hit\n"); exit(); }"#, ["interval:ms:100"]), "hit\n\n")
     }
 
     func testPositionalParameters() throws {
