@@ -11,6 +11,9 @@ struct Config {
     /// Older names of variables whose environment spelling changed.
     static let legacyEnvironment = ["max_map_keys": "BPFTRACE_MAP_KEYS_MAX", "max_strlen": "BPFTRACE_STRLEN"]
 
+    /// Settings Auger reads that the environment may give without the script.
+    static let environmentNames: Set<String> = ["max_map_keys", "max_strlen", "max_cat_bytes", "print_maps_on_exit", "stack_mode"]
+
     init(_ assignments: [ConfigAssignment]) {
         for a in assignments {
             var name = a.name.lowercased()
@@ -23,7 +26,7 @@ struct Config {
             default: break
             }
         }
-        for name in Array(values.keys) + Array(Self.legacyEnvironment.keys) {
+        for name in Set(values.keys).union(Self.legacyEnvironment.keys).union(Self.environmentNames) {
             let env = ["BPFTRACE_" + name.uppercased(), Self.legacyEnvironment[name]].compactMap { $0 }
             if let v = env.lazy.compactMap({ getenv($0) }).first { values[name] = String(cString: v) }
         }

@@ -44,7 +44,7 @@ struct EventHandler {
             let call = compiled.formattedCalls[id]
             var text = printf.format(call, bytes)
             if kind == .cat {
-                text = Self.fileContents(text, limit: 10240)
+                text = Self.fileContents(text, limit: session.maxCatBytes)
             } else if kind == .message {
                 let severity: Diagnostic.Severity = call.function == "errorf" ? .error : .warning
                 text = Diagnostic(severity, text, at: call.range).rendered(in: session.source) + "\n"

@@ -12,7 +12,7 @@ struct JSONMaps {
         let name = JSON.quote("@" + map.name)
         let isHist: Bool
         switch map.kind { case .hist, .lhist: isHist = true; default: isHist = false }
-        let type = isHist ? "hist" : (map.kind == .aggregate(.stats) ? "stats" : "map")
+        let type = isHist ? "hist" : (map.kind == .aggregate(.stats) || map.kind == .aggregate(.avg) ? "stats" : "map")
         func value(_ e: MapEntry) -> String {
             switch e.value {
             case .histogram(let buckets): return histogram(buckets, map.kind)

@@ -17,6 +17,8 @@ public final class Session {
     var exitRequested = false
     var child: ChildProcess?
     var printMapsOnExit = true
+    /// cat() prints at most this much of a file.
+    var maxCatBytes = 10240
 
     public init(source: SourceFile, options: RunOptions, output: OutputSink = OutputSink()) {
         self.source = source
@@ -73,6 +75,7 @@ public final class Session {
         let compiled: CompiledScript
         let config = Config(checked.program.config)
         printMapsOnExit = config.bool("print_maps_on_exit") ?? true
+        maxCatBytes = config.integer("max_cat_bytes") ?? 10240
         let maxKeys = UInt32(clamping: config.integer("max_map_keys") ?? 4096)
         do {
             compiled = try Compiler(checked, positional: options.positional, named: options.named, maxMapKeys: maxKeys).compile(targets: targets)

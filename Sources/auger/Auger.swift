@@ -111,7 +111,7 @@ struct Auger: ParsableCommand {
     @Option(name: .short, help: "Run COMMAND and trace it; stop when it exits. cpid is its pid.")
     var c: String?
 
-    @Option(name: .short, help: "Write output to FILE instead of standard output.")
+    @Option(name: [.short, .customLong("output")], help: "Write output to FILE instead of standard output.")
     var o: String?
 
     @Flag(name: .short, help: "Quiet: no 'Attached N probes' message.")

@@ -93,4 +93,14 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(help.status, 1)
         XCTAssertTrue(help.stderr.contains("HINT: expected program options:\n  --aa: Description of aa\n  --bb\n"), help.stderr)
     }
+
+    func testOutputFileAndCatLimit() throws {
+        let path = NSTemporaryDirectory() + "auger-output-\(getpid())"
+        defer { unlink(path) }
+        let r = try auger(["-q", "--output", path, "-e", #"begin { printf("%s %d\n", "SUCCESS", 1); }"#])
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "SUCCESS 1\n\n")
+        let cat = try auger(["-q", "-e", #"begin { cat("/proc/version"); }"#], environment: ["BPFTRACE_MAX_CAT_BYTES": "5"])
+        XCTAssertEqual(cat.stdout, "Linux\n")
+    }
 }
