@@ -185,7 +185,8 @@ public final class Session {
                 if let pid = options.pid, kill(pid, 0) != 0 && errno == ESRCH { break }
             }
         }
-        loaded.links.removeAll() // detach before END, as bpftrace does
+        Link.closeAll(loaded.links) // detach before END, as bpftrace does
+        loaded.links.removeAll()
         for (_, program) in ends {
             try program.testRun(context: [UInt8](repeating: 0, count: 8))
         }
