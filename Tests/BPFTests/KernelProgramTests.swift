@@ -21,6 +21,24 @@ final class KernelProgramTests: KernelTestCase {
         }
     }
 
+    func testCloseAllDetachesEveryLink() throws {
+        let counts = try Programs.counter()
+        let program = try Program(ProgramSpec(name: "count", type: .tracepoint, assembled: try Programs.countCalls(pid: pid)),
+                                  maps: ["counts": counts])
+        // The same program on several tracepoints; only getppid is called.
+        let links = try ["sys_enter_getppid", "sys_enter_getpid", "sys_enter_gettid", "sys_exit_getppid"].map {
+            try program.attachTracepoint(category: "syscalls", name: $0)
+        }
+        callGetppid(50)
+        XCTAssertEqual(try counts.lookup(UInt32(0), as: UInt64.self), 100, "entry and exit of each call")
+        Link.closeAll(links)
+        XCTAssertTrue(links.allSatisfy { $0.fd.rawValue < 0 }, "every descriptor closed")
+        // (Starting the closing threads makes calls of their own while links close.)
+        let closed = try counts.lookup(UInt32(0), as: UInt64.self)
+        callGetppid(10)
+        XCTAssertEqual(try counts.lookup(UInt32(0), as: UInt64.self), closed, "counted after detach")
+    }
+
     func testAttachTracepointByName() throws {
         let counts = try Programs.counter()
         let program = try Program(ProgramSpec(name: "count", type: .tracepoint, assembled: try Programs.countCalls(pid: pid)),
