@@ -1,5 +1,8 @@
 import AugerScript
 import BPF
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension ProbeCodeGen {
     /// Functions used as statements: output and map management.
@@ -162,6 +165,15 @@ extension ProbeCodeGen {
             try scalarOption(args, e)
         case "strlen" where args.count == 1:
             try strlen(args[0], e)
+        case "cgroupid":
+            // A cgroup's id is its directory's inode number in the cgroup2 filesystem.
+            guard case .string(let bytes) = args[0].kind else { throw CompileError(message: "cgroupid() needs a literal path", range: e.range) }
+            let path = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                throw CompileError(message: "cgroupid(): cannot find cgroup '\(path)': \(String(cString: strerror(errno)))", range: args[0].range)
+            }
+            constant(Int64(bitPattern: UInt64(st.st_ino)))
         case "strncmp":
             try strncmp(args, e)
         case "strcontains":

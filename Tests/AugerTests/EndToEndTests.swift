@@ -174,6 +174,17 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(r.stdout.hasSuffix(", .rmtp = 0x0 }\nroot\n\n"), r.stdout)
     }
 
+    func testCgroupidMatchesTheCurrentCgroup() throws {
+        // Our cgroup2 path and where cgroup2 is mounted: auger, our child, shares the cgroup.
+        let mounts = try String(contentsOfFile: "/proc/mounts", encoding: .utf8).split(separator: "\n")
+        guard let mount = mounts.first(where: { $0.split(separator: " ").count > 2 && $0.split(separator: " ")[2] == "cgroup2" })?.split(separator: " ")[1],
+              let own = try String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8).split(separator: "\n").first(where: { $0.hasPrefix("0::") }) else {
+            throw XCTSkip("no cgroup2 hierarchy here")
+        }
+        let path = String(mount) + String(own.dropFirst(3))
+        XCTAssertEqual(try run("begin { printf(\"%d\\n\", cgroup == cgroupid(\"\(path)\")); }"), "1\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
