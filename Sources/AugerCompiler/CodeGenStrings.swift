@@ -26,18 +26,24 @@ extension ProbeCodeGen {
         }
         let a = try memory(args[0]), b = try memory(args[1])
         let sa = stringCapacity(args[0].type), sb = stringCapacity(args[1].type)
-        let differ = label("sdiff"), same = label("ssame"), end = label("send")
+        let differ = label("sdiff"), same = label("ssame")
         for i in 0..<min(Int(n), max(sa, sb)) {
             asm.emit(i < sa ? .load(.u8, .r1, .r7, Int16(a + i)) : .mov(.r1, 0))
             asm.emit(i < sb ? .load(.u8, .r2, .r7, Int16(b + i)) : .mov(.r2, 0))
             asm.jump(.jne, .r1, .r2, to: differ)
             asm.jump(.jeq, .r1, 0, to: same)
         }
-        asm.label(same)
-        asm.emit(.mov(.r0, 0))
+        joinConstants(same, 0, differ, 1)
+    }
+
+    /// Two paths, from `first` and `second`, that set r0 to a constant each and meet.
+    func joinConstants(_ first: String, _ a: Int32, _ second: String, _ b: Int32) {
+        let end = label("join")
+        asm.label(first)
+        asm.emit(.mov(.r0, a))
         asm.goto(end)
-        asm.label(differ)
-        asm.emit(.mov(.r0, 1))
+        asm.label(second)
+        asm.emit(.mov(.r0, b))
         asm.label(end)
     }
 
@@ -62,7 +68,7 @@ extension ProbeCodeGen {
             return
         }
         let h = try memory(hay), sh = stringCapacity(hay.type)
-        let found = label("scfound"), missing = label("scmiss"), end = label("scend")
+        let found = label("scfound"), missing = label("scmiss")
         if let n = literalCharacters(needle) {
             // The needle's bytes are immediates: one compare per character.
             guard !n.isEmpty else { asm.emit(.mov(.r0, 1)); return }
@@ -98,12 +104,7 @@ extension ProbeCodeGen {
                 asm.jump(.jeq, .r1, 0, to: missing)
             }
         }
-        asm.label(missing)
-        asm.emit(.mov(.r0, 0))
-        asm.goto(end)
-        asm.label(found)
-        asm.emit(.mov(.r0, 1))
-        asm.label(end)
+        joinConstants(missing, 0, found, 1)
     }
 
     /// Unrolled comparisons grow with both lengths; beyond this the program
