@@ -324,11 +324,24 @@ extension ProbeCodeGen {
             asm.emit(.load(.u64, .r1, fp, tmp), .alu64(.add, .r0, .r1))
             popTemp()
             try readMemory(address: .r0, size: min(size, 8), signed: pointee.isSigned, e.range)
-        case .string, .array:
-            guard let k = i.foldedConstant, k >= 0 else { throw CompileError(message: "arrays are indexed with constants here", range: i.range) }
+        case .string(let n), .array(_, let n):
             let base = try memory(x)
             let elem = e.type.map { Layout.elementSize($0) } ?? 1
-            asm.emit(.load(Size(bytes: elem) ?? .u8, .r0, .r7, Int16(base + Int(k) * elem)))
+            if let k = i.foldedConstant {
+                guard k >= 0, k < n else { throw CompileError(message: "index \(k) is out of bounds for \(x.type!)", range: i.range) }
+                asm.emit(.load(Size(bytes: elem) ?? .u8, .r0, .r7, Int16(base + Int(k) * elem)))
+                return
+            }
+            // A run-time index: past the end reads as 0 (the verifier needs the bound too).
+            try scalar(i)
+            let outside = label("ioob"), done = label("idone")
+            asm.jump(.jge, .r0, Int32(n), to: outside)
+            asm.emit(.alu64(.mul, .r0, Int32(elem)), .mov(.r1, .r7), .alu64(.add, .r1, Int32(base)), .alu64(.add, .r1, .r0))
+            asm.emit(.load(Size(bytes: elem) ?? .u8, .r0, .r1, 0))
+            asm.goto(done)
+            asm.label(outside)
+            asm.emit(.mov(.r0, 0))
+            asm.label(done)
         default:
             throw CompileError(message: "cannot index a value of type \(x.type ?? .unknown)", range: e.range)
         }

@@ -185,6 +185,10 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(try run("begin { printf(\"%d\\n\", cgroup == cgroupid(\"\(path)\")); }"), "1\n\n")
     }
 
+    func testStringsIndexedAtRunTime() throws {
+        XCTAssertEqual(try run(#"begin { $a = "foo"; $i = (uint64)10; $j = (uint64)1; printf("%d %c %c\n", $a[$i], $a[$j], $a[0]); }"#), "0 o f\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
