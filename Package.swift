@@ -26,7 +26,8 @@ let package = Package(
         .executableTarget(name: "auger", dependencies: [
             "AugerRuntime", "AugerScript", "BPF", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "auger-workload", path: "Tests/Workload"),
+        .target(name: "WorkloadProbe", path: "Tests/WorkloadProbe"),
+        .executableTarget(name: "auger-workload", dependencies: ["WorkloadProbe"], path: "Tests/Workload"),
         .testTarget(name: "AugerTests", dependencies: ["auger", "auger-workload", "BPF"]),
         .executableTarget(name: "count-getppid", dependencies: ["BPF"], path: "Examples/CountGetppid"),
         .executableTarget(name: "bench-frontend", dependencies: ["AugerScript"], path: "bench/FrontEnd"),

@@ -1,6 +1,9 @@
 import AugerCompiler
 import AugerScript
 import BPF
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why an attach point cannot be used here.
 public struct AttachError: Error, Sendable {
@@ -50,11 +53,53 @@ public struct AttachPointResolver {
             return [AttachTarget(provider: point.provider, name: "\(point.provider):\(point.parts.joined(separator: ":"))")]
         case "software":
             return [AttachTarget(provider: "software", name: "software:\(point.parts.joined(separator: ":"))")]
+        case "uprobe", "uretprobe":
+            return [try userProbe(point)]
         case "kprobe", "kretprobe":
             throw AttachError(message: "\(point.provider) probes need kprobes, which this kernel does not have (CONFIG_KPROBES is off); Auger cannot serve them with fentry yet", range: point.range)
         default:
             throw AttachError(message: "\(point.provider) probes are not supported yet", range: point.range)
         }
+    }
+}
+
+extension AttachPointResolver {
+    /// `uprobe:PATH:FUNCTION` (or `:FUNCTION+OFFSET`, `:0xADDRESS`): the file
+    /// offset comes from the ELF file's symbols; the target's name carries it.
+    func userProbe(_ point: AttachPoint) throws(AttachError) -> AttachTarget {
+        guard point.parts.count >= 2 else { throw AttachError(message: "\(point.provider) needs a binary and a function, e.g. uprobe:/bin/bash:readline", range: point.range) }
+        let written = String(point.parts[point.parts.count - 2].filter { $0 != "\"" })
+        var symbol = point.parts[point.parts.count - 1]
+        guard let path = Self.binaryPath(written) else { throw AttachError(message: "cannot find binary '\(written)'", range: point.range) }
+        var offset: UInt64
+        if symbol.hasPrefix("0x"), let address = UInt64(symbol.dropFirst(2), radix: 16) {
+            offset = address
+        } else {
+            var extra: UInt64 = 0
+            if let plus = symbol.firstIndex(of: "+") {
+                extra = UInt64(symbol[symbol.index(after: plus)...]) ?? 0
+                symbol = String(symbol[..<plus])
+            }
+            guard let elf = ELFSymbols(path: path) else { throw AttachError(message: "'\(path)' is not an ELF file with symbols", range: point.range) }
+            guard let start = elf.fileOffset(ofFunction: symbol) else {
+                throw AttachError(message: "No matches for \(point.provider) \(path):\(symbol).", range: point.range)
+            }
+            offset = start + extra
+        }
+        return AttachTarget(provider: point.provider, name: "\(point.provider):\(path):\(symbol):\(offset)")
+    }
+
+    /// A path as given (made absolute), or a command name found in PATH.
+    static func binaryPath(_ name: String) -> String? {
+        if name.contains("/") {
+            guard access(name, R_OK) == 0 else { return nil }
+            if name.hasPrefix("/") { return name }
+            var cwd = [CChar](repeating: 0, count: 4096)
+            guard getcwd(&cwd, cwd.count) != nil else { return nil }
+            return String(cString: cwd) + "/" + (name.hasPrefix("./") ? String(name.dropFirst(2)) : name)
+        }
+        let dirs = (getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin").split(separator: ":")
+        return dirs.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
     }
 }
 

@@ -211,6 +211,11 @@ public final class Session {
             return [try program.attachTracepoint(category: parts[1], name: parts[2])]
         case "rawtracepoint":
             return [try program.attachRawTracepoint(parts.last!)]
+        case "uprobe", "uretprobe":
+            // name: provider:path:symbol:offset
+            let event = try PerfEvent.uprobe(path: parts[1], offset: UInt64(parts[3]) ?? 0, returnProbe: target.provider == "uretprobe",
+                                             pid: options.pid ?? -1)
+            return [try program.attach(to: event)]
         case "interval":
             return [try program.attach(to: PerfEvent.software(.cpuClock, rate: try Self.rate(Array(parts.dropFirst())), cpu: 0))]
         case "profile":

@@ -105,6 +105,13 @@ struct ELFSymbols {
         self.segments = segments
     }
 
+    /// Where a function starts in the file (what a uprobe takes), or nil.
+    func fileOffset(ofFunction name: String) -> UInt64? {
+        guard let f = functions.first(where: { $0.2 == name }),
+              let segment = segments.first(where: { $0.address <= f.0 && f.0 < $0.address + $0.size }) else { return nil }
+        return f.0 - segment.address + segment.offset
+    }
+
     /// The function at a file offset, with the offset into it.
     func symbol(atFileOffset offset: UInt64) -> (String, UInt64)? {
         guard let segment = segments.first(where: { $0.offset <= offset && offset < $0.offset + $0.size }) else { return nil }

@@ -113,3 +113,32 @@ public final class PerfEvent: Sendable {
         }
     }
 }
+
+extension PerfEvent {
+    /// A uprobe (or uretprobe) at byte `offset` of the ELF file `path`,
+    /// through the kernel's uprobe PMU: for every process that maps the
+    /// file, or only `pid`.
+    public static func uprobe(path: String, offset: UInt64, returnProbe: Bool = false, pid: Int32 = -1) throws -> PerfEvent {
+        let pmu = "/sys/bus/event_source/devices/uprobe"
+        guard let type = UInt32((try? readFile(pmu + "/type"))?.filter { !$0.isWhitespace } ?? "") else {
+            throw BPFError(call: "perf_event_open", context: "open uprobe \(path)", errno: Errno(rawValue: ENOENT),
+                           hint: "This kernel has no uprobe PMU (\(pmu))")
+        }
+        var attr = perf_event_attr()
+        attr.type = type
+        if returnProbe {
+            // format/retprobe reads like "config:0": the bit that asks for a return probe.
+            let format = (try? readFile(pmu + "/format/retprobe")) ?? "config:0"
+            let bit = UInt64(format.split(separator: ":").last?.filter(\.isNumber) ?? "0") ?? 0
+            attr.config = 1 << bit
+        }
+        attr.sample_period = 1
+        attr.wakeup_events = 1
+        return try path.withCString { cpath in
+            attr.config1 = UInt64(UInt(bitPattern: cpath))   // uprobe_path
+            attr.config2 = offset                             // probe_offset
+            return try PerfEvent(attr: attr, pid: pid, cpu: pid == -1 ? 0 : -1,
+                                 what: "\(returnProbe ? "uretprobe" : "uprobe") \(path)+0x\(String(offset, radix: 16))")
+        }
+    }
+}

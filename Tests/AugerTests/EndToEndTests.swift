@@ -189,6 +189,16 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(try run(#"begin { $a = "foo"; $i = (uint64)10; $j = (uint64)1; printf("%d %c %c\n", $a[$i], $a[$j], $a[0]); }"#), "0 o f\n\n")
     }
 
+    func testUprobesCountCallsArgumentsAndReturnValues() throws {
+        let w = Self.workload
+        let r = try auger(["-q", "-c", "\(w) call 1000", "-e",
+                           "uprobe:\(w):auger_workload_probe { @c = count(); @s = sum(arg0); } uretprobe:\(w):auger_workload_probe { @r = sum(retval); }"])
+        XCTAssertEqual(r.stdout, "\n@c: 1000\n\n@r: 1000000\n\n@s: 499500\n\n", r.stderr)
+        let missing = try auger(["-e", "uprobe:\(w):no_such_function { }"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("ERROR: No matches for uprobe \(w):no_such_function."), missing.stderr)
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")

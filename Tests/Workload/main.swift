@@ -3,10 +3,14 @@
 //
 //   auger-workload getppid N     N getppid(2) calls
 //   auger-workload sleep MS      sleeps, then exits
+//   auger-workload call N        N calls of auger_workload_probe(i), for uprobes
 //   auger-workload getppid N sleep MS …   several, in order
 #if canImport(Glibc)
 import Glibc
 #endif
+import WorkloadProbe
+
+nonisolated(unsafe) var probeSink = 0
 
 func fail(_ message: String) -> Never {
     var bytes = Array((message + "\n").utf8)
@@ -25,6 +29,8 @@ for step in stride(from: 1, to: args.count, by: 2) {
         for _ in 0..<n { _ = getppid() }
     case "sleep":
         usleep(useconds_t(n * 1000))
+    case "call":
+        for i in 0..<n { probeSink &+= auger_workload_probe(i) }  // a C function: see WorkloadProbe
     default:
         fail("unknown workload \(args[step])")
     }

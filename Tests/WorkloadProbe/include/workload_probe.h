@@ -1,0 +1,5 @@
+#ifndef WORKLOAD_PROBE_H
+#define WORKLOAD_PROBE_H
+/* A function for uprobe tests: a plain C symbol the workload calls. */
+long auger_workload_probe(long value);
+#endif
