@@ -54,9 +54,9 @@ class Attached:
         return time.perf_counter() - start
 
 
-def workload_ns_per_call(workload, calls, cpu):
+def workload_ns_per_call(workload, calls, cpu, kind="getppid"):
     start = time.perf_counter()
-    subprocess.run(["taskset", "-c", str(cpu), workload, "getppid", str(calls)], check=True)
+    subprocess.run(["taskset", "-c", str(cpu), workload, kind, str(calls)], check=True)
     return (time.perf_counter() - start) * 1e9 / calls
 
 
@@ -128,6 +128,18 @@ def main():
                     cost[name].append(workload_ns_per_call(workload, calls, cpu) - bare)
                     t.stop()
             row(f"added per event, {label}, CPU {cpu}", {n: median(v) for n, v in cost.items()}, "ns", "{:.0f}")
+
+    # A uprobe on a C function of the workload (auger_workload_probe).
+    ucalls = max(calls // 10, 1000)
+    ubare = median([workload_ns_per_call(workload, ucalls, 1, "call") for _ in range(runs)])
+    rows.append(("auger_workload_probe() bare, CPU 1", f"{ubare:.0f} ns", f"{ubare:.0f} ns", "–"))
+    ucost = {n: [] for n, _ in tools}
+    for _ in range(runs):
+        for name, path in tools:
+            t = Attached([path, "-e", f"uprobe:{workload}:auger_workload_probe {{ @ = count(); }}"])
+            ucost[name].append(workload_ns_per_call(workload, ucalls, 1, "call") - ubare)
+            t.stop()
+    row("added per call, uprobe @ = count(), CPU 1", {n: median(v) for n, v in ucost.items()}, "ns", "{:.0f}")
 
     # Printing a map of 100,000 keys at exit.
     env = dict(os.environ, BPFTRACE_MAP_KEYS_MAX="200000", BPFTRACE_MAX_MAP_KEYS="200000")
