@@ -223,14 +223,15 @@ extension ProbeCodeGen {
         let negative = label("neg"), zeroLabel = label("zero"), end = label("bend")
         asm.jump(.jslt, .r0, 0, to: negative)
         asm.jump(.jeq, .r0, 0, to: zeroLabel)
-        // r1 = floor(log2(r0)) by binary search.
+        // r1 = floor(log2(r0)) by binary search, without branches: the
+        // verifier would otherwise follow each of the 64 ways through, for
+        // every hist() in the probe. r0 is positive here, below 2^63, so
+        // (2^k - 1 - r2) is negative, its top bit set, exactly when r2 ≥ 2^k.
         asm.emit(.mov(.r2, .r0), .mov(.r1, 0))
         for shift in [32, 16, 8, 4, 2, 1] {
-            let skip = label("l2")
-            asm.emit(Instruction.loadImm64(.r3, UInt64(1) << UInt64(shift)))
-            asm.jump(.jlt, .r2, .r3, to: skip)
-            asm.emit(.alu64(.rsh, .r2, Int32(shift)), .alu64(.add, .r1, Int32(shift)))
-            asm.label(skip)
+            asm.emit(Instruction.loadImm64(.r3, (UInt64(1) << UInt64(shift)) - 1))
+            asm.emit(.alu64(.sub, .r3, .r2), .alu64(.rsh, .r3, 63))                   // 1 when r2 ≥ 2^shift
+            asm.emit(.alu64(.mul, .r3, Int32(shift)), .alu64(.rsh, .r2, .r3), .alu64(.add, .r1, .r3))
         }
         if bits == 0 {
             asm.emit(.mov(.r0, .r1), .alu64(.add, .r0, 2))
