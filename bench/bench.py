@@ -7,7 +7,7 @@ Each figure is the median of N runs (default 5), the tools alternating run by
 run. Ratios are auger / bpftrace: below 1 means auger is faster or smaller.
 --install installs Debian's bpftrace when it is missing.
 """
-import argparse, os, platform, re, resource, shutil, signal, statistics, subprocess, sys, time
+import argparse, os, platform, re, resource, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
@@ -20,12 +20,26 @@ def build():
     return os.path.join(ROOT, ".build", "release", "auger"), os.path.join(ROOT, ".build", "release", "auger-workload")
 
 
-def run_measured(argv, env=None, stdout=subprocess.DEVNULL):
-    """Wall seconds and peak RSS (KiB) of one process."""
+def run_measured(argv, env=None, stdout=subprocess.DEVNULL, cpu=False):
+    """Wall seconds and peak RSS (KiB) of one process (or wall and user CPU seconds)."""
     start = time.perf_counter()
     p = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(p.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss
+    return time.perf_counter() - start, (usage.ru_utime if cpu else usage.ru_maxrss)
+
+
+def generated_script(lines=1000):
+    """A 1,000-line script in the shapes real ones have: 142 probes on one tracepoint."""
+    out, i = [], 0
+    while len(out) < lines - 7:
+        out += ['tracepoint:syscalls:sys_enter_read /pid > %d && comm != "bash"/ {' % i,
+                '  @reads%d[comm, tid] = count();' % i,
+                '  $start = nsecs; $n = %d + (pid %% 7) * 3;' % i,
+                '  if ($n > 10) { @big%d = hist($n); } else { @small%d = lhist($n, 0, 100, 10); }' % (i, i),
+                '  printf("%-16s %6d %llu\\n", comm, pid, $start * 1000);',
+                '  @sum%d += $n;' % i, '}']
+        i += 1
+    return "\n".join(out + ["// padding"] * (lines - len(out))) + "\n"
 
 
 class Attached:
@@ -140,6 +154,21 @@ def main():
             ucost[name].append(workload_ns_per_call(workload, ucalls, 1, "call") - ubare)
             t.stop()
     row("added per call, uprobe @ = count(), CPU 1", {n: median(v) for n, v in ucost.items()}, "ns", "{:.0f}")
+
+    # Compiling a 1,000-line script: auger --dry-run (which also loads every
+    # program through the kernel's verifier) against bpftrace --emit-elf
+    # (compiles to an ELF file, loads nothing).
+    script = os.path.join(tempfile.mkdtemp(prefix="auger-bench-"), "gen1000.bt")
+    open(script, "w").write(generated_script())
+    argv = {"auger": lambda p: [p, "--dry-run", script], "bpftrace": lambda p: [p, "--emit-elf", script + ".elf", script]}
+    cwall, ccpu = {n: [] for n, _ in tools}, {n: [] for n, _ in tools}
+    for _ in range(max(1, runs // 2)):
+        for name, path in tools:
+            w, u = run_measured(argv[name](path), cpu=True)
+            cwall[name].append(w * 1000)
+            ccpu[name].append(u * 1000)
+    row("compile a 1,000-line script, user CPU", {n: median(v) for n, v in ccpu.items()}, "ms", "{:.0f}")
+    row("compile a 1,000-line script, wall (auger: + kernel verifier)", {n: median(v) for n, v in cwall.items()}, "ms", "{:.0f}")
 
     # Printing a map of 100,000 keys at exit.
     env = dict(os.environ, BPFTRACE_MAP_KEYS_MAX="200000", BPFTRACE_MAX_MAP_KEYS="200000")
