@@ -95,8 +95,13 @@ public final class Compiler {
         }
         if case .hist = kind { entries = max(entries, entries * 8) }
         if case .lhist = kind { entries = max(entries, entries * 8) }
+        // Hash maps allocate entries as keys appear: preallocating every
+        // possible entry (per CPU) made creating a script's maps take most
+        // of its start-up, and their memory counted from the start. LRU maps
+        // must preallocate.
+        let flags: MapFlags = type == .hash || type == .percpuHash ? .noPrealloc : []
         let spec = MapSpec(name: ScriptMap.kernelName(info.name.isEmpty ? "_" : info.name), type: type,
-                           keySize: UInt32(keySize), valueSize: UInt32(valueSize), maxEntries: entries)
+                           keySize: UInt32(keySize), valueSize: UInt32(valueSize), maxEntries: entries, flags: flags)
         var map = ScriptMap(name: info.name, key: info.key, value: info.value, kind: kind, spec: spec, userKeySize: userKeySize)
         map.signedValues = info.aggregatedType?.isSigned ?? info.value.isSigned
         return map
