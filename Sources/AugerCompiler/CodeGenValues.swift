@@ -188,7 +188,7 @@ extension ProbeCodeGen {
             guard case .tuple(let ts) = x.type ?? .unknown, i < ts.count else { throw CompileError(message: "'.\(i)' needs a tuple", range: e.range) }
             let base = try memory(x)
             try copyMemory(from: base + Layout.offsets(ts)[i], have: Layout.size(ts[i]), to: off, size: size)
-        case .field(let x, let name, _) where isMemory(x.type):
+        case .field(let x, let name, _) where isMemory(x.type) && !x.isArgs:
             guard case .record(let fs) = x.type!, let i = fs.firstIndex(where: { $0.name == name }) else {
                 throw CompileError(message: "no field '\(name)'", range: e.range)
             }

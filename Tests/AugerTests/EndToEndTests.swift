@@ -199,6 +199,13 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(missing.stderr.contains("ERROR: No matches for uprobe \(w):no_such_function."), missing.stderr)
     }
 
+    func testTracepointStringFieldsAsKeysAndInComparisons() throws {
+        // auger forks once, for -c (cpid is not known yet when the fork fires).
+        let r = try auger(["-q", "-c", "\(Self.workload) sleep 10", "-e",
+                           #"tracepoint:sched:sched_process_fork /args.parent_comm == "auger"/ { @[args.parent_comm, args.child_pid > 0] = count(); }"#])
+        XCTAssertEqual(r.stdout, "\n@[auger, true]: 1\n\n", r.stderr)
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
