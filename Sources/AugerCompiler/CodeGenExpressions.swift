@@ -224,7 +224,7 @@ extension ProbeCodeGen {
             return
         }
         scaleForPointer(l.type, op)
-        try arithmetic(op, signed: signed, e.range)
+        try arithmetic(op, signed: signed, e.range, divisorNonZero: r.foldedConstant.map { $0 != 0 } ?? false)
     }
 
     /// Pointer arithmetic counts in elements, as in C: r1 *= the pointee's size.
@@ -238,7 +238,7 @@ extension ProbeCodeGen {
     }
 
     /// r0 = r0 op r1.
-    func arithmetic(_ op: BinaryOp, signed: Bool, _ range: SourceRange) throws(CompileError) {
+    func arithmetic(_ op: BinaryOp, signed: Bool, _ range: SourceRange, divisorNonZero: Bool = false) throws(CompileError) {
         let alu: ALUOp
         switch op {
         case .add: alu = .add
@@ -253,10 +253,18 @@ extension ProbeCodeGen {
         case .bitXor: alu = .xor
         default: throw CompileError(message: "'\(op.rawValue)' is not arithmetic", range: range)
         }
+        if (alu == .div || alu == .mod) && divisorNonZero {
+            if signed { try signedDivide(mod: alu == .mod, range) } else { asm.emit(.alu64(alu, .r0, .r1)) }
+            return
+        }
         if alu == .div || alu == .mod {
-            // bpftrace's rule: dividing by zero gives 1 (BPF would give 0, or the dividend for %).
+            // bpftrace's rule: dividing by zero gives 1 (BPF would give 0, or the
+            // dividend for %), with a warning at the division.
             let divide = label("div"), done = label("divd")
             asm.jump(.jne, .r1, 0, to: divide)
+            let warning = FormatString(literal: "Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.")
+            let (id, _) = compiler.registerFormat("warnf", warning, [], range: range)
+            try emitRecord(.message, id: id, size: 8, range) { _ throws(CompileError) in }
             asm.emit(.mov(.r0, 1))
             asm.goto(done)
             asm.label(divide)

@@ -85,7 +85,7 @@ extension ProbeCodeGen {
             asm.emit(.mov(.r8, .r0), .load(.u64, .r0, .r8, 0), .load(.u64, .r1, fp, tmp))
             popTemp()
             scaleForPointer(map.value, op)
-            try arithmetic(op, signed: map.value.isSigned, range)
+            try arithmetic(op, signed: map.value.isSigned, range, divisorNonZero: value.foldedConstant.map { $0 != 0 } ?? false)
             asm.emit(.store(.u64, .r8, 0, .r0))
             return
         }

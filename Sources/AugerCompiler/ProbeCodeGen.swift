@@ -376,7 +376,7 @@ final class ProbeCodeGen {
                 try scalar(value)
                 asm.emit(.mov(.r1, .r0), .load(.u64, .r0, fp, off))
                 scaleForPointer(type, op)
-                try arithmetic(op, signed: type.isSigned, range)
+                try arithmetic(op, signed: type.isSigned, range, divisorNonZero: value.foldedConstant.map { $0 != 0 } ?? false)
                 asm.emit(.store(.u64, fp, off, .r0))
             } else {
                 try store(value, type, into: slot)

@@ -52,6 +52,11 @@ struct EventHandler {
                 text = Self.runShell(text, allowed: session.options.unsafe)
             }
             switch session.options.format {
+            case .text where kind == .message:
+                // Warnings and errors from the program go where auger's own do.
+                session.out.flush()
+                session.err.write(text)
+                session.err.flush()
             case .text: session.out.write(text)
             case .json:
                 let type = kind == .cat ? "cat" : kind == .system ? "syscall" : "printf"

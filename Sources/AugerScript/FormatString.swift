@@ -37,6 +37,11 @@ public struct FormatString: Hashable, Sendable {
     }
 
     /// Parses `bytes`; the error names what is wrong with the first bad conversion.
+    /// Text printed as it is: no conversions.
+    public init(literal text: String) {
+        pieces = [.text(Array(text.utf8))]
+    }
+
     public init(_ bytes: [UInt8]) throws(FormatError) {
         pieces = []
         var text: [UInt8] = []

@@ -59,6 +59,8 @@ final class EndToEndTests: AugerTestCase {
     func testDivisionByZeroGivesOne() throws {
         let out = try run(#"begin { @zero = 0; printf("%d %d %d %d\n", 10 / @zero, (uint64)10 % (uint64)@zero, -7 / 2, 7 % 3); clear(@zero); }"#)
         XCTAssertEqual(out, "1 1 -3 1\n\n")
+        let r = try auger(["-q", "-e", "begin { @zero = 0; print(10 / @zero); clear(@zero); }"])
+        XCTAssertTrue(r.stderr.hasPrefix("stdin:1:26-36: WARNING: Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.\n"), r.stderr)
     }
 
     func testStrncmpAndStrcontains() throws {
