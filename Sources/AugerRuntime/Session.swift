@@ -108,7 +108,8 @@ public final class Session {
         }
         let unexpected = given.keys.filter { expected[$0] == nil }.sorted()
         if unexpected.isEmpty { return nil }
-        return "unexpected program command line options: " + unexpected.map { "--" + $0 }.joined(separator: ", ")
+        let hint = expected.isEmpty ? "the program takes no options" : "expected program options: " + expected.keys.sorted().map { "--" + $0 }.joined(separator: ", ")
+        return "unexpected program command line options: " + unexpected.map { "--" + $0 }.joined(separator: ", ") + "\nHINT: " + hint
     }
 
     func located(_ message: String, _ range: SourceRange) -> Diagnostics {

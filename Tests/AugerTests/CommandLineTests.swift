@@ -88,7 +88,7 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual([bad.status], [1])
         XCTAssertEqual(bad.stderr, "ERROR: program command line option --aa invalid integer (value: False)\n")
         let unknown = try auger(["-e", #"begin { print(getopt("aa", 10)); }"#, "--", "--bb=1"])
-        XCTAssertEqual(unknown.stderr, "ERROR: unexpected program command line options: --bb\n")
+        XCTAssertEqual(unknown.stderr, "ERROR: unexpected program command line options: --bb\nHINT: expected program options: --aa\n")
         let help = try auger(["-e", #"begin { print((getopt("aa", 10, "Description of aa"), getopt("bb"))); }"#, "--", "--help"])
         XCTAssertEqual(help.status, 1)
         XCTAssertTrue(help.stderr.contains("HINT: expected program options:\n  --aa: Description of aa\n  --bb\n"), help.stderr)
