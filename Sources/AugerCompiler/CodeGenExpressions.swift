@@ -361,8 +361,13 @@ extension ProbeCodeGen {
         let delta = Int32((up ? 1 : -1) * (Self.elementSize(type) ?? 1))
         switch x.kind {
         case .variable(let name):
-            guard let v = variables[name], case .stack(let off) = v.slot else { throw CompileError(message: "undefined variable $\(name)", range: x.range) }
-            asm.emit(.load(.u64, .r0, fp, off), .mov(.r1, .r0), .alu64(.add, .r1, delta), .store(.u64, fp, off, .r1))
+            guard let v = variables[name] else { throw CompileError(message: "undefined variable $\(name)", range: x.range) }
+            let (base, off): (Register, Int16)
+            switch v.slot {
+            case .stack(let o): (base, off) = (fp, o)
+            case .scratch(let o): (base, off) = (.r7, Int16(o))
+            }
+            asm.emit(.load(.u64, .r0, base, off), .mov(.r1, .r0), .alu64(.add, .r1, delta), .store(.u64, base, off, .r1))
             if prefix { asm.emit(.mov(.r0, .r1)) }
         case .map(let name, let keys):
             let map = compiler.maps[name]!

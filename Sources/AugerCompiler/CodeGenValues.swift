@@ -194,6 +194,12 @@ extension ProbeCodeGen {
             }
             let base = try memory(x)
             try copyMemory(from: base + Layout.offsets(fs.map(\.type))[i], have: Layout.size(fs[i].type), to: off, size: size)
+        case .unary(.deref, let pointer):
+            // *p of a string, tuple or record: copy its bytes from memory.
+            try scalar(pointer)
+            asm.emit(.mov(.r3, .r0), .mov(.r2, Int32(min(size, Layout.size(e.type ?? type)))))
+            scratchPointer(.r1, off)
+            asm.emit(.call(readsUserMemory ? .probeReadUser : .probeReadKernel))
         case .call("str", let args):
             try readString(args, into: off, size: size, e)
         case .call("getopt", let args):

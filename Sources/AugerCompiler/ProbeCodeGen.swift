@@ -340,7 +340,9 @@ final class ProbeCodeGen {
     func variableSlot(_ name: String, _ type: SType, _ range: SourceRange) throws(CompileError) -> Slot {
         let key = "\(name):\(isMemory(type) ? String(describing: type) : "scalar")"
         if let v = variables[key] { return v.slot }
-        let slot: Slot = isMemory(type) ? .scratch(try scratch(Layout.size(type), range)) : .stack(try pushTemp(range))
+        // A variable whose address is taken lives in scratch memory, which has an address.
+        let inMemory = isMemory(type) || compiler.checked.addressTaken.contains(name)
+        let slot: Slot = inMemory ? .scratch(try scratch(Layout.size(type), range)) : .stack(try pushTemp(range))
         variables[key] = (type, slot)
         variables[name] = (type, slot)
         return slot
@@ -372,12 +374,17 @@ final class ProbeCodeGen {
             let type = target.type ?? value.type ?? .i64
             let slot = try variableSlot(name, type, range)
             if let op {
-                guard case .stack(let off) = slot else { return }
                 try scalar(value)
-                asm.emit(.mov(.r1, .r0), .load(.u64, .r0, fp, off))
+                switch slot {
+                case .stack(let off): asm.emit(.mov(.r1, .r0), .load(.u64, .r0, fp, off))
+                case .scratch(let off): asm.emit(.mov(.r1, .r0), .load(.u64, .r0, .r7, Int16(off)))
+                }
                 scaleForPointer(type, op)
                 try arithmetic(op, signed: type.isSigned, range, divisorNonZero: value.foldedConstant.map { $0 != 0 } ?? false)
-                asm.emit(.store(.u64, fp, off, .r0))
+                switch slot {
+                case .stack(let off): asm.emit(.store(.u64, fp, off, .r0))
+                case .scratch(let off): asm.emit(.store(.u64, .r7, Int16(off), .r0))
+                }
             } else {
                 try store(value, type, into: slot)
             }

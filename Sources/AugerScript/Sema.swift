@@ -55,6 +55,8 @@ public struct CheckedProgram: Sendable {
     public var diagnostics: Diagnostics
     /// Enum name → value → constant name, for printing enum values.
     public var enums: [String: [Int64: String]] = [:]
+    /// Variables whose address the program takes (`&$x`): they live in memory.
+    public var addressTaken: Set<String> = []
 }
 
 /// The type checker: names, types, map value kinds, which builtins each
@@ -74,6 +76,7 @@ public final class Sema {
     /// Constant → the enum that defines it; anonymous enums get a made-up name.
     var enumOfConstant: [String: String] = [:]
     var enums: [String: [Int64: String]] = [:]
+    var addressTaken: Set<String> = []
     /// Maps assigned somewhere, whatever their (possibly unknown) type.
     var assignedMaps: Set<String> = []
 
@@ -114,7 +117,7 @@ public final class Sema {
         sema.checkMapsHaveValues()
         var diagnostics = expander.diagnostics
         diagnostics.append(contentsOf: sema.diagnostics)
-        return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics, enums: sema.enums)
+        return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics, enums: sema.enums, addressTaken: sema.addressTaken)
     }
 
     /// Set when a pass used a type that changed after the use: a map read

@@ -193,7 +193,10 @@ extension Sema {
             }
         case .addressOf:
             switch x.kind {
-            case .variable, .map, .field, .index, .identifier: return .pointer(t)
+            case .variable(let name):
+                addressTaken.insert(name)
+                return .pointer(t)
+            case .map, .field, .index, .identifier: return .pointer(t)
             default:
                 error("'&' needs a variable, map or field", e.range)
                 return .unknown

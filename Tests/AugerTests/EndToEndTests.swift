@@ -208,6 +208,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(r.stdout, "\n@[auger, true]: 1\n\n", r.stderr)
     }
 
+    func testAddressOfVariables() throws {
+        let out = try run(#"begin { $a = 1; $b = &$a; $a += 4; $a++; $t = (1, "hello", 2); $s = "hi"; $c = (int8 *)&$s; printf("%d %s %c%c\n", *$b, (*(&$t)).1, *$c, *($c + 1)); }"#)
+        XCTAssertEqual(out, "6 hello hi\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
