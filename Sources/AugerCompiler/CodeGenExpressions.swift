@@ -105,6 +105,9 @@ extension ProbeCodeGen {
         let t: SType
         switch e.kind {
         case .sizeofExpr(let x): t = x.type ?? .u64
+        case .sizeofType(.tagged(let tag, let name)):
+            if let size = compiler.checked.structSizes["\(tag) \(name)"] { return size }
+            t = .u64
         case .sizeofType(let written): t = Self.cType(written)
         default: t = .u64
         }

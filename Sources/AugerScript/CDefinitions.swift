@@ -43,3 +43,87 @@ extension String {
         return String(s)
     }
 }
+
+/// A struct a script defines, laid out as C would (or packed).
+public struct ScriptStruct: Sendable {
+    public var name: String
+    public var size: Int
+    public var alignment: Int
+    public var fields: [String: StructField]
+}
+
+extension CDefinitions {
+    /// `struct foo { int x; char y[4]; } [__attribute__((packed))]`, with
+    /// structs defined before it; nil when a member's type is unknown here.
+    public static func structLayout(in text: String, known: [String: ScriptStruct]) -> ScriptStruct? {
+        guard text.hasPrefix("struct") || text.hasPrefix("union"), let open = text.firstIndex(of: "{"),
+              let close = text.lastIndex(of: "}"), open < close else { return nil }
+        let union = text.hasPrefix("union")
+        let tag = union ? "union" : "struct"
+        let name = String(text[text.index(text.startIndex, offsetBy: tag.count)..<open]).trimmingCharacters(in: " \t\n\r")
+        guard !name.isEmpty else { return nil }
+        let packed = text[close...].contains("packed")
+        var fields: [String: StructField] = [:]
+        var offset = 0, size = 0, alignment = 1
+        for declaration in text[text.index(after: open)..<close].split(separator: ";") {
+            var words = declaration.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
+            guard !words.isEmpty else { continue }
+            // `int *p`, `int* p`, `char name[16]`
+            var last = words.removeLast()
+            var pointer = false
+            while last.hasPrefix("*") { pointer = true; last.removeFirst() }
+            if words.last?.hasSuffix("*") == true { pointer = true; words[words.count - 1].removeLast() ; if words.last!.isEmpty { words.removeLast() } }
+            var count: Int? = nil
+            if let bracket = last.firstIndex(of: "["), let n = Int(last[last.index(after: bracket)...].dropLast()) {
+                count = n
+                last = String(last[..<bracket])
+            }
+            let typeWords = words.filter { $0 != "const" && $0 != "volatile" }
+            guard let (element, elementSize, elementAlign) = pointer ? (SType.pointer(.void), 8, 8) : scalar(typeWords, known) else { return nil }
+            let type: SType
+            var fieldSize = elementSize
+            if let count {
+                fieldSize = elementSize * count
+                type = elementSize == 1 && element.isInteger ? .string(count) : .array(element, count)
+            } else {
+                type = element
+            }
+            let align = packed ? 1 : elementAlign
+            alignment = max(alignment, align)
+            if union {
+                fields[last] = StructField(type: type, byteOffset: 0)
+                size = max(size, fieldSize)
+            } else {
+                offset = (offset + align - 1) / align * align
+                fields[last] = StructField(type: type, byteOffset: offset)
+                offset += fieldSize
+                size = offset
+            }
+        }
+        size = (size + alignment - 1) / alignment * alignment
+        return ScriptStruct(name: "\(tag) \(name)", size: size, alignment: alignment, fields: fields)
+    }
+
+    /// A C scalar (or a known struct) by its words: its type, size and alignment.
+    static func scalar(_ words: [String], _ known: [String: ScriptStruct]) -> (SType, Int, Int)? {
+        let unsigned = words.contains("unsigned")
+        let plain = words.filter { $0 != "unsigned" && $0 != "signed" }
+        if plain.first == "struct" || plain.first == "union", plain.count == 2 {
+            guard let s = known["\(plain[0]) \(plain[1])"] else { return nil }
+            return (.cType(s.name), s.size, s.alignment)
+        }
+        let bytes: Int
+        switch plain.joined(separator: " ") {
+        case "char", "int8_t", "s8", "bool", "_Bool": bytes = 1
+        case "uint8_t", "u8": return (.u8, 1, 1)
+        case "short", "short int", "int16_t", "s16": bytes = 2
+        case "uint16_t", "u16": return (.u16, 2, 2)
+        case "int", "", "int32_t", "s32", "pid_t", "float": bytes = 4
+        case "uint32_t", "u32", "uid_t", "gid_t": return (.u32, 4, 4)
+        case "long", "long int", "long long", "long long int", "int64_t", "s64", "ssize_t", "double": bytes = 8
+        case "uint64_t", "u64", "size_t": return (.u64, 8, 8)
+        default: return nil
+        }
+        return (.integer(bits: bytes * 8, signed: !unsigned), bytes, bytes)
+    }
+}

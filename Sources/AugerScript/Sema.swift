@@ -57,6 +57,8 @@ public struct CheckedProgram: Sendable {
     public var enums: [String: [Int64: String]] = [:]
     /// Variables whose address the program takes (`&$x`): they live in memory.
     public var addressTaken: Set<String> = []
+    /// Sizes of the structs the script defines, for sizeof.
+    public var structSizes: [String: Int] = [:]
 }
 
 /// The type checker: names, types, map value kinds, which builtins each
@@ -77,6 +79,8 @@ public final class Sema {
     var enumOfConstant: [String: String] = [:]
     var enums: [String: [Int64: String]] = [:]
     var addressTaken: Set<String> = []
+    /// Structs the script defines; they take precedence over the kernel's.
+    var scriptStructs: [String: ScriptStruct] = [:]
     /// Maps assigned somewhere, whatever their (possibly unknown) type.
     var assignedMaps: Set<String> = []
 
@@ -101,7 +105,10 @@ public final class Sema {
         for decl in expanded.mapDeclarations { sema.declare(decl) }
         for item in expanded.preamble {
             if case .import = item { sema.hasImports = true }
-            if case .cDefinition(let text, _) = item { sema.define(enumText: text) }
+            if case .cDefinition(let text, _) = item {
+                sema.define(enumText: text)
+                if let s = CDefinitions.structLayout(in: text, known: sema.scriptStructs) { sema.scriptStructs[s.name] = s }
+            }
         }
         // Silent passes until the types of maps and variables settle (one,
         // unless a map or variable is used before its widest assignment),
@@ -117,7 +124,8 @@ public final class Sema {
         sema.checkMapsHaveValues()
         var diagnostics = expander.diagnostics
         diagnostics.append(contentsOf: sema.diagnostics)
-        return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics, enums: sema.enums, addressTaken: sema.addressTaken)
+        return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics, enums: sema.enums, addressTaken: sema.addressTaken,
+                              structSizes: sema.scriptStructs.mapValues(\.size))
     }
 
     /// Set when a pass used a type that changed after the use: a map read

@@ -185,7 +185,9 @@ extension Sema {
             return t
         case .deref:
             switch t {
-            case .pointer(let inner): return inner == .void ? .u8 : (inner.isCType && provider?.knowsStruct(String(describing: inner)) != true ? .unknown : inner)
+            case .pointer(let inner):
+                let known = scriptStructs[String(describing: inner)] != nil || provider?.knowsStruct(String(describing: inner)) == true
+                return inner == .void ? .u8 : (inner.isCType && !known ? .unknown : inner)
             case .integer(64, _): return .u64
             default:
                 error("cannot dereference a value of type \(t): it is not a pointer", e.range)
@@ -294,6 +296,14 @@ extension Sema {
             error("\(x.isArgs ? "tracepoint \(attachPoints.first?.raw ?? "")" : "record") has no field '\(name)'", e.range)
             return .unknown
         case .cType(let type), .pointer(.cType(let type)):
+            if let defined = scriptStructs[type] {
+                guard let member = defined.fields[name] else {
+                    error("\(type) has no field named '\(name)'", e.range)
+                    return .unknown
+                }
+                e.member = member
+                return member.type
+            }
             if let member = provider?.structField(type, name) {
                 e.member = member
                 return member.type

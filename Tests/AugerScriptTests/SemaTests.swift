@@ -129,6 +129,19 @@ final class SemaErrorTests: XCTestCase {
 }
 
 final class SemaTypeTests: XCTestCase {
+    func testScriptStructLayouts() throws {
+        let s = try XCTUnwrap(CDefinitions.structLayout(in: "struct a { char c; long l; short s[3]; unsigned int *p; }", known: [:]))
+        XCTAssertEqual(s.size, 32)
+        XCTAssertEqual(s.fields["l"], StructField(type: .i64, byteOffset: 8))
+        XCTAssertEqual(s.fields["s"], StructField(type: .array(.i16, 3), byteOffset: 16))
+        XCTAssertEqual(s.fields["p"]?.byteOffset, 24)
+        let packed = try XCTUnwrap(CDefinitions.structLayout(in: "struct b { char c; int i; } __attribute__((packed))", known: [:]))
+        XCTAssertEqual(packed.size, 5)
+        let nested = try XCTUnwrap(CDefinitions.structLayout(in: "struct n { char c; struct a inner; }", known: ["struct a": s]))
+        XCTAssertEqual(nested.fields["inner"], StructField(type: .cType("struct a"), byteOffset: 8))
+        XCTAssertNil(CDefinitions.structLayout(in: "struct u { mystery_t m; }", known: [:]))
+    }
+
     func testVariablesWidenAcrossAssignments() {
         let (checked, errors) = check("begin { $x = (int8)1; $x = (int16)-1000; @y = $x; $n = 1; @n = $n; $u = (uint64)1; $u = 0; @u = $u; }")
         XCTAssertEqual(errors, "")

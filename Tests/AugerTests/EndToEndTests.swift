@@ -213,6 +213,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "6 hello hi\n\n")
     }
 
+    func testStructsDefinedInTheScript() throws {
+        let out = try run(#"struct foo { int x; char y; int z; } struct bar { int x; char y; int z; } __attribute__((packed)) struct task_struct { int flags; } begin { printf("%d %d %d %d\n", sizeof(struct foo), sizeof(struct bar), sizeof((*(struct foo *)0).y), curtask.flags == curtask->flags); }"#)
+        XCTAssertEqual(out, "12 9 1 1\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
