@@ -74,10 +74,13 @@ extension CDefinitions {
             while last.hasPrefix("*") { pointer = true; last.removeFirst() }
             if words.last?.hasSuffix("*") == true { pointer = true; words[words.count - 1].removeLast() ; if words.last!.isEmpty { words.removeLast() } }
             var count: Int? = nil
-            if let bracket = last.firstIndex(of: "["), let n = Int(last[last.index(after: bracket)...].dropLast()) {
+            if let bracket = last.firstIndex(of: "[") {
+                // One dimension only; anything else leaves the struct to be typed loosely.
+                guard let n = Int(last[last.index(after: bracket)...].dropLast()), n > 0 else { return nil }
                 count = n
                 last = String(last[..<bracket])
             }
+            guard let first = last.first, first.isLetter || first == "_", last.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
             let typeWords = words.filter { $0 != "const" && $0 != "volatile" }
             guard let (element, elementSize, elementAlign) = pointer ? (SType.pointer(.void), 8, 8) : scalar(typeWords, known) else { return nil }
             let type: SType
