@@ -151,7 +151,7 @@ extension ProbeCodeGen {
         case "delete":
             try callStatement("delete", args, e)
             asm.emit(.mov(.r0, 1))
-        case "ksym", "usym", "kptr", "uptr", "strerror":
+        case "ksym", "usym", "kptr", "uptr", "strerror", "cgroup_path":
             try scalar(args[0])
         case "bswap":
             try scalar(args[0])

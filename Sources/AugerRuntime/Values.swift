@@ -11,6 +11,7 @@ struct ValueDecoder {
     /// The stack trace map, for kstack and ustack values.
     var stacks: Map?
     let userSymbols = UserSymbols()
+    let cgroups = CgroupPaths()
     /// Enum name → value → constant, for enum values.
     var enums: [String: [Int64: String]] = [:]
     /// strftime() formats, by the index values carry.
@@ -112,6 +113,7 @@ struct ValueDecoder {
         case .timestamp: return timestampText(bytes)
         case .buffer(let n): return bufferText(bytes, n, style: "r")
         case .inet: return inetText(bytes)
+        case .cgroupPath: return cgroups.path(of: word(bytes))
         case .strerror: return String(cString: strerror(Int32(truncatingIfNeeded: word(bytes))))
         case .usym: return "0x" + String(word(bytes), radix: 16)
         case .username:
@@ -149,7 +151,7 @@ struct ValueDecoder {
         // Numbers stay numbers for programs reading JSON: pointers, and enums unless printf names them.
         case .pointer, .enumValue: return String(word(bytes))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .usym, .username: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .usym, .username, .cgroupPath: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):

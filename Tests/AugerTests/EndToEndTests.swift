@@ -185,6 +185,8 @@ final class EndToEndTests: AugerTestCase {
         }
         let path = String(mount) + String(own.dropFirst(3))
         XCTAssertEqual(try run("begin { printf(\"%d\\n\", cgroup == cgroupid(\"\(path)\")); }"), "1\n\n")
+        let name = mount.split(separator: "/").last!
+        XCTAssertEqual(try run("begin { print(cgroup_path(cgroup)); }"), "\(name):\(own.dropFirst(3))\n\n")
     }
 
     func testStringsIndexedAtRunTime() throws {
