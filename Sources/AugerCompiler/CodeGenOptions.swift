@@ -26,13 +26,13 @@ extension ProbeCodeGen {
             switch text.lowercased() {
             case "", "true", "1", "yes": constant(1)
             case "false", "0", "no": constant(0)
-            default: throw CompileError(message: "program command line option --\(optionName(name)) invalid boolean (value: \(text))", range: e.range)
+            default: throw CompileError(message: "program command line option --\(optionName(name)) invalid boolean (value: \(text))", range: e.range, fromCommandLine: true)
             }
             return
         }
         guard let text else { try scalar(args[1]); return }
         guard let value = Self.integer(text) else {
-            throw CompileError(message: "program command line option --\(optionName(name)) invalid integer (value: \(text))", range: e.range)
+            throw CompileError(message: "program command line option --\(optionName(name)) invalid integer (value: \(text))", range: e.range, fromCommandLine: true)
         }
         constant(value)
     }

@@ -123,4 +123,6 @@ public struct CompiledScript: Sendable {
 public struct CompileError: Error, Sendable {
     public var message: String
     public var range: SourceRange
+    /// The command line is at fault (a getopt() value), not a place in the script.
+    public var fromCommandLine = false
 }

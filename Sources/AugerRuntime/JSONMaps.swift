@@ -17,7 +17,7 @@ struct JSONMaps {
             switch e.value {
             case .histogram(let buckets): return histogram(buckets, map.kind)
             case .stats(let s, let c): return "{\"count\": \(c), \"average\": \(c == 0 ? 0 : s / Int128(c)), \"total\": \(s)}"
-            case .bytes(let b) where !map.value.isInteger || map.value.withoutEnum != map.value: return decoder.json(map.value, b)
+            case .bytes(let b) where !map.value.isPlainInteger: return decoder.json(map.value, b)
             default: return printer.valueText(e.value, map, div: div)
             }
         }

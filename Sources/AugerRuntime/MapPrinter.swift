@@ -121,7 +121,7 @@ struct MapPrinter {
         let keyType = map.key
         if let keyType, case .integer = keyType {} else if keyType != nil { return false }
         switch map.kind {
-        case .plain: if case .integer = map.value {} else { return false }
+        case .plain: if !map.value.isPlainInteger { return false }
         case .aggregate(let a) where a == .count || a == .sum || a == .min || a == .max: break
         default: return false
         }
@@ -171,7 +171,7 @@ struct MapPrinter {
         let d = Int128(max(div, 1))
         switch v {
         case .bytes(let b):
-            if case .integer = map.value { return String(decoder.integer(decoder.word(b), map.value) / d) }
+            if map.value.isPlainInteger { return String(decoder.integer(decoder.word(b), map.value) / d) }
             return decoder.text(map.value, b)
         case .number(let n): return String(n / d)
         case .average(let s, let c): return String(c == 0 ? 0 : s / Int128(c) / d)

@@ -17,6 +17,8 @@ public final class Session {
     var exitRequested = false
     var child: ChildProcess?
     var printMapsOnExit = true
+    /// When the traced process's mappings were last read.
+    var lastMappings: UInt64 = 0
     /// cat() prints at most this much of a file.
     var maxCatBytes = 10240
 
@@ -80,8 +82,7 @@ public final class Session {
         do {
             compiled = try Compiler(checked, positional: options.positional, named: options.named, maxMapKeys: maxKeys).compile(targets: targets)
         } catch {
-            // A bad option value is the command line's fault, not the script's.
-            if error.message.hasPrefix("program command line option") { throw RuntimeError.system(error.message) }
+            if error.fromCommandLine { throw RuntimeError.system(error.message) }
             return fail(located(error.message, error.range))
         }
         if let problem = Self.optionProblem(options.named, compiled.options) { throw RuntimeError.system(problem) }
@@ -181,7 +182,13 @@ public final class Session {
                 out.flush()
                 if handled >= Self.burstRecords && !exitRequested { usleep(Self.batchWindowMicroseconds) }
                 if signals.pending() { break }
-                if loaded.compiled.usesStacks, let traced = child?.pid ?? options.pid { decoder.userSymbols.remember(pid: traced) }
+                // The traced process's mappings, for its stacks after it exits:
+                // re-read a few times a second, not on every wake-up.
+                if loaded.compiled.usesStacks, let traced = child?.pid ?? options.pid,
+                   Self.monotonicNanoseconds() - lastMappings > 200_000_000 {
+                    decoder.userSymbols.remember(pid: traced)
+                    lastMappings = Self.monotonicNanoseconds()
+                }
                 if let c = child, c.exited() { break }
                 if let pid = options.pid, kill(pid, 0) != 0 && errno == ESRCH { break }
             }

@@ -1,3 +1,4 @@
+import BPF
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,7 +67,7 @@ struct ELFSymbols {
     let segments: [(offset: UInt64, size: UInt64, address: UInt64)]
 
     init?(path: String) {
-        guard let bytes = Self.contents(path), bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2, bytes[5] == 1 else { return nil }
+        guard let bytes = try? readBytes(path), bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2, bytes[5] == 1 else { return nil }
         func u16(_ at: Int) -> Int { at + 2 <= bytes.count ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : 0 }
         func u32(_ at: Int) -> UInt64 { (0..<4).reduce(0) { at + 4 <= bytes.count ? $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) : 0 } }
         func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { at + 8 <= bytes.count ? $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) : 0 } }
@@ -126,22 +127,5 @@ struct ELFSymbols {
         let (start, size, name) = functions[lo - 1]
         if size > 0 && address >= start + size { return nil }
         return (name, address - start)
-    }
-
-    static func contents(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_size > 0, st.st_size < 1 << 30 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
-        var at = 0
-        while at < bytes.count {
-            let n = bytes[at...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            at += n
-        }
-        return at == bytes.count ? bytes : nil
     }
 }

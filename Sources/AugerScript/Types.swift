@@ -39,6 +39,8 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
     public var isInteger: Bool {
         switch self { case .integer, .enumValue: true; default: false }
     }
+    /// An integer that prints as a number (not an enum's constant).
+    public var isPlainInteger: Bool { if case .integer = self { true } else { false } }
     /// An enum value as the plain integer arithmetic makes of it.
     public var withoutEnum: SType { if case .enumValue = self { .u64 } else { self } }
     public var isPointer: Bool { if case .pointer = self { true } else { false } }

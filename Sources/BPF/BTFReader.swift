@@ -39,7 +39,7 @@ public final class KernelBTF: @unchecked Sendable {
     private var records: [String: UInt32] = [:]
 
     public convenience init(path: String = "/sys/kernel/btf/vmlinux") throws {
-        try self.init(bytes: Self.contents(path))
+        try self.init(bytes: readBytes(path))
     }
 
     public init(bytes: [UInt8]) throws {
@@ -156,21 +156,6 @@ public final class KernelBTF: @unchecked Sendable {
     static func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
         guard at + 4 <= b.count else { return 0 }
         return UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24
-    }
-
-    static func contents(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Errno.current }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw Errno.current }
-            if n == 0 { break }
-            out += chunk[0..<n]
-        }
-        return out
     }
 }
 

@@ -38,6 +38,11 @@ extension String {
 
 /// Reads a whole file as text; `-` reads standard input. Throws the errno.
 public func readFile(_ path: String) throws -> String {
+    String(decoding: try readBytes(path), as: UTF8.self)
+}
+
+/// Reads a whole file's bytes (ELF files, BTF); `-` reads standard input.
+public func readBytes(_ path: String) throws -> [UInt8] {
     let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw Errno.current }
     defer { if fd != 0 { close(fd) } }
@@ -52,5 +57,5 @@ public func readFile(_ path: String) throws -> String {
         if n == 0 { break }
         data += chunk[0..<n]
     }
-    return String(decoding: data, as: UTF8.self)
+    return data
 }

@@ -11,6 +11,19 @@ enum Programs {
         contextCheck(&a)
         a.emit(.call(.getCurrentPidTgid), .alu64(.rsh, .r0, 32))
         a.jump(.jne, .r0, pid, to: "out")
+        incrementAndExit(&a, map)
+        return try a.assemble()
+    }
+
+    /// Adds 1 to the u64 at key 0 of array map `counts` on every event.
+    static func countEvents() throws -> Assembled {
+        var a = Assembler()
+        incrementAndExit(&a, "counts")
+        return try a.assemble()
+    }
+
+    /// `map[0] += 1`, then the "out" label and `return 0`.
+    static func incrementAndExit(_ a: inout Assembler, _ map: String) {
         a.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
         a.loadMap(.r1, map)
         a.emit(.call(.mapLookupElem))
@@ -18,20 +31,6 @@ enum Programs {
         a.emit(.mov(.r1, 1), .atomic(.add, .u64, .r0, 0, .r1))
         a.label("out")
         a.emit(.mov(.r0, 0), .exit)
-        return try a.assemble()
-    }
-
-    /// Adds 1 to the u64 at key 0 of array map `counts` on every event.
-    static func countEvents() throws -> Assembled {
-        var a = Assembler()
-        a.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
-        a.loadMap(.r1, "counts")
-        a.emit(.call(.mapLookupElem))
-        a.jump(.jeq, .r0, 0, to: "out")
-        a.emit(.mov(.r1, 1), .atomic(.add, .u64, .r0, 0, .r1))
-        a.label("out")
-        a.emit(.mov(.r0, 0), .exit)
-        return try a.assemble()
     }
 
     static func counter(_ name: String = "counts") throws -> Map {
