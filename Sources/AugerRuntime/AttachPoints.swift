@@ -51,8 +51,8 @@ public struct AttachPointResolver {
             return [AttachTarget(provider: "rawtracepoint", name: "rawtracepoint:\(name)")]
         case "interval", "profile":
             return [AttachTarget(provider: point.provider, name: "\(point.provider):\(point.parts.joined(separator: ":"))")]
-        case "software":
-            return [AttachTarget(provider: "software", name: "software:\(point.parts.joined(separator: ":"))")]
+        case "software", "hardware":
+            return [AttachTarget(provider: point.provider, name: "\(point.provider):\(point.parts.joined(separator: ":"))")]
         case "uprobe", "uretprobe":
             return [try userProbe(point)]
         case "kprobe", "kretprobe":

@@ -212,6 +212,14 @@ public final class Session {
     static let burstRecords = 32
 
     func attach(_ compiledProgram: CompiledProgram, _ program: BPF.Program) throws -> [Link] {
+        do {
+            return try attachLinks(compiledProgram, program)
+        } catch let error as BPFError {
+            throw RuntimeError.system("Error attaching probe: \(compiledProgram.target.name): \(error)")
+        }
+    }
+
+    private func attachLinks(_ compiledProgram: CompiledProgram, _ program: BPF.Program) throws -> [Link] {
         let target = compiledProgram.target
         let parts = target.name.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         switch target.provider {
@@ -233,6 +241,10 @@ public final class Session {
             let event = try Self.softwareEvent(parts[1])
             let count = parts.count > 2 ? UInt64(parts[2]) ?? 1000 : (event == .cpuClock || event == .taskClock ? 1_000_000 : 1000)
             return try CPU.online.map { cpu in try program.attach(to: PerfEvent.software(event, rate: .period(count), cpu: Int32(cpu))) }
+        case "hardware":
+            let event = try Self.hardwareEvent(parts[1])
+            let count = parts.count > 2 ? UInt64(parts[2]) ?? 1_000_000 : 1_000_000
+            return try CPU.online.map { cpu in try program.attach(to: PerfEvent.hardware(event, rate: .period(count), cpu: Int32(cpu))) }
         default:
             throw RuntimeError.system("\(target.provider) probes are not supported yet")
         }
@@ -279,6 +291,22 @@ public final class Session {
         case "dummy": return .dummy
         case "bpf-output": return .bpfOutput
         default: throw RuntimeError.system("unknown software event '\(name)'")
+        }
+    }
+
+    static func hardwareEvent(_ name: String) throws -> HardwareEvent {
+        switch name {
+        case "cpu-cycles", "cycles": return .cpuCycles
+        case "instructions": return .instructions
+        case "cache-references": return .cacheReferences
+        case "cache-misses": return .cacheMisses
+        case "branch-instructions", "branches": return .branchInstructions
+        case "branch-misses": return .branchMisses
+        case "bus-cycles": return .busCycles
+        case "frontend-stalls": return .stalledCyclesFrontend
+        case "backend-stalls": return .stalledCyclesBackend
+        case "ref-cycles": return .refCycles
+        default: throw RuntimeError.system("unknown hardware event '\(name)'")
         }
     }
 

@@ -18,6 +18,13 @@ public enum SoftwareEvent: UInt64, Sendable, CaseIterable {
     case bpfOutput = 10, cgroupSwitches = 11
 }
 
+/// Hardware counters of the CPU's performance monitoring unit. Many virtual
+/// machines expose none; opening one there fails with ENOENT.
+public enum HardwareEvent: UInt64, Sendable, CaseIterable {
+    case cpuCycles = 0, instructions = 1, cacheReferences = 2, cacheMisses = 3, branchInstructions = 4
+    case branchMisses = 5, busCycles = 6, stalledCyclesFrontend = 7, stalledCyclesBackend = 8, refCycles = 9
+}
+
 /// Access that triggers a hardware breakpoint.
 public struct BreakpointAccess: OptionSet, Hashable, Sendable {
     public let rawValue: UInt32
@@ -81,6 +88,20 @@ public final class PerfEvent: Sendable {
         attr.config = event.rawValue
         setRate(&attr, rate)
         return try PerfEvent(attr: attr, pid: pid, cpu: cpu, what: "software event \(event) on CPU \(cpu)")
+    }
+
+    /// A hardware counter sampled every `rate` occurrences on one CPU.
+    public static func hardware(_ event: HardwareEvent, rate: SampleRate, cpu: Int32, pid: Int32 = -1) throws -> PerfEvent {
+        var attr = perf_event_attr()
+        attr.type = PERF_TYPE_HARDWARE.rawValue
+        attr.config = event.rawValue
+        setRate(&attr, rate)
+        do {
+            return try PerfEvent(attr: attr, pid: pid, cpu: cpu, what: "hardware event \(event) on CPU \(cpu)")
+        } catch let error as BPFError where error.errno == .noEntry || error.errno == Errno(rawValue: EOPNOTSUPP) {
+            throw BPFError(call: "perf_event_open", context: "open hardware event \(event)", errno: error.errno,
+                           hint: "This machine exposes no hardware performance counters (common in virtual machines)")
+        }
     }
 
     /// A hardware breakpoint on `length` bytes at `address`, for one process

@@ -287,6 +287,28 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out.split(separator: "\n").filter { $0.hasPrefix("@[") }.count, CPU.online.count, out)
     }
 
+    func testSoftwareEventCountsPageFaults() throws {
+        let out = try run("software:page-faults:1 /pid == cpid/ { @faults = count(); }", ["-c", "\(Self.workload) touch 3000"])
+        let faults = out.split(separator: "\n").first { $0.hasPrefix("@faults: ") }.flatMap { Int($0.dropFirst(9)) }
+        XCTAssertNotNil(faults, out)
+        // 3,000 touched pages plus the program's own start-up faults.
+        XCTAssertGreaterThanOrEqual(faults ?? 0, 3000, out)
+        XCTAssertLessThan(faults ?? .max, 6000, out)
+    }
+
+    func testHardwareEventCountsOrSaysThereAreNoCounters() throws {
+        let script = "hardware:instructions:100000 /pid == cpid/ { @ = count(); }"
+        let r = try auger(["-e", script, "-c", "\(Self.workload) getppid 100000"])
+        if FileManager.default.fileExists(atPath: "/sys/bus/event_source/devices/cpu") {
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("\n@: "), r.stdout)
+        } else {
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stderr.hasPrefix("ERROR: Error attaching probe: hardware:instructions:100000: "), r.stderr)
+            XCTAssertTrue(r.stderr.contains("no hardware performance counters"), r.stderr)
+        }
+    }
+
     func testJoinPrintsExecArguments() throws {
         let out = try run(#"tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args.argv, ","); }"#, ["-c", "/bin/echo one 'two words' three"])
         XCTAssertTrue(out.contains("/bin/echo,one,two words,three\n"), out)

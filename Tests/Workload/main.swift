@@ -4,6 +4,7 @@
 //   auger-workload getppid N     N getppid(2) calls
 //   auger-workload sleep MS      sleeps, then exits
 //   auger-workload call N        N calls of auger_workload_probe(i), for uprobes
+//   auger-workload touch N       touches N fresh pages: at least N page faults
 //   auger-workload getppid N sleep MS …   several, in order
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,12 @@ for step in stride(from: 1, to: args.count, by: 2) {
         usleep(useconds_t(n * 1000))
     case "call":
         for i in 0..<n { probeSink &+= auger_workload_probe(i) }  // a C function: see WorkloadProbe
+    case "touch":
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard let memory = mmap(nil, n * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              memory != MAP_FAILED else { fail("mmap failed") }
+        for i in 0..<n { memory.storeBytes(of: UInt8(1), toByteOffset: i * page, as: UInt8.self) }
+        munmap(memory, n * page)
     default:
         fail("unknown workload \(args[step])")
     }
