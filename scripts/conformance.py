@@ -167,11 +167,17 @@ def check(t, out, status):
         return f"exit status {status}"
     lines = [l.strip() for l in out.split("\n")]
     after_notify = out.split(NOTIFY, 1)[1] if NOTIFY in out else out
+
+    def has_lines(e):
+        # An expectation of several lines matches that many consecutive lines.
+        want = [l.strip() for l in e.strip().split("\n")]
+        return any(lines[i:i + len(want)] == want for i in range(len(lines) - len(want) + 1))
+
     for e in t.get("EXPECT", []):
-        if e.strip() not in lines:
+        if not has_lines(e):
             return f"no line equals {e!r}"
     for e in t.get("EXPECT_NONE", []):
-        if e.strip() in lines:
+        if has_lines(e):
             return f"a line equals {e!r}"
     for e in t.get("EXPECT_REGEX", []):
         if not re.search(e, out, re.M):
@@ -221,8 +227,9 @@ def main():
             tests += parse(path)
     if args.filter:
         tests = [t for t in tests if re.search(args.filter, f"{t['file']}:{t['NAME'][0]}")]
-    # Run a copy, so the binary can be rebuilt while the suite runs.
-    auger = os.path.join(tempfile.mkdtemp(prefix="auger-conformance-"), "auger")
+    # Run a copy, so the binary can be rebuilt while the suite runs. The suite
+    # expects the tracer's process to be called bpftrace (comm, pidof, pkill).
+    auger = os.path.join(tempfile.mkdtemp(prefix="auger-conformance-"), "bpftrace")
     shutil.copy2(os.path.abspath(args.auger), auger)
     passed, failed, skipped, failures = 0, 0, Counter(), []
     start = time.time()
