@@ -298,17 +298,7 @@ final class ProbeCodeGen {
 
     /// A positional parameter as C reads an integer: 0x hex, leading-0
     /// octal, decimal; up to 2^64 - 1 (kept as its bit pattern).
-    static func integer(_ text: String) -> Int64? {
-        var s = Substring(text)
-        let negative = s.hasPrefix("-")
-        if negative { s = s.dropFirst() }
-        let value: UInt64?
-        if s.hasPrefix("0x") || s.hasPrefix("0X") { value = UInt64(s.dropFirst(2), radix: 16) }
-        else if s.count > 1 && s.hasPrefix("0") { value = UInt64(s.dropFirst(), radix: 8) }
-        else { value = UInt64(s) }
-        guard let value else { return nil }
-        return negative ? -Int64(bitPattern: value) : Int64(bitPattern: value)
-    }
+    static func integer(_ text: String) -> Int64? { PositionalParameter.integer(text) }
 
     /// Expressions evaluated for their effect: calls, increments, blocks.
     func effect(_ e: Expr) throws(CompileError) {

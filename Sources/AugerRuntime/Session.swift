@@ -55,7 +55,7 @@ public final class Session {
         let usesTracepoints = program.probes.contains { $0.attachPoints.contains { $0.provider == "tracepoint" } }
         let tracefs = usesTracepoints ? try Tracefs.locate() : nil
         let types = tracefs.map { TracepointTypes(tracefs: $0) }
-        let checked = Sema.check(program, provider: KernelTypes(tracepoints: types))
+        let checked = Sema.check(program, provider: KernelTypes(tracepoints: types), positional: options.positional)
         if checked.diagnostics.hasErrors { return fail(checked.diagnostics) }
         decoder.enums = checked.enums
         if !checked.diagnostics.all.isEmpty && options.warnings { err.write(checked.diagnostics.rendered(in: source) + "\n") }

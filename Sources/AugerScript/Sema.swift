@@ -93,15 +93,20 @@ public final class Sema {
     var probeIndex = 0
     var allVariableTypes: [Int: [String: SType]] = [:]
 
-    init(provider: TypeInfoProvider?, macroNames: Set<String>) {
+    /// The command line's positional parameters, when known (not for a
+    /// script checked on its own): they decide whether `$n` is a string.
+    let positional: [String]?
+
+    init(provider: TypeInfoProvider?, macroNames: Set<String>, positional: [String]?) {
         self.provider = provider
         self.macroNames = macroNames
+        self.positional = positional
     }
 
-    public static func check(_ program: Program, provider: TypeInfoProvider? = nil) -> CheckedProgram {
+    public static func check(_ program: Program, provider: TypeInfoProvider? = nil, positional: [String]? = nil) -> CheckedProgram {
         let expander = MacroExpander(program)
         let expanded = expander.expand(program)
-        let sema = Sema(provider: provider, macroNames: Set(program.macros.map(\.name)))
+        let sema = Sema(provider: provider, macroNames: Set(program.macros.map(\.name)), positional: positional)
         for decl in expanded.mapDeclarations { sema.declare(decl) }
         for item in expanded.preamble {
             if case .import = item { sema.hasImports = true }

@@ -17,7 +17,7 @@ extension Sema {
             if let t = lookupVariable(name) { return t }
             error("undefined variable $\(name): assign it before use", e.range)
             return .unknown
-        case .positional: return .unknown
+        case .positional(let n): return PositionalParameter.type(n, positional)
         case .paramCount: return .u64
         case .map(let name, let keys): return mapRead(e, name, keys)
         case .call(let name, let args): return call(e, name, args, statement: statement)
@@ -208,6 +208,12 @@ extension Sema {
 
     func binary(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ e: Expr) -> SType {
         let lt = expr(l), rt = expr(r)
+        // `$1 + 2` of a string parameter: bpftrace's pointer into the string.
+        if op == .add, case .positional(let n) = l.kind, case .string = lt, let k = r.foldedConstant, let params = positional {
+            let rest = Array(params[n - 1].utf8.dropFirst(Int(clamping: max(0, k))))
+            e.kind = .string(rest)
+            return .string(rest.count + 1)
+        }
         if op.isLogical {
             for (x, t) in [(l, lt), (r, rt)] where !t.isScalar {
                 error("'\(op.rawValue)' needs integers, bools or pointers, not \(t)", x.range)

@@ -126,16 +126,26 @@ extension Sema {
             if !t.isInteger && t != .bool && t != .unknown { error("\(agg.rawValue)() needs an integer value, not \(t)", a.range) }
         }
         var constants: [Int64] = []
+        var unknownParameter = false
         for a in args.dropFirst() {
             expr(a)
             guard let v = a.constantValue else {
-                if case .positional = a.kind { constants.append(0); continue }
+                if case .positional(let n) = a.kind {
+                    if let params = positional, n <= params.count, let v = PositionalParameter.integer(params[n - 1]) {
+                        constants.append(v)
+                    } else {
+                        constants.append(0)
+                        unknownParameter = true
+                    }
+                    continue
+                }
                 if agg == .tseries, a.literalString != nil { continue } // the aggregation name
                 error("\(agg.rawValue)() takes integer literals after the value", a.range)
                 return []
             }
             constants.append(v)
         }
+        if unknownParameter { return constants }
         switch agg {
         case .hist:
             if let k = constants.first, k < 0 || k > 5 { error("hist() bits must be from 0 to 5, not \(k)", args[1].range) }

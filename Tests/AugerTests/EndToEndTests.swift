@@ -355,6 +355,12 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(try run(#"begin { printf("%d %s %d\n", $1 + 1, str($2), $#); exit(); }"#, ["41", "hello"]), "42 hello 2\n\n")
     }
 
+    func testStringParametersAreStringValues() throws {
+        // A parameter that is not a C integer is a string: printable, comparable, a key.
+        XCTAssertEqual(try run(#"begin { print(($1, $2)); if ($1 == "pos1") { printf("%s\n", str($1 + 2)); } @[$1] = lhist(5, 0, $2, $3); }"#, ["pos1", "100", "10"]),
+                       "(pos1, 100)\ns1\n\n@[pos1]:\n[0, 10)                1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|\n\n")
+    }
+
     func testTracesProcessUntilItExits() throws {
         let sleeper = Process()
         sleeper.executableURL = URL(fileURLWithPath: Self.workload)
