@@ -226,17 +226,30 @@ extension ProbeCodeGen {
             asm.emit(.mov(.r2, .r0), .mov(.r0, 1), .jump(jump, .r2, .r1, 1), .mov(.r0, 0))
             return
         }
+        if case .pointer = r.type ?? .unknown, op == .sub {
+            // pointer - pointer: the distance in elements, as in C.
+            asm.emit(.alu64(.sub, .r0, .r1))
+            if let size = elementSize(l.type) {
+                asm.emit(.mov(.r1, Int32(size)))
+                try arithmetic(.div, signed: true, e.range, divisorNonZero: true)
+            }
+            return
+        }
         scaleForPointer(l.type, op)
         try arithmetic(op, signed: signed, e.range, divisorNonZero: r.foldedConstant.map { $0 != 0 } ?? false)
     }
 
     /// Pointer arithmetic counts in elements, as in C: r1 *= the pointee's size.
     func scaleForPointer(_ type: SType?, _ op: BinaryOp) {
-        if let size = Self.elementSize(type), op == .add || op == .sub { asm.emit(.alu64(.mul, .r1, Int32(size))) }
+        if let size = elementSize(type), op == .add || op == .sub { asm.emit(.alu64(.mul, .r1, Int32(size))) }
     }
 
-    static func elementSize(_ type: SType?) -> Int? {
-        guard case .pointer(let pointee) = type ?? .unknown, let size = pointee.byteSize, size > 1 else { return nil }
+    /// The pointee's size when it scales pointer arithmetic (more than a byte).
+    func elementSize(_ type: SType?) -> Int? {
+        guard case .pointer(let pointee) = type ?? .unknown else { return nil }
+        let size: Int?
+        if case .cType(let name) = pointee { size = compiler.checked.structSizes[name] } else { size = pointee.byteSize }
+        guard let size, size > 1 else { return nil }
         return size
     }
 
@@ -361,7 +374,7 @@ extension ProbeCodeGen {
     func increment(_ x: Expr, up: Bool, prefix: Bool, _ e: Expr) throws(CompileError) {
         var type = x.type
         if case .map(let name, _) = x.kind { type = compiler.maps[name]?.value }
-        let delta = Int32((up ? 1 : -1) * (Self.elementSize(type) ?? 1))
+        let delta = Int32((up ? 1 : -1) * (elementSize(type) ?? 1))
         switch x.kind {
         case .variable(let name):
             guard let v = variables[name] else { throw CompileError(message: "undefined variable $\(name)", range: x.range) }

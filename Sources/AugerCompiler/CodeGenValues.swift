@@ -175,10 +175,11 @@ extension ProbeCodeGen {
         case .record(let fields):
             let types: [SType]
             if case .record(let fs) = type, fs.count == fields.count {
-                // Same names; the declared order wins.
-                for (i, f) in fs.enumerated() {
-                    guard let value = fields.first(where: { $0.0 == f.name })?.1 else { continue }
-                    try place(value, f.type, at: off + Layout.offsets(fs.map(\.type))[i])
+                // Same names: the declared layout places them; the written order evaluates them.
+                let offsets = Layout.offsets(fs.map(\.type))
+                for (name, value) in fields {
+                    guard let i = fs.firstIndex(where: { $0.name == name }) else { continue }
+                    try place(value, fs[i].type, at: off + offsets[i])
                 }
                 return
             }

@@ -29,6 +29,11 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
 
     public func knowsStruct(_ typeName: String) -> Bool { recordID(typeName) != nil }
 
+    public func structSize(_ typeName: String) -> Int? {
+        guard let btf, let id = recordID(typeName), case .record(_, let size, _) = btf.shape(id) else { return nil }
+        return size
+    }
+
     /// `struct x` by name; anonymous ones by the id `type` gave them.
     func recordID(_ name: String) -> UInt32? {
         if name.hasPrefix("btf#") { return UInt32(name.dropFirst(4)) }

@@ -56,8 +56,56 @@ extension CDefinitions {
     /// `struct foo { int x; char y[4]; } [__attribute__((packed))]`, with
     /// structs defined before it; nil when a member's type is unknown here.
     public static func structLayout(in text: String, known: [String: ScriptStruct]) -> ScriptStruct? {
+        structLayouts(in: text, known: known).last
+    }
+
+    /// The layouts a definition declares: structs nested in its members
+    /// (`struct Bar { int x; } bar;`) first, then the struct itself.
+    public static func structLayouts(in text: String, known: [String: ScriptStruct]) -> [ScriptStruct] {
         guard text.hasPrefix("struct") || text.hasPrefix("union"), let open = text.firstIndex(of: "{"),
-              let close = text.lastIndex(of: "}"), open < close else { return nil }
+              let close = text.lastIndex(of: "}"), open < close else { return [] }
+        var known = known
+        var nested: [ScriptStruct] = []
+        var body = String(text[text.index(after: open)..<close])
+        // Innermost definitions first: each becomes a plain `struct NAME` member type.
+        while let inner = innermostDefinition(in: body) {
+            var definition = String(body[inner])
+            if definition.hasPrefix("struct {") || definition.hasPrefix("union {") {
+                let tag = definition.hasPrefix("union") ? "union" : "struct"
+                definition = "\(tag) __anon\(nested.count)" + definition.dropFirst(tag.count)
+            }
+            guard let layout = structLayouts(in: definition, known: known).last else { return [] }
+            known[layout.name] = layout
+            nested.append(layout)
+            body.replaceSubrange(inner, with: layout.name)
+        }
+        let flat = String(text[...open]) + body + String(text[close...])
+        guard let outer = flatStructLayout(in: flat, known: known) else { return [] }
+        return nested + [outer]
+    }
+
+    /// The range of a `struct|union [NAME] { … }` inside `body` that holds no other.
+    static func innermostDefinition(in body: String) -> Range<String.Index>? {
+        guard let close = body.firstIndex(of: "}"), let open = body[..<close].lastIndex(of: "{") else { return nil }
+        // Back over `NAME ` (if any) to the tag: `struct Bar {` or `union {`.
+        var start = open
+        while start > body.startIndex, body[body.index(before: start)] == " " { start = body.index(before: start) }
+        while start > body.startIndex, let c = Optional(body[body.index(before: start)]), c.isLetter || c.isNumber || c == "_" {
+            start = body.index(before: start)
+        }
+        var word = String(body[start..<open].split(separator: " ").first ?? "")
+        if word != "struct" && word != "union" {
+            while start > body.startIndex, body[body.index(before: start)] == " " { start = body.index(before: start) }
+            let end = start
+            while start > body.startIndex, body[body.index(before: start)].isLetter { start = body.index(before: start) }
+            word = String(body[start..<end])
+        }
+        guard word == "struct" || word == "union" else { return nil }
+        return start..<body.index(after: close)
+    }
+
+    static func flatStructLayout(in text: String, known: [String: ScriptStruct]) -> ScriptStruct? {
+        guard let open = text.firstIndex(of: "{"), let close = text.lastIndex(of: "}"), open < close else { return nil }
         let union = text.hasPrefix("union")
         let tag = union ? "union" : "struct"
         let name = String(text[text.index(text.startIndex, offsetBy: tag.count)..<open]).trimmingCharacters(in: " \t\n\r")

@@ -372,7 +372,10 @@ extension Sema {
             default: return .inet
             }
         case .tagged("enum", let name): return enums[name] != nil ? .enumValue(name) : .u64
-        case .tagged(let tag, let name): return .cType("\(tag) \(name)")
+        case .tagged(let tag, let name):
+            let full = "\(tag) \(name)"
+            if scriptStructs[full] == nil, kernelStructSizes[full] == nil, let size = provider?.structSize(full) { kernelStructSizes[full] = size }
+            return .cType(full)
         case .pointer(let inner):
             let r = resolve(inner, at: range)
             return .pointer(r == .unknown ? .void : r)

@@ -6,6 +6,8 @@ public protocol TypeInfoProvider {
     func structField(_ typeName: String, _ field: String) -> StructField?
     /// Whether the kernel's types describe this struct or union at all.
     func knowsStruct(_ typeName: String) -> Bool
+    /// The size in bytes of a kernel struct or union, or nil.
+    func structSize(_ typeName: String) -> Int?
     /// Whether names the script does not define may still be the kernel's
     /// (enum constants): then they are not errors before the kernel is asked.
     var lenientNames: Bool { get }
@@ -14,6 +16,7 @@ public protocol TypeInfoProvider {
 extension TypeInfoProvider {
     public func structField(_ typeName: String, _ field: String) -> StructField? { nil }
     public func knowsStruct(_ typeName: String) -> Bool { false }
+    public func structSize(_ typeName: String) -> Int? { nil }
     public var lenientNames: Bool { false }
 }
 
@@ -57,7 +60,8 @@ public struct CheckedProgram: Sendable {
     public var enums: [String: [Int64: String]] = [:]
     /// Variables whose address the program takes (`&$x`): they live in memory.
     public var addressTaken: Set<String> = []
-    /// Sizes of the structs the script defines, for sizeof.
+    /// Sizes of the structs the script defines or uses from the kernel, for
+    /// sizeof and pointer arithmetic.
     public var structSizes: [String: Int] = [:]
 }
 
@@ -81,6 +85,8 @@ public final class Sema {
     var addressTaken: Set<String> = []
     /// Structs the script defines; they take precedence over the kernel's.
     var scriptStructs: [String: ScriptStruct] = [:]
+    /// Sizes of kernel structs the script names.
+    var kernelStructSizes: [String: Int] = [:]
     /// Maps assigned somewhere, whatever their (possibly unknown) type.
     var assignedMaps: Set<String> = []
 
@@ -112,7 +118,7 @@ public final class Sema {
             if case .import = item { sema.hasImports = true }
             if case .cDefinition(let text, _) = item {
                 sema.define(enumText: text)
-                if let s = CDefinitions.structLayout(in: text, known: sema.scriptStructs) { sema.scriptStructs[s.name] = s }
+                for s in CDefinitions.structLayouts(in: text, known: sema.scriptStructs) { sema.scriptStructs[s.name] = s }
             }
         }
         // Silent passes until the types of maps and variables settle (one,
@@ -130,7 +136,7 @@ public final class Sema {
         var diagnostics = expander.diagnostics
         diagnostics.append(contentsOf: sema.diagnostics)
         return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics, enums: sema.enums, addressTaken: sema.addressTaken,
-                              structSizes: sema.scriptStructs.mapValues(\.size))
+                              structSizes: sema.kernelStructSizes.merging(sema.scriptStructs.mapValues(\.size)) { $1 })
     }
 
     /// Set when a pass used a type that changed after the use: a map read

@@ -109,14 +109,16 @@ extension Sema {
                 return .unknown
             }
         case .sizeofType(let t):
-            _ = resolve(t, at: e.range)
+            if case .cType(let name) = resolve(t, at: e.range) {
+                if let size = scriptStructs[name]?.size ?? kernelStructSizes[name] { e.kind = .integer(UInt64(size)) }
+                else if provider != nil { error("unknown type \(name): it is neither defined in the script nor in the kernel's BTF", e.range) }
+            }
             return .u64
         case .sizeofExpr(let x):
             expr(x)
             return .u64
-        case .offsetof(let t, _):
-            _ = resolve(t, at: e.range)
-            return .u64
+        case .offsetof(let t, let path):
+            return offsetof(resolve(t, at: e.range), path, e)
         case .block(let b): return blockValue(b, statement: statement)
         case .type(let t):
             _ = resolve(t, at: e.range)
@@ -292,6 +294,30 @@ extension Sema {
             error("cannot cast \(source) to \(target)", e.range)
             return target
         }
+    }
+
+    /// offsetof(struct T, a.b): folded to its constant, from the script's
+    /// definition or the kernel's BTF.
+    func offsetof(_ t: SType, _ path: [String], _ e: Expr) -> SType {
+        guard case .cType(var type) = t else {
+            error("offsetof() needs a struct or union type, not \(t)", e.range)
+            return .u64
+        }
+        var offset = 0
+        for name in path {
+            guard let member = scriptStructs[type]?.fields[name] ?? provider?.structField(type, name) else {
+                if scriptStructs[type] != nil || provider?.knowsStruct(type) == true {
+                    error("'\(type)' has no field named '\(name)'", e.range)
+                } else if provider != nil {
+                    error("unknown type \(type): it is neither defined in the script nor in the kernel's BTF", e.range)
+                }
+                return .u64
+            }
+            offset += member.byteOffset
+            if case .cType(let inner) = member.type { type = inner }
+        }
+        e.kind = .integer(UInt64(offset))
+        return .u64
     }
 
     func field(_ x: Expr, _ name: String, _ e: Expr) -> SType {

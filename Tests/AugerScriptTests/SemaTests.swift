@@ -142,6 +142,26 @@ final class SemaTypeTests: XCTestCase {
         XCTAssertNil(CDefinitions.structLayout(in: "struct u { mystery_t m; }", known: [:]))
     }
 
+    func testStructsDefinedInsideStructs() throws {
+        let all = CDefinitions.structLayouts(in: "struct Foo { char c; union { long l; int i; } u; struct Bar { char a; struct Baz { int z; } baz; } bar; }", known: [:])
+        XCTAssertEqual(all.map(\.name), ["union __anon0", "struct Baz", "struct Bar", "struct Foo"])
+        let foo = try XCTUnwrap(all.last)
+        XCTAssertEqual(foo.size, 24)
+        XCTAssertEqual(foo.fields["u"], StructField(type: .cType("union __anon0"), byteOffset: 8))
+        XCTAssertEqual(foo.fields["bar"], StructField(type: .cType("struct Bar"), byteOffset: 16))
+    }
+
+    func testOffsetofAndSizeofFoldToConstants() {
+        let (checked, errors) = check("struct A { char c; struct B { short s; int i; } b; } begin { @o = offsetof(struct A, b.i); @s = sizeof(struct A); }")
+        XCTAssertEqual(errors, "")
+        let values = checked.program.probes[0].body.statements.compactMap { statement -> Expr? in
+            if case .assign(_, _, let value) = statement.kind { return value }
+            return nil
+        }
+        XCTAssertEqual(values.map(\.foldedConstant), [8, 12])
+        XCTAssertTrue(semaErrors("struct A { int x; } begin { @ = offsetof(struct A, y); }").contains("'struct A' has no field named 'y'"))
+    }
+
     func testVariablesWidenAcrossAssignments() {
         let (checked, errors) = check("begin { $x = (int8)1; $x = (int16)-1000; @y = $x; $n = 1; @n = $n; $u = (uint64)1; $u = 0; @u = $u; }")
         XCTAssertEqual(errors, "")

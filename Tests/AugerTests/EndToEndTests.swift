@@ -220,6 +220,17 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "12 9 1 1\n\n")
     }
 
+    func testPointerArithmeticScalesByStructSizes() throws {
+        // Script structs and the kernel's (from BTF) both scale; pointer - pointer counts elements.
+        let out = try run(#"struct A { int32_t a; int32_t b; char c[28] } begin { $a = (struct A *)1024; $t = (struct task_struct *)curtask; printf("%lu %lu %d %d\n", $a - 5, sizeof(struct A), (uint64)($t + 1) - (uint64)$t == sizeof(struct task_struct), ($t + 3) - $t); }"#)
+        XCTAssertEqual(out, "844 36 1 3\n\n")
+    }
+
+    func testRecordFieldsEvaluateInWrittenOrder() throws {
+        let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
+        XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
+    }
+
     func testForLoopOverMapReachesProbeVariables() throws {
         let out = try run(#"begin { @c["a"] = count(); @c["b"] = count(); @c["b"] = count(); $total = 0; for ($kv : @c) { $total += $kv.1; if ($kv.0 == "b") { printf("b=%d\n", $kv.1); } } printf("total=%d\n", $total); clear(@c); exit(); }"#)
         XCTAssertEqual(out, "b=2\ntotal=3\n\n")
