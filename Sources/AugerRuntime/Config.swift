@@ -12,7 +12,7 @@ struct Config {
     static let legacyEnvironment = ["max_map_keys": "BPFTRACE_MAP_KEYS_MAX", "max_strlen": "BPFTRACE_STRLEN"]
 
     /// Settings Auger reads that the environment may give without the script.
-    static let environmentNames: Set<String> = ["max_map_keys", "max_strlen", "max_cat_bytes", "print_maps_on_exit", "stack_mode"]
+    static let environmentNames: Set<String> = ["max_map_keys", "max_strlen", "max_cat_bytes", "print_maps_on_exit", "stack_mode", "missing_probes"]
 
     init(_ assignments: [ConfigAssignment]) {
         for a in assignments {
@@ -31,6 +31,8 @@ struct Config {
             if let v = env.lazy.compactMap({ getenv($0) }).first { values[name] = String(cString: v) }
         }
     }
+
+    func string(_ name: String) -> String? { values[name] }
 
     func integer(_ name: String) -> Int? { values[name].flatMap { Int($0.filter { $0 != "_" }) } }
 

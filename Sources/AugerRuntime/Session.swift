@@ -60,22 +60,30 @@ public final class Session {
         decoder.enums = checked.enums
         if !checked.diagnostics.all.isEmpty && options.warnings { err.write(checked.diagnostics.rendered(in: source) + "\n") }
 
+        let config = Config(checked.program.config)
+        // missing_probes: error (the default), warn or ignore, as bpftrace's config.
+        let missing = config.string("missing_probes") ?? "error"
+        var skipped = Diagnostics()
         let resolver = AttachPointResolver(tracefs: tracefs, types: types)
         var targets: [[AttachTarget]] = []
         for probe in checked.program.probes {
             var list: [AttachTarget] = []
             for point in probe.attachPoints where passesFilter(point.provider, "\(point.provider):\(point.parts.joined(separator: ":"))") {
                 do { list += try resolver.resolve(point) } catch {
-                    return fail(located(error.message, error.range))
+                    if missing == "error" { return fail(located(error.message, error.range)) }
+                    if missing == "warn" { skipped.warning(error.message + " Skipping.", at: error.range) }
                 }
+            }
+            if list.isEmpty, !probe.attachPoints.isEmpty, missing == "warn" {
+                skipped.warning("Probe has no valid attach points. It is being removed which may cause issues with program behavior.", at: probe.attachPoints[0].range)
             }
             targets.append(list.filter { passesFilter($0.provider, $0.name) })
         }
-        if options.probeFilter != nil, !targets.joined().contains(where: { $0.provider != "begin" && $0.provider != "end" }) {
+        if !skipped.all.isEmpty && options.warnings { err.write(skipped.rendered(in: source) + "\n") }
+        if options.probeFilter != nil || missing != "error", !targets.joined().contains(where: { $0.provider != "begin" && $0.provider != "end" }) {
             throw RuntimeError.system("No probes to attach")
         }
         let compiled: CompiledScript
-        let config = Config(checked.program.config)
         printMapsOnExit = config.bool("print_maps_on_exit") ?? true
         maxCatBytes = config.integer("max_cat_bytes") ?? 10240
         let maxKeys = UInt32(clamping: config.integer("max_map_keys") ?? 4096)

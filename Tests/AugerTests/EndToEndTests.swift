@@ -417,6 +417,17 @@ final class ErrorTests: AugerTestCase {
         XCTAssertTrue(r.stderr.contains("stdin:1:1-42: ERROR: No matches for tracepoint syscalls:sys_enter_nonexistent."), r.stderr)
     }
 
+    func testMissingProbesConfigWarnsOrIgnores() throws {
+        let warn = try auger(["-e", "config = { missing_probes=warn } tracepoint:nonsense:nonsense { @x = 1; } interval:ms:10 { @y = 2; exit(); }"])
+        XCTAssertEqual(warn.status, 0, warn.stderr)
+        XCTAssertTrue(warn.stderr.contains("stdin:1:34-62: WARNING: No matches for tracepoint nonsense:nonsense. Skipping."), warn.stderr)
+        XCTAssertTrue(warn.stderr.contains("WARNING: Probe has no valid attach points. It is being removed"), warn.stderr)
+        XCTAssertEqual(warn.stdout, "\n@y: 2\n\n")
+        let ignore = try auger(["-e", "config = { missing_probes=ignore } tracepoint:nonsense:nonsense { exit(); }"])
+        XCTAssertEqual(ignore.status, 1)
+        XCTAssertEqual(ignore.stderr, "ERROR: No probes to attach\n")
+    }
+
     func testVerifierRejectionPointsAtTheLoop() throws {
         let r = try auger(["-e", "begin { $i = 0;\n  while ($i < 1) { @x = 1; }\n  exit(); }"])
         XCTAssertEqual(r.status, 1)
