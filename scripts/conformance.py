@@ -189,6 +189,9 @@ def check(t, out, status):
         want = open(data_path(f)).read().strip() if os.path.exists(data_path(f)) else None
         if want is None:
             return "expected-output file missing"
+        if "LOCALIZE_TIMESTAMPS" in t:
+            # The files write %H for the hour of the epoch in local time.
+            want = want.replace("%H", time.strftime("%H", time.localtime(0)))
         if after_notify.strip() != want:
             return f"output differs from {f}"
     for f in t.get("EXPECT_JSON", []):

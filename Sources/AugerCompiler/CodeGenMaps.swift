@@ -189,6 +189,10 @@ extension ProbeCodeGen {
             asm.emit(.load(.u64, .r0, fp, v))
             linearBucket(min: lo, max: hi, step: step)
             storeKeyWord(key, at: map.userKeySize, .r0)
+        case .tseries(let interval, let intervals, let aggregation):
+            try timeSeries(map, key, value: v, interval: interval, intervals: intervals, aggregation, range)
+            popTemp()
+            return
         default: break
         }
         try lookupOrInit(map, key, range, missing: done)
@@ -196,6 +200,7 @@ extension ProbeCodeGen {
         let signed = map.signedValues
         switch agg {
         case .count, .hist, .lhist, .tseries:
+            // (tseries is handled above)
             asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, 1), .store(.u64, .r0, 0, .r2))
         case .sum:
             asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, .r1), .store(.u64, .r0, 0, .r2))

@@ -19,6 +19,9 @@ public final class Compiler {
     var usesStacks = false
     /// Entries a map may hold unless declared otherwise (bpftrace's max_map_keys).
     let maxMapKeys: UInt32
+    /// A map whose value tseries() reads as the time instead of the clock
+    /// (bpftrace's BPFTRACE_DUMMY_TS_MAP, which its tests use for exact output).
+    public var tseriesClockMap: String?
 
     public init(_ checked: CheckedProgram, positional: [String] = [], named: [String: String] = [:], maxMapKeys: UInt32 = 4096) {
         self.checked = checked
@@ -78,6 +81,11 @@ public final class Compiler {
                 let a = info.aggregateArguments
                 kind = .lhist(min: a.count > 0 ? a[0] : 0, max: a.count > 1 ? a[1] : 1, step: a.count > 2 ? max(1, a[2]) : 1)
                 keySize += 8
+            case .tseries:
+                let a = info.aggregateArguments
+                kind = .tseries(interval: max(1, a.count > 0 ? a[0] : 1), intervals: max(1, a.count > 1 ? a[1] : 1),
+                                aggregation: TSeriesAggregation(rawValue: Int(a.count > 2 ? a[2] : 0)) ?? .none)
+                keySize += 8
             default:
                 kind = .aggregate(agg)
             }
@@ -95,11 +103,13 @@ public final class Compiler {
         }
         if case .hist = kind { entries = max(entries, entries * 8) }
         if case .lhist = kind { entries = max(entries, entries * 8) }
-        // Hash maps allocate entries as keys appear: preallocating every
-        // possible entry (per CPU) made creating a script's maps take most
-        // of its start-up, and their memory counted from the start. LRU maps
-        // must preallocate.
-        let flags: MapFlags = type == .hash || type == .percpuHash ? .noPrealloc : []
+        // A bucket per interval and key, preallocated below: a ceiling keeps long series affordable.
+        if case .tseries(_, let n, _) = kind { entries = UInt32(clamping: min(max(Int64(entries), Int64(entries) * n), 1 << 16)) }
+        // Preallocated, as bpftrace's: without preallocation the kernel hands
+        // a program new entries from a small per-CPU cache refilled later, so
+        // a probe that creates many keys at once (or from a timer interrupt)
+        // silently loses all but the first few.
+        let flags: MapFlags = []
         let spec = MapSpec(name: ScriptMap.kernelName(info.name.isEmpty ? "_" : info.name), type: type,
                            keySize: UInt32(keySize), valueSize: UInt32(valueSize), maxEntries: entries, flags: flags)
         var map = ScriptMap(name: info.name, key: info.key, value: info.value, kind: kind, spec: spec, userKeySize: userKeySize)

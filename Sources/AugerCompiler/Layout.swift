@@ -42,7 +42,8 @@ public enum Layout {
     /// Per-CPU value bytes of an aggregation.
     static func aggregateSize(_ a: Aggregate) -> Int {
         switch a {
-        case .count, .sum, .hist, .lhist, .tseries: 8
+        case .count, .sum, .hist, .lhist: 8
+        case .tseries: 24    // value, meta (timestamp or count), epoch
         case .min, .max: 16  // value, then whether it is set
         case .avg: 16        // sum, count
         case .stats: 16      // sum, count

@@ -36,6 +36,9 @@ public struct ScriptMap: Sendable {
         /// Log2 histogram with 2^bits linear steps per power of two.
         case hist(bits: Int)
         case lhist(min: Int64, max: Int64, step: Int64)
+        /// A ring of `intervals` buckets of `interval` ns each: the key gets
+        /// the bucket index; each value is (value, meta, epoch) per CPU.
+        case tseries(interval: Int64, intervals: Int64, aggregation: TSeriesAggregation)
     }
     public var name: String
     public var key: SType?

@@ -10,6 +10,7 @@ struct JSONMaps {
         var list = printer.sorted(entries, map)
         if top > 0 && list.count > top { list = Array(list.suffix(top)) }
         let name = JSON.quote("@" + map.name)
+        if case .tseries(let interval, let intervals, _) = map.kind { return timeSeries(map, entries, name, interval, intervals) }
         let isHist: Bool
         switch map.kind { case .hist, .lhist: isHist = true; default: isHist = false }
         let type = isHist ? "hist" : (map.kind == .aggregate(.stats) || map.kind == .aggregate(.avg) ? "stats" : "map")
@@ -30,6 +31,20 @@ struct JSONMaps {
             return "\(JSON.quote(key)): \(value(e))"
         }.joined(separator: ", ")
         return "{\"type\": \"\(type)\", \"data\": {\(name): {\(body)}}}"
+    }
+
+    func timeSeries(_ map: ScriptMap, _ entries: [MapEntry], _ name: String, _ interval: Int64, _ intervals: Int64) -> String {
+        let all = entries.compactMap { e -> TimeSeries.Series? in if case .timeSeries(let s) = e.value { s } else { nil } }
+        let window = TimeSeries.window(all, intervals: intervals)
+        let data: String
+        if map.key == nil {
+            data = TimeSeries.json(TimeSeries.rows(all.first ?? [:], window), interval: interval)
+        } else {
+            data = "{" + zip(entries, all).map { e, series in
+                JSON.quote(decoder.text(map.key!, e.key)) + ": " + TimeSeries.json(TimeSeries.rows(series, window), interval: interval)
+            }.joined(separator: ", ") + "}"
+        }
+        return "{\"type\": \"tseries\", \"data\": {\(name): \(data)}}"
     }
 
     func histogram(_ buckets: [Int: UInt64], _ kind: ScriptMap.Kind) -> String {

@@ -14,6 +14,8 @@ struct MapEntry {
         case stats(sum: Int128, count: UInt64)
         /// Bucket index → count.
         case histogram([Int: UInt64])
+        /// Epoch → value.
+        case timeSeries(TimeSeries.Series)
     }
 }
 
@@ -55,6 +57,15 @@ struct MapPrinter {
                 grouped[userKey, default: [:]][bucket, default: 0] += count
             }
             return grouped.map { MapEntry(key: $0.key[...], value: .histogram($0.value)) }
+        case .tseries(_, _, let aggregation):
+            var grouped: [[UInt8]: TimeSeries.Series] = [:]
+            for entry in raw {
+                let userKey = Array(entry.key.prefix(map.userKeySize))
+                let (epoch, value) = TimeSeries.reduce(kernel.splitPerCPU(entry.value[...]), aggregation, signed: signed, decoder)
+                grouped[userKey, default: [:]][epoch] = value
+            }
+            // Keys in byte order, as bpftrace keeps them.
+            return grouped.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { MapEntry(key: $0.key[...], value: .timeSeries($0.value)) }
         }
     }
 
@@ -66,7 +77,7 @@ struct MapPrinter {
         case .aggregate(.avg): value = .average(sum: 0, count: 0)
         case .aggregate(.stats): value = .stats(sum: 0, count: 0)
         case .aggregate: value = .number(0)
-        case .hist, .lhist: return []
+        case .hist, .lhist, .tseries: return []
         }
         return [MapEntry(key: [][...], value: value)]
     }
@@ -147,24 +158,32 @@ struct MapPrinter {
     /// The text bpftrace prints for a map (`print(@m)` or at exit).
     func text(_ map: ScriptMap, _ entries: [MapEntry], top: Int = 0, div: Int = 0) -> String {
         var list = sorted(entries, map)
+        if case .tseries(let interval, let intervals, _) = map.kind {
+            let all = entries.compactMap { e -> TimeSeries.Series? in if case .timeSeries(let s) = e.value { s } else { nil } }
+            let window = TimeSeries.window(all, intervals: intervals)
+            return zip(entries, all).map { e, series in
+                label(map, e) + ":\n" + TimeSeries.text(TimeSeries.rows(series, window), interval: interval, signed: map.signedValues) + "\n"
+            }.joined()
+        }
         if top > 0 && list.count > top { list = Array(list.suffix(top)) }
-        let name = "@" + map.name
         var out = ""
         for e in list {
-            var label = name
-            if let k = map.key {
-                var key = decoder.text(k, e.key)
-                if key.hasPrefix("(") && key.hasSuffix(")"), case .tuple = k { key = String(key.dropFirst().dropLast()) }
-                label += "[\(key)]"
-            }
             switch e.value {
             case .histogram(let buckets):
-                out += label + ":\n" + histogram(buckets, map.kind) + "\n"
+                out += label(map, e) + ":\n" + histogram(buckets, map.kind) + "\n"
             default:
-                out += label + ": " + valueText(e.value, map, div: div) + "\n"
+                out += label(map, e) + ": " + valueText(e.value, map, div: div) + "\n"
             }
         }
         return out
+    }
+
+    /// `@name` or `@name[key]`, a tuple key without its parentheses.
+    func label(_ map: ScriptMap, _ e: MapEntry) -> String {
+        guard let k = map.key else { return "@" + map.name }
+        var key = decoder.text(k, e.key)
+        if key.hasPrefix("(") && key.hasSuffix(")"), case .tuple = k { key = String(key.dropFirst().dropLast()) }
+        return "@\(map.name)[\(key)]"
     }
 
     func valueText(_ v: MapEntry.Value, _ map: ScriptMap, div: Int) -> String {
@@ -176,7 +195,7 @@ struct MapPrinter {
         case .number(let n): return String(n / d)
         case .average(let s, let c): return String(c == 0 ? 0 : s / Int128(c) / d)
         case .stats(let s, let c): return "{ .count = \(c), .average = \(c == 0 ? 0 : s / Int128(c) / d), .total = \(s / d) }"
-        case .histogram: return ""
+        case .histogram, .timeSeries: return ""
         }
     }
 

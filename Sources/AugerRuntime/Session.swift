@@ -88,7 +88,10 @@ public final class Session {
         maxCatBytes = config.integer("max_cat_bytes") ?? 10240
         let maxKeys = UInt32(clamping: config.integer("max_map_keys") ?? 4096)
         do {
-            compiled = try Compiler(checked, positional: options.positional, named: options.named, maxMapKeys: maxKeys).compile(targets: targets)
+            let compiler = Compiler(checked, positional: options.positional, named: options.named, maxMapKeys: maxKeys)
+            // bpftrace's test hook: tseries() reads its time from this map.
+            compiler.tseriesClockMap = getenv("BPFTRACE_DUMMY_TS_MAP").map { String(String(cString: $0).drop { $0 == "@" }) }
+            compiled = try compiler.compile(targets: targets)
         } catch {
             if error.fromCommandLine { throw RuntimeError.system(error.message) }
             return fail(located(error.message, error.range))
@@ -343,7 +346,10 @@ public final class Session {
             if !printer.writeIntegers(map, entries, top: top, div: div, to: out) {
                 out.write(printer.text(map, entries, top: top, div: div))
             }
-            if case .hist = map.kind {} else if case .lhist = map.kind {} else { out.write("\n") }
+            switch map.kind {
+            case .hist, .lhist, .tseries: break
+            default: out.write("\n")
+            }
         case .json:
             out.write(JSONMaps(printer: printer).record(map, entries, top: top, div: div) + "\n")
         }

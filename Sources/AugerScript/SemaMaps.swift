@@ -139,7 +139,15 @@ extension Sema {
                     }
                     continue
                 }
-                if agg == .tseries, a.literalString != nil { continue } // the aggregation name
+                if agg == .tseries, let name = a.literalString {
+                    // The aggregation of values within one interval, kept as a code.
+                    guard let code = TSeriesAggregation(name: String(decoding: name, as: UTF8.self)) else {
+                        error("tseries() aggregation must be one of \"avg\", \"max\", \"min\" or \"sum\"", a.range)
+                        return []
+                    }
+                    constants.append(Int64(code.rawValue))
+                    continue
+                }
                 error("\(agg.rawValue)() takes integer literals after the value", a.range)
                 return []
             }
@@ -155,9 +163,28 @@ extension Sema {
             if hi <= lo { error("lhist() max must be larger than min", args[2].range) }
             if step <= 0 { error("lhist() step must be positive", args[3].range) }
             else if hi > lo, (hi - lo) / step > 1000 { error("lhist() has too many buckets: (max - min) / step is at most 1000", range) }
+        case .tseries where constants.count >= 2:
+            if constants[0] <= 0 { error("tseries() interval must be positive, e.g. 100ms or 1s", args[1].range) }
+            if constants[1] < 1 || constants[1] > 1_000_000 { error("tseries() number of intervals must be from 1 to 1000000", args[2].range) }
         default: break
         }
         return constants
+    }
+}
+
+/// How tseries() combines the values of one interval: the last one (none),
+/// or their average, maximum, minimum or sum.
+public enum TSeriesAggregation: Int, Sendable {
+    case none = 0, avg, max, min, sum
+
+    init?(name: String) {
+        switch name {
+        case "avg": self = .avg
+        case "max": self = .max
+        case "min": self = .min
+        case "sum": self = .sum
+        default: return nil
+        }
     }
 }
 

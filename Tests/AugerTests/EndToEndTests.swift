@@ -226,6 +226,52 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "844 36 1 3\n\n")
     }
 
+    func testManyNewKeysInOneProbeFiringAreAllKept() throws {
+        // From a timer interrupt, 300 new keys at once: none may be dropped.
+        let out = try run("interval:ms:10 { $i = 0; while ($i < 300) { @p[$i] = 1; @c[$i] = count(); @s[$i] = sum($i); $i++; } exit(); } END { print((len(@p), len(@c), len(@s))); clear(@p); clear(@c); clear(@s); }")
+        XCTAssertEqual(out, "(300, 300, 300)\n\n")
+    }
+
+    func testTimeSeriesDrawsTheNewestIntervals() throws {
+        // bpftrace's test clock (BPFTRACE_DUMMY_TS_MAP) makes the times exact.
+        let script = #"BEGIN { @ts = (uint64)1s; } i:ms:1 { $v = -2; while ($v <= 2) { @s["x"] = tseries($v, 1s, 4, "sum"); @s["x"] = tseries($v, 1s, 4, "sum"); @ts += 1s; $v++; } @s["y"] = tseries(7, 1s, 4, "sum"); clear(@ts); exit(); }"#
+        let env = ["TZ": "UTC", "BPFTRACE_DUMMY_TS_MAP": "@ts"]
+        let text = try auger(["-e", script], environment: env)
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertEqual(text.stdout, """
+
+            @s[x]:
+                     0                                                   4
+            hh:mm:ss |___________________________________________________|
+            00:00:03 *                                                   | 0
+            00:00:04 |                         *                         | 2
+            00:00:05 |                                                   * 4
+            00:00:06 |                                                   | -
+                     v___________________________________________________v
+                     0                                                   4
+
+            @s[y]:
+                               6                                                   8
+            hh:mm:ss.ns        |___________________________________________________|
+            00:00:06.000000000 |                         *                         | 7
+                               v___________________________________________________v
+                               6                                                   8
+
+
+            """)
+        let json = try auger(["-f", "json", "-q", "-e", script], environment: env)
+        XCTAssertEqual(json.stdout, #"{"type": "tseries", "data": {"@s": {"x": [{"interval_start": "1970-01-01 00:00:03.000000000", "value": 0}, {"interval_start": "1970-01-01 00:00:04.000000000", "value": 2}, {"interval_start": "1970-01-01 00:00:05.000000000", "value": 4}], "y": [{"interval_start": "1970-01-01 00:00:06.000000000", "value": 7}]}}}"# + "\n")
+    }
+
+    func testTimeSeriesOnTheRealClock() throws {
+        let out = try run("interval:ms:100 { @a = tseries(@n, 100ms, 3, \"max\"); @n++; if (@n == 5) { clear(@n); exit(); } }")
+        // The last three intervals (one may hold two ticks), values rising to 4.
+        let rows = out.split(separator: "\n").filter { $0.first?.isNumber == true && $0.contains(":") }
+        XCTAssertTrue((2...3).contains(rows.count), out)
+        XCTAssertTrue(rows.last?.hasSuffix(" 4") ?? false, out)
+        XCTAssertTrue(out.contains("hh:mm:ss.ms  |___"), out)
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
