@@ -144,7 +144,8 @@ extension ProbeCodeGen {
         case .identifier(let n) where n == "probe" || n == "__builtin_probe":
             writeBytes(Array(target.name.utf8), at: off, size: size)
         case .identifier(let n) where n == "probetype" || n == "__builtin_probetype":
-            writeBytes(Array(target.provider.utf8), at: off, size: size)
+            // BEGIN and END are bpftrace's "special" probes.
+            writeBytes(Array((["begin", "end"].contains(target.provider) ? "special" : target.provider).utf8), at: off, size: size)
         case .call(let n, let args) where args.isEmpty && ["comm", "probe", "probetype"].contains(n.hasPrefix("__builtin_") ? String(n.dropFirst(10)) : n):
             try place(Expr(.identifier(n.hasPrefix("__builtin_") ? String(n.dropFirst(10)) : n), e.range), type, at: off)
         case .positional(let n):

@@ -47,6 +47,7 @@ struct EventHandler {
                 text = Self.fileContents(text, limit: session.maxCatBytes)
             } else if kind == .message {
                 let severity: Diagnostic.Severity = call.function == "errorf" ? .error : .warning
+                if severity == .warning && !session.options.warnings { return }
                 text = Diagnostic(severity, text, at: call.range).rendered(in: session.source) + "\n"
             } else if kind == .system {
                 text = Self.runShell(text, allowed: session.options.unsafe)

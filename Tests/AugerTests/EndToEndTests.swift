@@ -272,6 +272,14 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(out.contains("hh:mm:ss.ms  |___"), out)
     }
 
+    func testProbetypeAndWarnf() throws {
+        let out = try auger(["-e", #"begin { print(probetype); warnf("careful %d", 7); } interval:ms:1 { print(probetype); exit(); }"#])
+        XCTAssertEqual(out.stdout, "special\ninterval\n\n")
+        XCTAssertTrue(out.stderr.contains("WARNING: careful 7"), out.stderr)
+        let quiet = try auger(["--no-warnings", "-e", #"begin { warnf("careful"); }"#])
+        XCTAssertFalse(quiet.stderr.contains("careful"), quiet.stderr)
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
