@@ -40,6 +40,7 @@ extension ProbeCodeGen {
         scratchPointer(.r2, key)
         scratchPointer(.r3, zeros)
         asm.emit(.mov(.r4, Int32(BPF_NOEXIST_FLAG)), .call(.mapUpdateElem))
+        try warnIfMapFull(range)
         lookup(map, key: key)
         asm.jump(.jeq, .r0, 0, to: missing)
         asm.label(have)
@@ -96,6 +97,23 @@ extension ProbeCodeGen {
         scratchPointer(.r2, key)
         scratchPointer(.r3, valueOffset)
         asm.emit(.mov(.r4, 0), .call(.mapUpdateElem))
+        try warnIfMapFull(range)
+    }
+
+    /// After a map update (r0 its result): bpftrace's warning when the map
+    /// had no room (E2BIG), sent from the stack so no scratch is needed.
+    func warnIfMapFull(_ range: SourceRange) throws(CompileError) {
+        let fits = label("fits")
+        asm.jump(.jne, .r0, -7, to: fits)
+        let warning = FormatString(literal: "Map full; can't update element.\nAdditional Info - helper: map_update_elem, retcode: -7")
+        let (id, _) = compiler.registerFormat("warnf", warning, [], range: range)
+        let header = try pushTemp(range)
+        asm.emit(Instruction.loadImm64(.r1, EventKind.message.rawValue << 32 | UInt64(id)))
+        asm.emit(.store(.u64, fp, header, .r1))
+        asm.loadMap(.r1, CompiledScript.ringBufferName)
+        asm.emit(.mov(.r2, fp), .alu64(.add, .r2, Int32(header)), .mov(.r3, 8), .mov(.r4, 0), .call(.ringbufOutput))
+        popTemp()
+        asm.label(fits)
     }
 
     /// Where a key is built: scratch memory, or (small integer keys) the stack,
@@ -161,6 +179,7 @@ extension ProbeCodeGen {
         asm.emit(.mov(.r3, fp), .alu64(.add, .r3, Int32(zeros)))
         asm.emit(.mov(.r4, Int32(BPF_NOEXIST_FLAG)), .call(.mapUpdateElem))
         for _ in 0..<words { popTemp() }
+        try warnIfMapFull(range)
         asm.loadMap(.r1, map.spec.name)
         keyPointer(.r2, key)
         asm.emit(.call(.mapLookupElem))

@@ -280,6 +280,15 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertFalse(quiet.stderr.contains("careful"), quiet.stderr)
     }
 
+    func testFullMapsWarnWhereTheUpdateIs() throws {
+        let r = try auger(["-e", "let @a = hash(1); let @c = percpuhash(1); begin { @a[1] = 1; @a[2] = 2; @c[1] = count(); @c[2] = count(); }"])
+        XCTAssertEqual(r.stdout, "\n@a[1]: 1\n\n@c[1]: 1\n\n")
+        XCTAssertTrue(r.stderr.contains("stdin:1:62-71: WARNING: Map full; can't update element.\nAdditional Info - helper: map_update_elem, retcode: -7\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("stdin:1:90-105: WARNING: Map full"), r.stderr)
+        let lru = try auger(["-e", "let @a = lruhash(1); begin { @a[1] = 1; @a[2] = 2; }"])
+        XCTAssertFalse(lru.stderr.contains("Map full"), lru.stderr)
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
