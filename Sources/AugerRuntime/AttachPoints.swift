@@ -26,6 +26,13 @@ public struct AttachPointResolver {
         switch point.provider {
         case "begin", "end":
             return [AttachTarget(provider: point.provider, name: point.provider)]
+        case "bench":
+            return [AttachTarget(provider: "bench", name: "bench:\(point.parts[0])")]
+        case "self":
+            guard SignalWatcher.userSignals[point.parts[1]] != nil else {
+                throw AttachError(message: "self:signal probes take SIGUSR1 or SIGUSR2, not '\(point.parts[1])'", range: point.range)
+            }
+            return [AttachTarget(provider: "self", name: "self:signal:\(point.parts[1])")]
         case "tracepoint":
             guard let tracefs, let types else { throw AttachError(message: "tracefs is not available", range: point.range) }
             let (category, name) = (point.parts[0], point.parts[1])

@@ -147,21 +147,23 @@ struct EventHandler {
 /// SIGINT and SIGTERM as a readable descriptor, so the event loop wakes at once.
 final class SignalWatcher {
     let fd: Int32
+    /// The signals `self:signal:NAME` probes may wait for.
+    static let userSignals = ["SIGUSR1": SIGUSR1, "SIGUSR2": SIGUSR2, "USR1": SIGUSR1, "USR2": SIGUSR2]
 
-    init() throws {
+    /// Watches SIGINT and SIGTERM, and `also` (signals probes wait for).
+    init(also: [Int32] = []) throws {
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
+        for signal in [SIGINT, SIGTERM] + also { sigaddset(&set, signal) }
         pthread_sigmask(SIG_BLOCK, &set, nil)
         fd = signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
         if fd < 0 { throw RuntimeError.system("cannot watch signals: \(String(cString: strerror(errno)))") }
     }
 
-    /// Whether a signal arrived (consumes it).
-    func pending() -> Bool {
+    /// The next signal that arrived, if any (consumes it).
+    func next() -> Int32? {
         var info = signalfd_siginfo()
-        return read(fd, &info, MemoryLayout<signalfd_siginfo>.size) > 0
+        return read(fd, &info, MemoryLayout<signalfd_siginfo>.size) > 0 ? Int32(info.ssi_signo) : nil
     }
 
     deinit { close(fd) }

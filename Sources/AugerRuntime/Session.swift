@@ -135,7 +135,9 @@ public final class Session {
     func execute(_ loaded: LoadedScript) throws -> Int32 {
         decoder.stacks = loaded.stacks
         decoder.timeFormats = loaded.compiled.timeFormats
-        let signals = try SignalWatcher()
+        let selfProbes = loaded.programs.filter { $0.0.target.provider == "self" }
+        let signalNames = Dictionary(selfProbes.map { ($0.0.target.name, SignalWatcher.userSignals[String($0.0.target.name.split(separator: ":").last!)]!) }) { a, _ in a }
+        let signals = try SignalWatcher(also: Array(Set(signalNames.values)))
         let reader = try RingBufferReader(loaded.ringBuffer)
         try reader.watch(signals.fd)
         let handler = EventHandler(session: self, loaded: loaded)
@@ -143,14 +145,16 @@ public final class Session {
 
         let begins = loaded.programs.filter { $0.0.target.provider == "begin" }
         let ends = loaded.programs.filter { $0.0.target.provider == "end" }
-        let others = loaded.programs.filter { $0.0.target.provider != "begin" && $0.0.target.provider != "end" }
+        let benches = loaded.programs.filter { $0.0.target.provider == "bench" }
+        // Probes run from user space, not attached: BEGIN, END, bench and self.
+        let others = loaded.programs.filter { !["begin", "end", "bench", "self"].contains($0.0.target.provider) }
         // bpftrace's order: attach, say so, run BEGIN. Timers start after
         // BEGIN, so `interval:s:1` fires a whole second after it.
         let isTimer = { (p: (CompiledProgram, BPF.Program)) in ["interval", "profile"].contains(p.0.target.provider) }
         for (compiledProgram, program) in others where !isTimer((compiledProgram, program)) {
             loaded.links += try attach(compiledProgram, program)
         }
-        let n = others.count + begins.count + ends.count
+        let n = loaded.programs.count
         if !options.quiet {
             switch options.format {
             case .text:
@@ -170,13 +174,17 @@ public final class Session {
             if exitRequested { break }
         }
         out.flush()
+        if !benches.isEmpty && !exitRequested {
+            try runBenchmarks(benches) { reader.consume { handler.handle($0) } }
+            exitRequested = true
+        }
         if !exitRequested {
             for (compiledProgram, program) in others where isTimer((compiledProgram, program)) {
                 loaded.links += try attach(compiledProgram, program)
             }
         }
         // As in bpftrace's newest versions, a script of only BEGIN and END is done after BEGIN.
-        if others.isEmpty && options.command == nil && options.pid == nil { exitRequested = true }
+        if others.isEmpty && selfProbes.isEmpty && options.command == nil && options.pid == nil { exitRequested = true }
         if !exitRequested {
             if let command = options.command {
                 child = try ChildProcess(command)
@@ -192,7 +200,15 @@ public final class Session {
                 let handled = reader.consume { handler.handle($0) }
                 out.flush()
                 if handled >= Self.burstRecords && !exitRequested { usleep(Self.batchWindowMicroseconds) }
-                if signals.pending() { break }
+                if let signal = signals.next() {
+                    guard signalNames.values.contains(signal) else { break }
+                    // self:signal probes run for the signals they name.
+                    for (compiledProgram, program) in selfProbes where signalNames[compiledProgram.target.name] == signal {
+                        try program.testRun(context: [UInt8](repeating: 0, count: 8))
+                    }
+                    reader.consume { handler.handle($0) }
+                    out.flush()
+                }
                 // The traced process's mappings, for its stacks after it exits:
                 // re-read a few times a second, not on every wake-up.
                 if loaded.compiled.usesStacks, let traced = child?.pid ?? options.pid,

@@ -43,6 +43,7 @@ struct Auger: ParsableCommand {
             -h, --help      show this message
             -k              accepted for bpftrace compatibility (helper errors are not reported yet)
             -l [SEARCH]     list probes matching SEARCH (with -v, their arguments)
+            --mode MODE     'run' (default) or 'bench': run BEGIN, time each bench:NAME probe, run END
             --no-warnings   do not print the script's warnings
             -o FILE         write output to FILE
             -p PID          trace process PID; stop when it exits
@@ -92,6 +93,9 @@ struct Auger: ParsableCommand {
 
     @Flag(name: .short, help: "Accepted for bpftrace compatibility.")
     var k: Int
+
+    @Option(name: .customLong("mode"), help: "run (default) or bench.")
+    var mode: String = "run"
 
     @Flag(name: .customLong("no-warnings"), help: "Do not print warnings.")
     var noWarnings = false
@@ -184,6 +188,11 @@ struct Auger: ParsableCommand {
             throw ExitCode(1)
         }
         options.buffering = mode
+        // bench:NAME probes are timed whenever the script has them; --mode bench says so.
+        guard ["run", "bench"].contains(self.mode) else {
+            FileHandleOutput.stderr("ERROR: Invalid mode: \(self.mode)\nValid modes: 'run', 'bench'\n")
+            throw ExitCode(1)
+        }
         options.warnings = !noWarnings
         if let probeFilter {
             do { options.probeFilter = try Regex(probeFilter) } catch {

@@ -289,6 +289,29 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertFalse(lru.stderr.contains("Map full"), lru.stderr)
     }
 
+    func testBenchModeTimesEachBenchProbe() throws {
+        let out = try run(#"begin { printf("begin\n"); } bench:fast { @a = count(); } bench:slow { $i = 0; while ($i < 50) { @b[$i] = $i; $i++; } } end { printf("end\n"); clear(@b); }"#, ["--mode", "bench"])
+        let lines = out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(Array(lines.prefix(3)), ["begin", "Benchmark                                Time(ns)       Iterations", String(repeating: "-", count: 66)], out)
+        let rows = lines.dropFirst(3).prefix(2).map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(rows.map { $0.first }, ["fast", "slow"], out)
+        let fast = Int(rows[0][1]) ?? -1, slow = Int(rows[1][1]) ?? -1, runs = Int(rows[0][2]) ?? -1
+        XCTAssertGreaterThan(slow, fast, "50 map updates cost more than one count: \(out)")
+        // @a counted every run of bench:fast.
+        XCTAssertTrue(out.contains("end\n\n@a: \(runs)\n"), out)
+    }
+
+    func testSelfSignalProbesRunOnTheSignal() throws {
+        let r = try auger(["-e", #"self:signal:SIGUSR1 { printf("first"); } self:signal:SIGUSR1 { printf(" second\n"); exit(); }"#]) { process in
+            usleep(300_000)
+            kill(process.processIdentifier, SIGUSR1)
+        }
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "first second\n\n")
+        let bad = try auger(["-e", "self:signal:SIGHUP { }"])
+        XCTAssertTrue(bad.stderr.contains("self:signal probes take SIGUSR1 or SIGUSR2, not 'SIGHUP'"), bad.stderr)
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
