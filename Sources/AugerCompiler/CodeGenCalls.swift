@@ -149,8 +149,9 @@ extension ProbeCodeGen {
             lookup(map, key: key)
             asm.emit(.mov(.r1, .r0), .mov(.r0, 1), .jump(.jne, .r1, 0, 1), .mov(.r0, 0))
         case "delete":
+            // map_delete_elem gives 0, or -ENOENT when there was no such element.
             try callStatement("delete", args, e)
-            asm.emit(.mov(.r0, 1))
+            asm.emit(.mov(.r1, .r0), .mov(.r0, 1), .jump(.jeq, .r1, 0, 1), .mov(.r0, 0))
         case "ksym", "usym", "kptr", "uptr", "strerror", "cgroup_path":
             try scalar(args[0])
         case "bswap":
@@ -182,8 +183,25 @@ extension ProbeCodeGen {
             asm.emit(.call(.ktimeGetNs))
         case "pid", "tid":
             try builtin(name, e)
+        case "write_user":
+            try writeUser(args, e)
         default:
             throw CompileError(message: "\(name)() is not supported yet", range: e.range)
         }
+    }
+
+    /// write_user(dst, src, n): bpf_probe_write_user of n bytes of src (at
+    /// most its size) to the user address dst; r0 = 0 or -errno.
+    func writeUser(_ args: [Expr], _ e: Expr) throws(CompileError) {
+        guard args.count == 3, let t = args[1].type else { throw CompileError(message: "write_user() takes (address, value, length)", range: e.range) }
+        compiler.unsafeCalls.append(("write_user", e.range))
+        let size = max(1, Layout.size(t))
+        guard let n = args[2].foldedConstant, n > 0 else { throw CompileError(message: "write_user() needs a constant length", range: args[2].range) }
+        let src = try scratch(size, e.range)
+        if t.isInteger { try scalar(args[1]); asm.emit(.store(.u64, .r7, Int16(src), .r0)) } else { try place(args[1], t, at: src) }
+        try scalar(args[0])
+        asm.emit(.mov(.r1, .r0))
+        scratchPointer(.r2, src)
+        asm.emit(.mov(.r3, Int32(min(Int(n), size))), .call(.probeWriteUser))
     }
 }

@@ -55,9 +55,14 @@ extension ProbeCodeGen {
         asm.jump(.jeq, .r0, 0, to: end)
         switch map.kind {
         case .aggregate(.avg):
-            // sum / count on this CPU
+            // sum / count on this CPU (signed when the values are)
             asm.emit(.load(.u64, .r1, .r0, 8), .load(.u64, .r0, .r0, 0))
-            asm.emit(.jump(.jeq, .r1, 0, 1), .alu64(.div, .r0, .r1))
+            if map.signedValues {
+                asm.jump(.jeq, .r1, 0, to: end)
+                try signedDivide(mod: false, e.range)
+            } else {
+                asm.emit(.jump(.jeq, .r1, 0, 1), .alu64(.div, .r0, .r1))
+            }
         default:
             asm.emit(.load(.u64, .r0, .r0, 0))
         }

@@ -16,6 +16,8 @@ public final class Compiler {
     var timeFormats: [String] = []
     var joinSeparators: [String] = []
     var scratchSize = 64
+    /// Calls that need --unsafe, other than system(): name and place.
+    var unsafeCalls: [(String, SourceRange)] = []
     var usesStacks = false
     /// Entries a map may hold unless declared otherwise (bpftrace's max_map_keys).
     let maxMapKeys: UInt32
@@ -47,6 +49,7 @@ public final class Compiler {
                                     printedValues: printedValues, timeFormats: timeFormats,
                                     scratchSize: scratchSize, ringBufferSize: ringBufferSize)
         script.usesStacks = usesStacks
+        script.unsafeCalls = unsafeCalls
         script.joinSeparators = joinSeparators
         script.options = options
         return script

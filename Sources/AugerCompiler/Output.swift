@@ -96,6 +96,8 @@ public struct CompiledScript: Sendable {
     public var programs: [CompiledProgram]
     public var maps: [ScriptMap]
     public var formattedCalls: [FormattedCall]
+    /// Calls that need --unsafe, other than system(): name and place.
+    public var unsafeCalls: [(String, SourceRange)] = []
     /// `print(value)` calls: the type of each printed value.
     public var printedValues: [SType]
     /// `time(fmt)` formats.

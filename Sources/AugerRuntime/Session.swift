@@ -33,6 +33,9 @@ public final class Session {
         defer { out.flush(); err.flush() }
         do {
             return try runChecked()
+        } catch RuntimeError.plain(let message) {
+            err.write(message + "\n")
+            return 1
         } catch let e as RuntimeError {
             err.write("ERROR: \(e.description)\n".replacingFirstERROR())
             return 1
@@ -81,7 +84,7 @@ public final class Session {
         }
         if !skipped.all.isEmpty && options.warnings { err.write(skipped.rendered(in: source) + "\n") }
         if options.probeFilter != nil || missing != "error", !targets.joined().contains(where: { $0.provider != "begin" && $0.provider != "end" }) {
-            throw RuntimeError.system("No probes to attach")
+            throw RuntimeError.plain("No probes to attach")
         }
         let compiled: CompiledScript
         printMapsOnExit = config.bool("print_maps_on_exit") ?? true
@@ -99,6 +102,9 @@ public final class Session {
         if let problem = Self.optionProblem(options.named, compiled.options) { throw RuntimeError.system(problem) }
         if !options.unsafe, let call = compiled.formattedCalls.first(where: { $0.function == "system" }) {
             return fail(located("system() is unsafe. To use it you need the --unsafe flag", call.range))
+        }
+        if !options.unsafe, let (name, range) = compiled.unsafeCalls.first {
+            return fail(located("\(name)() is unsafe. To use you need the --unsafe flag", range))
         }
         let loaded = try LoadedScript(compiled)
         try loaded.load(verbose: options.verbose, source: source)

@@ -14,10 +14,12 @@ func readText(_ path: String) throws -> String {
 /// Failures of the runtime, each a sentence for the user.
 public enum RuntimeError: Error, CustomStringConvertible {
     case system(String)
+    /// A message printed as it is, without "ERROR: " (as bpftrace prints some).
+    case plain(String)
 
     public var description: String {
         switch self {
-        case .system(let m): m
+        case .system(let m), .plain(let m): m
         }
     }
 }

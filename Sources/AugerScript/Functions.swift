@@ -135,6 +135,10 @@ extension Sema {
             return voidOnly()
         case "has_key":
             guard arity(2...2), let m = mapArgument(0) else { return .bool }
+            if keylessMaps.contains(m) {
+                error("call to has_key() expects a map with explicit keys (non-scalar map)", e.range)
+                return .bool
+            }
             noteMapKey(m, keyType([args[1]]), args[1].range)
             return .bool
         case "len":

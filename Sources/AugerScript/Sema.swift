@@ -87,6 +87,8 @@ public final class Sema {
     var scriptStructs: [String: ScriptStruct] = [:]
     /// Sizes of kernel structs the script names.
     var kernelStructSizes: [String: Int] = [:]
+    /// Maps used without a key somewhere (scalars).
+    var keylessMaps: Set<String> = []
     /// Maps assigned somewhere, whatever their (possibly unknown) type.
     var assignedMaps: Set<String> = []
 

@@ -21,6 +21,7 @@ extension Sema {
         defer { maps[name] = i }
         let shown = name.isEmpty ? "@" : "@\(name)"
         guard let key else {
+            keylessMaps.insert(name)
             if let existing = i.key, existing != .unknown { error("\(shown) is used without a key here, but with keys of type \(existing) elsewhere", range) }
             return
         }

@@ -39,6 +39,11 @@ final class SemaErrorTests: XCTestCase {
             """)
     }
 
+    func testHasKeyNeedsAMapWithKeys() {
+        XCTAssertTrue(semaErrors("begin { @g = 2; if (has_key(@g, 2)) { } }").contains("stdin:1:21-35: ERROR: call to has_key() expects a map with explicit keys (non-scalar map)"))
+        XCTAssertEqual(semaErrors("begin { @g[1] = 2; if (has_key(@g, 2)) { } }"), "")
+    }
+
     func testArgumentCountsAndTypes() {
         XCTAssertTrue(semaErrors("begin { @x = hist(); }").contains("stdin:1:14-20: ERROR: hist() takes 1 or 2 arguments, not 0"))
         XCTAssertTrue(semaErrors("begin { @x = lhist(1, 0, 10); }").contains("ERROR: lhist() takes 4 arguments, not 3"))

@@ -30,7 +30,7 @@ final class CommandLineTests: AugerTestCase {
     func testProbeFilterWithoutMatchesFails() throws {
         let none = try auger(["--probe-filter", "nonexistent_probe", "-e", "kprobe:vfs_read { exit(); }"])
         XCTAssertEqual(none.status, 1)
-        XCTAssertEqual(none.stderr, "ERROR: No probes to attach\n")
+        XCTAssertEqual(none.stderr, "No probes to attach\n")
         let bad = try auger(["--probe-filter", "[invalid", "-e", "BEGIN { exit(); }"])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.hasPrefix("ERROR: Invalid --probe-filter regex '[invalid'"), bad.stderr)

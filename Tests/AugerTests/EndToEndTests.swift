@@ -312,6 +312,17 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(bad.stderr.contains("self:signal probes take SIGUSR1 or SIGUSR2, not 'SIGHUP'"), bad.stderr)
     }
 
+    func testDeleteSaysWhetherItDeletedAndAveragesCompareSigned() throws {
+        let out = try run(#"begin { @ = 1; @b[1, 2] = 2; @v = avg(-1); @v = avg(-10); printf("%d %d %d %d\n", delete(@), delete(@b, (1, 2)), delete(@b, (5, 6)), @v == -5); clear(@v); }"#)
+        XCTAssertEqual(out, "1 1 0 1\n\n")
+    }
+
+    func testUnsafeCallsNeedTheFlag() throws {
+        let r = try auger(["-e", #"tracepoint:syscalls:sys_enter_openat { write_user(args.filename, "x", 1); }"#])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("stdin:1:40-73: ERROR: write_user() is unsafe. To use you need the --unsafe flag\n"), r.stderr)
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
@@ -511,7 +522,7 @@ final class ErrorTests: AugerTestCase {
         XCTAssertEqual(warn.stdout, "\n@y: 2\n\n")
         let ignore = try auger(["-e", "config = { missing_probes=ignore } tracepoint:nonsense:nonsense { exit(); }"])
         XCTAssertEqual(ignore.status, 1)
-        XCTAssertEqual(ignore.stderr, "ERROR: No probes to attach\n")
+        XCTAssertEqual(ignore.stderr, "No probes to attach\n")
     }
 
     func testVerifierRejectionPointsAtTheLoop() throws {
