@@ -152,7 +152,7 @@ extension ProbeCodeGen {
             // map_delete_elem gives 0, or -ENOENT when there was no such element.
             try callStatement("delete", args, e)
             asm.emit(.mov(.r1, .r0), .mov(.r0, 1), .jump(.jeq, .r1, 0, 1), .mov(.r0, 0))
-        case "ksym", "usym", "kptr", "uptr", "strerror", "cgroup_path":
+        case "ksym", "usym", "kptr", "uptr", "strerror", "signal_name", "cgroup_path":
             try scalar(args[0])
         case "bswap":
             try scalar(args[0])
@@ -185,6 +185,12 @@ extension ProbeCodeGen {
             try builtin(name, e)
         case "write_user":
             try writeUser(args, e)
+        case "kaddr":
+            let symbol = args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            guard let address = compiler.kernelSymbolAddress(symbol) else {
+                throw CompileError(message: "Failed to resolve kernel symbol: \(symbol)", range: e.range)
+            }
+            asm.emit(Instruction.loadImm64(.r0, address))
         default:
             throw CompileError(message: "\(name)() is not supported yet", range: e.range)
         }

@@ -16,6 +16,8 @@ public final class Compiler {
     var timeFormats: [String] = []
     var joinSeparators: [String] = []
     var scratchSize = 64
+    /// A kernel symbol's address, for kaddr() (from /proc/kallsyms).
+    public var kernelSymbolAddress: @Sendable (String) -> UInt64? = { _ in nil }
     /// Calls that need --unsafe, other than system(): name and place.
     var unsafeCalls: [(String, SourceRange)] = []
     var usesStacks = false

@@ -115,6 +115,10 @@ struct ValueDecoder {
         case .inet: return inetText(bytes)
         case .cgroupPath: return cgroups.path(of: word(bytes))
         case .strerror: return String(cString: strerror(Int32(truncatingIfNeeded: word(bytes))))
+        case .signalName:
+            // Signals the C library knows (below NSIG) by their description; others N/A, as bpftrace's stdlib.
+            let n = Int64(bitPattern: word(bytes))
+            return n >= 0 && n < 65 ? String(cString: strsignal(Int32(n))) : "N/A"
         case .usym: return "0x" + String(word(bytes), radix: 16)
         case .username:
             let uid = uid_t(truncatingIfNeeded: word(bytes))
@@ -151,7 +155,7 @@ struct ValueDecoder {
         // Numbers stay numbers for programs reading JSON: pointers, and enums unless printf names them.
         case .pointer, .enumValue: return String(word(bytes))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .usym, .username, .cgroupPath: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .signalName, .usym, .username, .cgroupPath: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):
@@ -207,6 +211,25 @@ final class KernelSymbols: @unchecked Sendable {
             if t[mid].address <= address { lo = mid } else { hi = mid - 1 }
         }
         return (t[lo].address, t[lo].name)
+    }
+
+    /// The address of any kernel symbol (code or data), for kaddr().
+    static func address(of name: String) -> UInt64? {
+        // Lines read "ffffffff816bab70 T vfs_read" (module symbols add "\t[mod]"):
+        // find " NAME" ending its line or followed by a tab, then read the line's address.
+        guard let bytes = try? readBytes("/proc/kallsyms") else { return nil }
+        let needle = Array((" " + name).utf8)
+        return bytes.withUnsafeBufferPointer { all -> UInt64? in
+            var lineStart = 0
+            for i in 0...all.count where i == all.count || all[i] == 10 || all[i] == 9 {
+                defer { if i < all.count && all[i] == 10 { lineStart = i + 1 } }
+                guard i - lineStart > needle.count, all[i - needle.count] == 32 else { continue }
+                if !zip(needle.indices, (i - needle.count)..<i).allSatisfy({ needle[$0] == all[$1] }) { continue }
+                let line = String(decoding: all[lineStart..<i], as: UTF8.self)
+                if let a = line.split(separator: " ").first.flatMap({ UInt64($0, radix: 16) }), a != 0 { return a }
+            }
+            return nil
+        }
     }
 
     static func load() -> [(UInt64, String)] {

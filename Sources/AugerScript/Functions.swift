@@ -53,6 +53,12 @@ extension Sema {
         }
         func stringLiteral(_ i: Int, _ what: String) -> [UInt8]? {
             guard i < args.count else { return nil }
+            // A positional parameter ($1 or str($1)) is a literal once the command line is known.
+            var p = args[i]
+            if case .call("str", let inner) = p.kind, inner.count == 1 { p = inner[0] }
+            if case .positional(let n) = p.kind, let params = positional, n >= 1, n <= params.count {
+                args[i].kind = .string(Array(params[n - 1].utf8))
+            }
             guard let s = args[i].literalString else {
                 if case .positional = args[i].kind { return nil }
                 error("\(name)() takes \(what) as a string literal", args[i].range)
@@ -227,6 +233,17 @@ extension Sema {
             guard arity(1...1) else { return .strerror }
             integer(0)
             return .strerror
+        case "ppid":
+            // bpftrace's stdlib: the parent's process id, task->real_parent->tgid.
+            guard arity(1...1) else { return .i32 }
+            let task = Expr(.cast(.pointer(.tagged("struct", "task_struct")), args[0]), args[0].range)
+            let parent = Expr(.field(task, "real_parent", arrow: true), e.range)
+            e.kind = .field(parent, "tgid", arrow: true)
+            return expr(e, statement: statement)
+        case "signal_name":
+            guard arity(1...1) else { return .signalName }
+            integer(0)
+            return .signalName
         case "signal":
             guard arity(1...1) else { return .void }
             expr(args[0])

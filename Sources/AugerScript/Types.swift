@@ -18,6 +18,8 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
     case aggregate(Aggregate)
     case kstack, ustack, ksym, usym
     case timestamp, inet, macaddr, cgroupPath, strerror, username
+    /// signal_name(n): a signal number that prints as its description.
+    case signalName
     /// `args` of a tracepoint: a record of its fields.
     case probeArgs
     /// A map used as a value (`print(@m)`), or a type passed to a macro.
@@ -121,6 +123,7 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
         case .macaddr: "macaddr_t"
         case .cgroupPath: "cgroup_path_t"
         case .strerror: "strerror_t"
+        case .signalName: "signal_name_t"
         case .username: "username"
         case .probeArgs: "args"
         case .map: "map"

@@ -323,6 +323,15 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(r.stderr.hasPrefix("stdin:1:40-73: ERROR: write_user() is unsafe. To use you need the --unsafe flag\n"), r.stderr)
     }
 
+    func testStdlibSignalNamePpidAndKaddr() throws {
+        let ppid = getpid()  // auger's parent is this test process
+        let out = try run(#"begin { print(signal_name(2)); print(signal_name(1024)); printf("%d %d\n", ppid(curtask), kaddr("vfs_read") == kaddr(str($1))); }"#, ["vfs_read"])
+        XCTAssertEqual(out, "Interrupt\nN/A\n\(ppid) 1\n\n")
+        let r = try auger(["-e", #"begin { print(kaddr("asdfzzzzzzz")) }"#])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "stdin:1:15-35: ERROR: Failed to resolve kernel symbol: asdfzzzzzzz\nbegin { print(kaddr(\"asdfzzzzzzz\")) }\n              ~~~~~~~~~~~~~~~~~~~~\n")
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
