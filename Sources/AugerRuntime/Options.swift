@@ -24,5 +24,10 @@ public struct RunOptions: @unchecked Sendable { // Regex is not Sendable
     public enum Buffering: String, Sendable { case none, line, full }
     public var buffering: Buffering = .full
 
+    /// -I: directories searched first for the script's #include headers.
+    public var includeDirectories: [String] = []
+    /// --include: headers included before the script, as `#include <FILE>`.
+    public var includes: [String] = []
+
     public init() {}
 }

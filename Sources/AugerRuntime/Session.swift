@@ -58,7 +58,16 @@ public final class Session {
         let usesTracepoints = program.probes.contains { $0.attachPoints.contains { $0.provider == "tracepoint" } }
         let tracefs = usesTracepoints ? try Tracefs.locate() : nil
         let types = tracefs.map { TracepointTypes(tracefs: $0) }
-        let checked = Sema.check(program, provider: KernelTypes(tracepoints: types), positional: options.positional)
+        // #include'd headers give the script their #define constants; its types come from BTF.
+        let directives = program.preamble.compactMap { item -> String? in if case .preprocessor(let text, _) = item { text } else { nil } }
+        // BTF is always at hand, so scripts' `#ifndef BPFTRACE_HAVE_BTF` fallbacks are skipped.
+        let includes = options.includes + CPreprocessor.activeIncludes(directives, defined: ["BPFTRACE_HAVE_BTF"])
+        let defines: [String: Int64]
+        do { defines = try Headers(includeDirectories: options.includeDirectories).defines(includes) } catch {
+            // As clang reports it, from the definitions bpftrace gathers into one file.
+            throw RuntimeError.plain("definitions.h:\(error.index + 2):10: fatal error: '\(error.path)' file not found")
+        }
+        let checked = Sema.check(program, provider: KernelTypes(tracepoints: types), positional: options.positional, defines: defines)
         if checked.diagnostics.hasErrors { return fail(checked.diagnostics) }
         decoder.enums = checked.enums
         if !checked.diagnostics.all.isEmpty && options.warnings { err.write(checked.diagnostics.rendered(in: source) + "\n") }

@@ -85,6 +85,8 @@ public final class Sema {
     var addressTaken: Set<String> = []
     /// Structs the script defines; they take precedence over the kernel's.
     var scriptStructs: [String: ScriptStruct] = [:]
+    /// `#define` constants, the script's own and its headers'.
+    var defines: [String: Int64] = [:]
     /// Sizes of kernel structs the script names.
     var kernelStructSizes: [String: Int] = [:]
     /// Maps used without a key somewhere (scalars).
@@ -111,13 +113,19 @@ public final class Sema {
         self.positional = positional
     }
 
-    public static func check(_ program: Program, provider: TypeInfoProvider? = nil, positional: [String]? = nil) -> CheckedProgram {
+    /// `defines` are integer constants from the headers the script includes.
+    public static func check(_ program: Program, provider: TypeInfoProvider? = nil, positional: [String]? = nil,
+                             defines: [String: Int64] = [:]) -> CheckedProgram {
         let expander = MacroExpander(program)
         let expanded = expander.expand(program)
         let sema = Sema(provider: provider, macroNames: Set(program.macros.map(\.name)), positional: positional)
+        sema.defines = defines
         for decl in expanded.mapDeclarations { sema.declare(decl) }
         for item in expanded.preamble {
             if case .import = item { sema.hasImports = true }
+            if case .preprocessor(let text, _) = item, let (name, value) = CPreprocessor.define(text, known: sema.defines) {
+                sema.defines[name] = value
+            }
             if case .cDefinition(let text, _) = item {
                 sema.define(enumText: text)
                 for s in CDefinitions.structLayouts(in: text, known: sema.scriptStructs) { sema.scriptStructs[s.name] = s }

@@ -12,7 +12,14 @@ extension Sema {
         case .integer(let v): return SType.literal(v, negative: false) ?? .u64
         case .string(let s): return .string(s.count + 1)
         case .bool: return .bool
-        case .identifier(let name): return identifier(name, e.range)
+        case .identifier(let name):
+            if let v = defines[name] {
+                // A #define constant stands for its value, as the C preprocessor would have it.
+                let literal = Expr(.integer(UInt64(v.magnitude)), e.range)
+                e.kind = v < 0 ? .unary(.negate, literal) : literal.kind
+                return compute(e, statement: statement)
+            }
+            return identifier(name, e.range)
         case .variable(let name):
             if let t = lookupVariable(name) { return t }
             error("undefined variable $\(name): assign it before use", e.range)

@@ -41,6 +41,8 @@ struct Auger: ParsableCommand {
             -e 'PROGRAM'    run PROGRAM instead of a file
             -f FORMAT       output format: 'text' (default) or 'json'
             -h, --help      show this message
+            -I DIR          search DIR for headers the script #includes (for their #define constants)
+            --include FILE  include FILE before the script, as #include <FILE>
             -k              accepted for bpftrace compatibility (helper errors are not reported yet)
             -l [SEARCH]     list probes matching SEARCH (with -v, their arguments)
             --mode MODE     'run' (default) or 'bench': run BEGIN, time each bench:NAME probe, run END
@@ -93,6 +95,12 @@ struct Auger: ParsableCommand {
 
     @Flag(name: .short, help: "Accepted for bpftrace compatibility.")
     var k: Int
+
+    @Option(name: .customShort("I"), help: "Search DIR for the script's #include headers.")
+    var includeDirectory: [String] = []
+
+    @Option(name: .customLong("include"), help: "Include FILE before the script, as #include <FILE>.")
+    var include: [String] = []
 
     @Option(name: .customLong("mode"), help: "run (default) or bench.")
     var mode: String = "run"
@@ -224,6 +232,8 @@ struct Auger: ParsableCommand {
         }
         options.positional = args
         options.named = named
+        options.includeDirectories = includeDirectory
+        options.includes = include
         options.notifyAttached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != nil
         var output = OutputSink()
         if let o {

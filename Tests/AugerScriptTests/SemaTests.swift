@@ -39,6 +39,21 @@ final class SemaErrorTests: XCTestCase {
             """)
     }
 
+    func testPreprocessorDefinesAndIncludes() {
+        XCTAssertEqual(CPreprocessor.define("#define A 0x10UL /* sixteen */", known: [:])?.1, 16)
+        XCTAssertEqual(CPreprocessor.define("# define B (A << 2 | 1)", known: ["A": 16])?.1, 65)
+        XCTAssertEqual(CPreprocessor.define("#define C -(1)", known: [:])?.1, -1)
+        XCTAssertNil(CPreprocessor.define("#define F(x) ((x) + 1)", known: [:]))
+        XCTAssertNil(CPreprocessor.define("#define S \"text\"", known: [:]))
+        XCTAssertEqual(CPreprocessor.include("#include <linux/sched.h>")?.path, "linux/sched.h")
+        let lines = ["#ifndef BPFTRACE_HAVE_BTF", "#include <net/sock.h>", "#else", "#include <sys/socket.h>", "#endif",
+                     "#if defined(MISSING)", "#include <no.h>", "#endif", "#include \"mine.h\""]
+        XCTAssertEqual(CPreprocessor.activeIncludes(lines, defined: ["BPFTRACE_HAVE_BTF"]), ["sys/socket.h", "mine.h"])
+        let (checked, errors) = check("#define N 3\nbegin { @x = N * 2; }")
+        XCTAssertEqual(errors, "")
+        XCTAssertNotNil(checked.maps["x"])
+    }
+
     func testHasKeyNeedsAMapWithKeys() {
         XCTAssertTrue(semaErrors("begin { @g = 2; if (has_key(@g, 2)) { } }").contains("stdin:1:21-35: ERROR: call to has_key() expects a map with explicit keys (non-scalar map)"))
         XCTAssertEqual(semaErrors("begin { @g[1] = 2; if (has_key(@g, 2)) { } }"), "")

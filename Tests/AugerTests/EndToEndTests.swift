@@ -332,6 +332,14 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(r.stderr, "stdin:1:15-35: ERROR: Failed to resolve kernel symbol: asdfzzzzzzz\nbegin { print(kaddr(\"asdfzzzzzzz\")) }\n              ~~~~~~~~~~~~~~~~~~~~\n")
     }
 
+    func testIncludedHeadersGiveTheirConstants() throws {
+        let script = "#define MINE (1 << 4)\n#include <sys/socket.h>\nbegin { print((MINE, AF_INET6, strerror(EPERM))); }"
+        XCTAssertEqual(try run(script, ["--include", "errno.h"]), "(16, 10, Operation not permitted)\n\n")
+        let missing = try auger(["-e", "#include <lol/no.h>\nbegin { }"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr, "definitions.h:2:10: fatal error: 'lol/no.h' file not found\n")
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
