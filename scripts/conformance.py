@@ -46,12 +46,13 @@ def parse(path):
 
 def skip_reason(t):
     text = " ".join(" ".join(t.get(k, [])) for k in ("PROG", "RUN", "BEFORE", "AFTER", "SETUP"))
+    # This machine: x86_64, little-endian ("le").
     for arch in t.get("ARCH", []):
-        allowed = arch.split("|")
+        allowed = arch.lstrip("!").split("|")
         if arch.startswith("!"):
-            if "x86_64" in arch:
+            if "x86_64" in allowed or "le" in allowed:
                 return "architecture"
-        elif "x86_64" not in allowed:
+        elif "x86_64" not in allowed and "le" not in allowed:
             return "architecture"
     for feature in t.get("REQUIRES_FEATURE", []):
         want = not feature.startswith("!")

@@ -256,6 +256,15 @@ extension ProbeCodeGen {
             asm.label(elseLabel)
             try place(b, type, at: off)
             asm.label(end)
+        case .cast(_, let x) where { if case .array = type { true } else { false } }():
+            // (int8[8])v: the value's own bytes seen as an array.
+            if let xt = x.type, isMemory(xt) {
+                try place(x, xt, at: off)
+            } else {
+                try scalar(x)
+                asm.emit(.store(.u64, .r7, Int16(off), .r0))
+                if size > 8 { zero(off + 8, size - 8) }
+            }
         default:
             throw CompileError(message: "Auger cannot compile this \(e.type ?? .unknown) value yet", range: e.range)
         }

@@ -141,7 +141,7 @@ struct ValueDecoder {
                 for b in 0..<size where bytes.startIndex + i * size + b < bytes.endIndex {
                     v |= UInt64(bytes[bytes.startIndex + i * size + b]) << (8 * UInt64(b))
                 }
-                return String(integer(v, e))
+                return e == .bool ? (v != 0 ? "true" : "false") : String(integer(v, e))
             }
             return "[" + parts.joined(separator: ",") + "]"
         default: return String(word(bytes))

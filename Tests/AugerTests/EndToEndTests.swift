@@ -340,6 +340,11 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(missing.stderr, "definitions.h:2:10: fatal error: 'lol/no.h' file not found\n")
     }
 
+    func testCastsToArraysSeeTheValuesBytes() throws {
+        let out = try run(#"begin { printf("%x %x\n", ((int8[8])12345)[0], ((int8[])12345)[1]); print((int8[])"hi"); print((uint8[4])0x01020304); @a = (bool[2])(uint16)1; }"#)
+        XCTAssertEqual(out, "39 30\n[104,105,0]\n[4,3,2,1]\n\n@a: [true,false]\n\n")
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
