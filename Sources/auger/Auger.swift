@@ -150,8 +150,20 @@ struct Auger: ParsableCommand {
         if l {
             let lister = ProbeLister()
             do {
-                let listing = try e.map { try lister.list(program: SourceFile(name: "stdin", text: $0), verbose: v) }
-                    ?? lister.list(pattern: arguments.first, verbose: v)
+                var listing: String
+                if let e {
+                    listing = try lister.list(program: SourceFile(name: "stdin", text: e), verbose: v)
+                } else if let file = arguments.first, file.hasSuffix(".bt") {
+                    // `-l script.bt`: the probes of that script, as bpftrace lists them.
+                    if let text = try? readFile(file) {
+                        listing = try lister.list(program: SourceFile(name: file, text: text), verbose: v)
+                    } else {
+                        FileHandleOutput.stderr("WARNING: It appears that '\(file)' is a filename but the file does not exist. Treating '\(file)' as a search pattern.\n")
+                        listing = try lister.list(pattern: file, verbose: v)
+                    }
+                } else {
+                    listing = try lister.list(pattern: arguments.first, verbose: v)
+                }
                 print(listing, terminator: "")
             } catch {
                 FileHandleOutput.stderr("\(error)".hasPrefix("stdin:") ? "\(error)\n" : "ERROR: \(error)\n")

@@ -80,6 +80,15 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(r.stdout, "hardware:cache-misses:\ntracepoint:syscalls:sys_enter_getppid\nbegin\n")
     }
 
+    func testListsTheProbesOfAScriptFile() throws {
+        let path = NSTemporaryDirectory() + "auger-list-\(getpid()).bt"
+        try "tracepoint:syscalls:sys_enter_getppid { }\ninterval:s:1 { }\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        XCTAssertEqual(try auger(["-l", path]).stdout, "tracepoint:syscalls:sys_enter_getppid\ninterval:s:\n")
+        let missing = try auger(["-l", "no_such_script.bt"])
+        XCTAssertEqual(missing.stderr, "WARNING: It appears that 'no_such_script.bt' is a filename but the file does not exist. Treating 'no_such_script.bt' as a search pattern.\n")
+    }
+
     func testNamedProgramOptions() throws {
         let script = #"begin { print((getopt("aa", 20), getopt("bb", -1), getopt("cc", true), getopt("dd"), getopt("ee", "hello"), $1)); }"#
         let r = try auger(["-q", "-e", script, "7", "--", "--dd", "--aa=0xffffffffffffffff", "--bb=-10", "--cc=False"])
