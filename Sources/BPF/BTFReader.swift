@@ -66,6 +66,16 @@ public final class KernelBTF: @unchecked Sendable {
     /// The id of `struct name` or `union name` (tag included).
     public func record(named name: String) -> UInt32? { records[name] }
 
+    /// The id of the kernel function `name` (a FUNC type), for fentry and
+    /// fexit programs; a scan, as it is rarely needed.
+    public func function(named name: String) -> UInt32? {
+        for id in 1..<UInt32(offsets.count) {
+            guard let at = offset(id), (Self.u32(bytes, at + 4) >> 24) & 0x1f == Kind.function.rawValue else { continue }
+            if string(Self.u32(bytes, at)) == name { return id }
+        }
+        return nil
+    }
+
     /// A type after typedefs, const, volatile, restrict and type tags.
     public func resolved(_ id: UInt32) -> UInt32 {
         var id = id

@@ -41,6 +41,7 @@ struct Auger: ParsableCommand {
             -e 'PROGRAM'    run PROGRAM instead of a file
             -f FORMAT       output format: 'text' (default) or 'json'
             -h, --help      show this message
+            --info          print what this system supports (map and probe types, BTF)
             -I DIR          search DIR for headers the script #includes (for their #define constants)
             --include FILE  include FILE before the script, as #include <FILE>
             -k              accepted for bpftrace compatibility (helper errors are not reported yet)
@@ -102,6 +103,9 @@ struct Auger: ParsableCommand {
     @Option(name: .customLong("include"), help: "Include FILE before the script, as #include <FILE>.")
     var include: [String] = []
 
+    @Flag(name: .customLong("info"), help: "Print what this system supports.")
+    var info = false
+
     @Option(name: .customLong("mode"), help: "run (default) or bench.")
     var mode: String = "run"
 
@@ -147,6 +151,7 @@ struct Auger: ParsableCommand {
     func run() throws {
         if help { print(Self.usage, terminator: ""); return }
         if version { print(Self.version); return }
+        if info { print(SystemInfo.report(version: Self.version), terminator: ""); return }
         if l {
             let lister = ProbeLister()
             do {

@@ -89,6 +89,18 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(missing.stderr, "WARNING: It appears that 'no_such_script.bt' is a filename but the file does not exist. Treating 'no_such_script.bt' as a search pattern.\n")
     }
 
+    func testInfoReportsWhatTheSystemOffers() throws {
+        let r = try auger(["--info"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // This machine has tracefs and BTF; kprobes only where the PMU or kprobe_events is.
+        XCTAssertTrue(r.stdout.contains("\n  tracepoint: yes\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\n  btf: \(access("/sys/kernel/btf/vmlinux", F_OK) == 0 ? "yes" : "no")\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\n  ringbuf: yes\n"), r.stdout)
+        let kprobes = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0 || access("/sys/kernel/tracing/kprobe_events", F_OK) == 0
+        XCTAssertTrue(r.stdout.contains("\n  kprobe: \(kprobes ? "yes" : "no")\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\n  kprobe_session: "), r.stdout)
+    }
+
     func testNamedProgramOptions() throws {
         let script = #"begin { print((getopt("aa", 20), getopt("bb", -1), getopt("cc", true), getopt("dd"), getopt("ee", "hello"), $1)); }"#
         let r = try auger(["-q", "-e", script, "7", "--", "--dd", "--aa=0xffffffffffffffff", "--bb=-10", "--cc=False"])
