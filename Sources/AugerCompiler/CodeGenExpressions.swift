@@ -111,13 +111,36 @@ extension ProbeCodeGen {
         case .sizeofType(let written): t = Self.cType(written)
         default: t = .u64
         }
+        return cLayout(t).size
+    }
+
+    /// Size and alignment of a value as bpftrace lays it out (C's rules:
+    /// tuples and records are structs of naturally aligned fields), which
+    /// sizeof reports; Auger's own layout gives every value whole words.
+    func cLayout(_ t: SType) -> (size: Int, align: Int) {
         switch t {
-        case .integer(let bits, _): return bits / 8
-        case .bool: return 1
-        case .string(let n), .buffer(let n): return n
-        case .array(let e, let n): return Layout.elementSize(e) * n
-        default: return Layout.size(t)
+        case .integer(let bits, _): return (bits / 8, bits / 8)
+        case .bool: return (1, 1)
+        case .string(let n): return (n, 1)
+        case .buffer(let n): return (n + 4, 4)
+        case .array(let e, let n):
+            let (size, align) = cLayout(e)
+            return (size * n, align)
+        case .tuple(let ts): return structLayout(ts)
+        case .record(let fs): return structLayout(fs.map(\.type))
+        case .cType(let name): return (compiler.checked.structSizes[name] ?? 8, 8)
+        default: return (Layout.size(t), 8)
         }
+    }
+
+    func structLayout(_ types: [SType]) -> (size: Int, align: Int) {
+        var size = 0, align = 1
+        for t in types {
+            let (s, a) = cLayout(t)
+            size = (size + a - 1) / a * a + s
+            align = max(align, a)
+        }
+        return ((size + align - 1) / align * align, align)
     }
 
     /// The type a written type names, for sizes and casts.

@@ -345,6 +345,12 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "39 30\n[104,105,0]\n[4,3,2,1]\n\n@a: [true,false]\n\n")
     }
 
+    func testSizeofTuplesIsTheirCLayout() throws {
+        // Naturally aligned fields, as bpftrace (and C) lay them out.
+        let out = try run(#"begin { print((sizeof(((int8)1, (int16)1, (int32)1)), sizeof(((int32)1, (int16)1, (int8)1)), sizeof(((int8)1, "abcdef", (int64)2)), sizeof((a = (int8)1, b = (int32)2)))); }"#)
+        XCTAssertEqual(out, "(8, 8, 16, 8)\n\n")
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
