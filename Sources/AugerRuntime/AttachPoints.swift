@@ -54,8 +54,7 @@ public struct AttachPointResolver {
                 return AttachTarget(provider: "tracepoint", name: "tracepoint:\(c):\(n)", format: format)
             }
         case "rawtracepoint":
-            let name = point.parts.last!
-            return [AttachTarget(provider: "rawtracepoint", name: "rawtracepoint:\(name)")]
+            return try rawTracepoints(point)
         case "interval", "profile":
             return [AttachTarget(provider: point.provider, name: "\(point.provider):\(point.parts.joined(separator: ":"))")]
         case "software", "hardware":
@@ -71,6 +70,27 @@ public struct AttachPointResolver {
 }
 
 extension AttachPointResolver {
+    /// `rawtracepoint:[MODULE:]NAME`, NAME perhaps a wildcard: every
+    /// tracepoint has a raw one of its name (vmlinux's, or a module's with BTF).
+    func rawTracepoints(_ point: AttachPoint) throws(AttachError) -> [AttachTarget] {
+        let name = point.parts.last!
+        let module = point.parts.count == 2 ? point.parts[0] : nil
+        let written = point.parts.joined(separator: ":")
+        if let module, module != "vmlinux", !module.contains("*"), access("/sys/kernel/btf/\(module)", F_OK) != 0 {
+            throw AttachError(message: "No matches for rawtracepoint \(written).", range: point.range)
+        }
+        guard let tracefs, let all = try? tracefs.tracepoints() else {
+            return [AttachTarget(provider: "rawtracepoint", name: "rawtracepoint:\(name)")]
+        }
+        var seen: Set<String> = []
+        // Per-syscall tracepoints have no raw tracepoints of their own (they ride on sys_enter/sys_exit).
+        let names = all.filter { $0.category != "syscalls" }.map(\.name).filter { Glob.matches(name, $0) && seen.insert($0).inserted }
+        if names.isEmpty {
+            throw AttachError(message: module == nil ? "Probe has no valid attach points." : "No matches for rawtracepoint \(written).", range: point.range)
+        }
+        return names.map { AttachTarget(provider: "rawtracepoint", name: "rawtracepoint:\($0)") }
+    }
+
     /// `uprobe:PATH:FUNCTION` (or `:FUNCTION+OFFSET`, `:0xADDRESS`): the file
     /// offset comes from the ELF file's symbols; the target's name carries it.
     func userProbe(_ point: AttachPoint) throws(AttachError) -> AttachTarget {

@@ -26,8 +26,9 @@ public struct ProbeLister {
             for (category, name) in tracepoints {
                 add("tracepoint:\(category):\(name)") { fields(types, category, name) }
             }
-            // Raw tracepoints share the tracepoints' names (their arguments differ: BTF has them).
-            for (_, name) in tracepoints { add("rawtracepoint:vmlinux:\(name)") }
+            // Raw tracepoints share the tracepoints' names (their arguments differ: BTF has them),
+            // except the per-syscall ones, which are built on raw_syscalls' sys_enter and sys_exit.
+            for (category, name) in tracepoints where category != "syscalls" { add("rawtracepoint:vmlinux:\(name)") }
         }
         return out
     }

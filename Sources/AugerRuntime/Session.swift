@@ -55,7 +55,7 @@ public final class Session {
         if text != source.text { source = SourceFile(name: source.name, text: text) }
         let (program, parsed) = Parser.parse(source)
         if parsed.hasErrors { return fail(parsed) }
-        let usesTracepoints = program.probes.contains { $0.attachPoints.contains { $0.provider == "tracepoint" } }
+        let usesTracepoints = program.probes.contains { $0.attachPoints.contains { $0.provider == "tracepoint" || $0.provider == "rawtracepoint" } }
         let tracefs = usesTracepoints ? try Tracefs.locate() : nil
         let types = tracefs.map { TracepointTypes(tracefs: $0) }
         // #include'd headers give the script their #define constants; its types come from BTF.
@@ -83,7 +83,7 @@ public final class Session {
             for point in probe.attachPoints where passesFilter(point.provider, "\(point.provider):\(point.parts.joined(separator: ":"))") {
                 do { list += try resolver.resolve(point) } catch {
                     if missing == "error" { return fail(located(error.message, error.range)) }
-                    if missing == "warn" { skipped.warning(error.message + " Skipping.", at: error.range) }
+                    if missing == "warn" { skipped.warning(error.message + (error.message.hasSuffix(".") ? " " : ". ") + "Skipping.", at: error.range) }
                 }
             }
             if list.isEmpty, !probe.attachPoints.isEmpty, missing == "warn" {
@@ -92,7 +92,7 @@ public final class Session {
             targets.append(list.filter { passesFilter($0.provider, $0.name) })
         }
         if !skipped.all.isEmpty && options.warnings { err.write(skipped.rendered(in: source) + "\n") }
-        if options.probeFilter != nil || missing != "error", !targets.joined().contains(where: { $0.provider != "begin" && $0.provider != "end" }) {
+        if targets.joined().isEmpty {
             throw RuntimeError.plain("No probes to attach")
         }
         let compiled: CompiledScript

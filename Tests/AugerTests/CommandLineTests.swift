@@ -71,7 +71,9 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(try auger(["-l", "interval:*"]).stdout, "interval:hz:\ninterval:us:\ninterval:ms:\ninterval:s:\n")
         let ware = try auger(["-l", "*ware:*"]).stdout.split(separator: "\n")
         XCTAssertTrue(ware.contains("software:cpu:") && ware.contains("hardware:cpu-cycles:"), "\(ware)")
-        XCTAssertTrue(try auger(["-l", "rawtracepoint:*getppid"]).stdout.contains("rawtracepoint:vmlinux:sys_enter_getppid\n"))
+        let raw = try auger(["-l", "rawtracepoint:*"]).stdout
+        XCTAssertTrue(raw.contains("rawtracepoint:vmlinux:sched_switch\n") && raw.contains("rawtracepoint:vmlinux:sys_enter\n"), raw)
+        XCTAssertFalse(raw.contains("sys_enter_getppid"), "per-syscall tracepoints have no raw tracepoints")
     }
 
     func testListsTheProbesOfAProgram() throws {

@@ -553,6 +553,17 @@ final class ErrorTests: AugerTestCase {
         XCTAssertEqual(ignore.stderr, "No probes to attach\n")
     }
 
+    func testRawTracepointsThatDoNotExist() throws {
+        let plain = try auger(["-e", #"rawtracepoint:nonsense { print("hit"); }"#])
+        XCTAssertEqual(plain.status, 1)
+        XCTAssertTrue(plain.stderr.hasPrefix("stdin:1:1-23: ERROR: Probe has no valid attach points.\n"), plain.stderr)
+        let module = try auger(["-e", "rawtracepoint:nonsense:sys_exit { }"])
+        XCTAssertTrue(module.stderr.hasPrefix("stdin:1:1-32: ERROR: No matches for rawtracepoint nonsense:sys_exit.\n"), module.stderr)
+        // Only BEGIN left when the rest is skipped: it still runs.
+        let begin = try auger(["-e", #"config = { missing_probes=ignore } rawtracepoint:nonsense { } begin { printf("ran\n"); exit(); }"#])
+        XCTAssertEqual(begin.stdout, "ran\n\n", begin.stderr)
+    }
+
     func testVerifierRejectionPointsAtTheLoop() throws {
         let r = try auger(["-e", "begin { $i = 0;\n  while ($i < 1) { @x = 1; }\n  exit(); }"])
         XCTAssertEqual(r.status, 1)
