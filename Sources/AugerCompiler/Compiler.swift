@@ -106,8 +106,15 @@ public final class Compiler {
             default: break
             }
         }
-        if case .hist = kind { entries = max(entries, entries * 8) }
-        if case .lhist = kind { entries = max(entries, entries * 8) }
+        // As bpftrace: a map without keys holds one entry; histograms share
+        // max_map_keys between keys and buckets. Entries are preallocated,
+        // so these sizes are also what a script costs to start.
+        if info.key == nil, info.declaration == nil {
+            switch kind {
+            case .plain, .aggregate: entries = 1
+            default: break
+            }
+        }
         // A bucket per interval and key, preallocated below: a ceiling keeps long series affordable.
         if case .tseries(_, let n, _) = kind { entries = UInt32(clamping: min(max(Int64(entries), Int64(entries) * n), 1 << 16)) }
         // Preallocated, as bpftrace's: without preallocation the kernel hands

@@ -519,7 +519,8 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "tracepoint:syscalls:sys_enter_openat\n    int __syscall_nr\n    int dfd\n    const char * filename\n    int flags\n    umode_t mode\n")
         let all = try auger(["-l", "sys_enter_getpp"]).stdout
-        XCTAssertEqual(all, "tracepoint:syscalls:sys_enter_getppid\nrawtracepoint:vmlinux:sys_enter_getppid\n")
+        XCTAssertEqual(all, "tracepoint:syscalls:sys_enter_getppid\n")
+        XCTAssertEqual(try auger(["-l", "sched_process_exe"]).stdout, "tracepoint:sched:sched_process_exec\nrawtracepoint:vmlinux:sched_process_exec\n")
     }
 
     func testDryRunLoadsButDoesNotRun() throws {
