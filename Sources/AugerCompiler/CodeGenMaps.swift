@@ -52,6 +52,15 @@ extension ProbeCodeGen {
         let key = try buildKey(map, keys, e.range)
         lookup(map, key: key)
         let end = label("rend")
+        if compiler.reportHelperErrors {
+            // -k: reading a missing element is worth a warning.
+            let found = label("found")
+            asm.jump(.jne, .r0, 0, to: found)
+            try warn("Can't lookup map element because it does not exist.\nAdditional Info - helper: map_lookup_elem, retcode: 0", e.range)
+            asm.emit(.mov(.r0, 0))
+            asm.goto(end)
+            asm.label(found)
+        }
         asm.jump(.jeq, .r0, 0, to: end)
         switch map.kind {
         case .aggregate(.avg):
@@ -110,15 +119,20 @@ extension ProbeCodeGen {
     func warnIfMapFull(_ range: SourceRange) throws(CompileError) {
         let fits = label("fits")
         asm.jump(.jne, .r0, -7, to: fits)
-        let warning = FormatString(literal: "Map full; can't update element.\nAdditional Info - helper: map_update_elem, retcode: -7")
-        let (id, _) = compiler.registerFormat("warnf", warning, [], range: range)
+        try warn("Map full; can't update element.\nAdditional Info - helper: map_update_elem, retcode: -7", range)
+        asm.label(fits)
+    }
+
+    /// Sends a fixed warning for `range` (printed where the script's
+    /// warnings go), from the stack; clobbers r0-r5.
+    func warn(_ message: String, _ range: SourceRange) throws(CompileError) {
+        let (id, _) = compiler.registerFormat("warnf", FormatString(literal: message), [], range: range)
         let header = try pushTemp(range)
         asm.emit(Instruction.loadImm64(.r1, EventKind.message.rawValue << 32 | UInt64(id)))
         asm.emit(.store(.u64, fp, header, .r1))
         asm.loadMap(.r1, CompiledScript.ringBufferName)
         asm.emit(.mov(.r2, fp), .alu64(.add, .r2, Int32(header)), .mov(.r3, 8), .mov(.r4, 0), .call(.ringbufOutput))
         popTemp()
-        asm.label(fits)
     }
 
     /// Where a key is built: scratch memory, or (small integer keys) the stack,

@@ -16,6 +16,8 @@ public final class Compiler {
     var timeFormats: [String] = []
     var joinSeparators: [String] = []
     var scratchSize = 64
+    /// -k: programs report failed helper calls (for now: reads of missing map elements).
+    public var reportHelperErrors = false
     /// A kernel symbol's address, for kaddr() (from /proc/kallsyms).
     public var kernelSymbolAddress: @Sendable (String) -> UInt64? = { _ in nil }
     /// Calls that need --unsafe, other than system(): name and place.

@@ -103,6 +103,7 @@ public final class Session {
             let compiler = Compiler(checked, positional: options.positional, named: options.named, maxMapKeys: maxKeys)
             // bpftrace's test hook: tseries() reads its time from this map.
             compiler.kernelSymbolAddress = { KernelSymbols.address(of: $0) }
+            compiler.reportHelperErrors = options.helperErrors
             compiler.tseriesClockMap = getenv("BPFTRACE_DUMMY_TS_MAP").map { String(String(cString: $0).drop { $0 == "@" }) }
             compiled = try compiler.compile(targets: targets)
         } catch {

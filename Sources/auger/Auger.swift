@@ -44,7 +44,7 @@ struct Auger: ParsableCommand {
             --info          print what this system supports (map and probe types, BTF)
             -I DIR          search DIR for headers the script #includes (for their #define constants)
             --include FILE  include FILE before the script, as #include <FILE>
-            -k              accepted for bpftrace compatibility (helper errors are not reported yet)
+            -k              warn when a helper call fails (so far: reading a map element that is not there)
             -l [SEARCH]     list probes matching SEARCH (with -v, their arguments)
             --mode MODE     'run' (default) or 'bench': run BEGIN, time each bench:NAME probe, run END
             --no-warnings   do not print the script's warnings
@@ -94,7 +94,7 @@ struct Auger: ParsableCommand {
     @Option(name: .customShort("B"), help: "Output buffering: full, line or none.")
     var buffering: String = "full"
 
-    @Flag(name: .short, help: "Accepted for bpftrace compatibility.")
+    @Flag(name: .short, help: "Warn when a helper call fails (so far: reading a missing map element).")
     var k: Int
 
     @Option(name: .customShort("I"), help: "Search DIR for the script's #include headers.")
@@ -249,6 +249,7 @@ struct Auger: ParsableCommand {
         }
         options.positional = args
         options.named = named
+        options.helperErrors = k > 0
         options.includeDirectories = includeDirectory
         options.includes = include
         options.notifyAttached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != nil

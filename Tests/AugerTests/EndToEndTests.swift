@@ -280,6 +280,14 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertFalse(quiet.stderr.contains("careful"), quiet.stderr)
     }
 
+    func testDashKWarnsOfMissingMapElements() throws {
+        let script = #"i:ms:10 { @[1] = 1; printf("%d\n", @[2]); exit(); }"#
+        let r = try auger(["-k", "-e", script])
+        XCTAssertEqual(r.stdout, "0\n\n@[1]: 1\n\n")
+        XCTAssertTrue(r.stderr.contains("stdin:1:36-40: WARNING: Can't lookup map element because it does not exist.\nAdditional Info - helper: map_lookup_elem, retcode: 0\n"), r.stderr)
+        XCTAssertFalse(try auger(["-e", script]).stderr.contains("WARNING"), "only with -k")
+    }
+
     func testFullMapsWarnWhereTheUpdateIs() throws {
         let r = try auger(["-e", "let @a = hash(1); let @c = percpuhash(1); begin { @a[1] = 1; @a[2] = 2; @c[1] = count(); @c[2] = count(); }"])
         XCTAssertEqual(r.stdout, "\n@a[1]: 1\n\n@c[1]: 1\n\n")
