@@ -114,8 +114,10 @@ public struct CompiledScript: Sendable {
     public static let ringBufferName = "ringbuf"
     public static let scratchName = "scratch"
     public static let globalsName = "globals"
-    /// The globals map's value: start time, child pid, records lost to a full ring buffer.
-    public static let globalsSize = 24
+    /// The globals map's value: start time, child pid, records lost to a full
+    /// ring buffer, and whether the run is over (probes then do nothing).
+    public static let globalsSize = 32
+    public static let stoppedOffset = 24
     public static let lostEventsOffset = 16
     public static let stacksName = "stacks"
     /// Frames kept of each stack, as bpftrace keeps (PERF_MAX_STACK_DEPTH).

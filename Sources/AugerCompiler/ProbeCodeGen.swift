@@ -77,6 +77,13 @@ final class ProbeCodeGen {
         asm.emit(.call(.mapLookupElem))
         asm.jump(.jeq, .r0, 0, to: "exit")
         asm.emit(.mov(.r7, .r0), .store(.u64, .r10, Self.savedContext, .r6))
+        if !["begin", "end", "bench", "self"].contains(target.provider) {
+            // Once the run is over, user space sets this flag: the probe does
+            // nothing while its (slow) detaching finishes. A load, no helper call.
+            asm.loadMapValue(.r2, CompiledScript.globalsName, offset: UInt32(CompiledScript.stoppedOffset))
+            asm.emit(.load(.u64, .r2, .r2, 0))
+            asm.jump(.jne, .r2, 0, to: "exit")
+        }
         if let predicate = probe.predicate {
             mark(predicate.range)
             try scalar(predicate)

@@ -158,7 +158,7 @@ public final class Session {
         let reader = try RingBufferReader(loaded.ringBuffer)
         try reader.watch(signals.fd)
         let handler = EventHandler(session: self, loaded: loaded)
-        try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(0), UInt64(0)))
+        try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(0), UInt64(0), UInt64(0)))
 
         let begins = loaded.programs.filter { $0.0.target.provider == "begin" }
         let ends = loaded.programs.filter { $0.0.target.provider == "end" }
@@ -205,7 +205,7 @@ public final class Session {
         if !exitRequested {
             if let command = options.command {
                 child = try ChildProcess(command)
-                try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(child!.pid), UInt64(0)))
+                try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(child!.pid), UInt64(0), UInt64(0)))
                 child!.start()
             }
             while !exitRequested {
@@ -237,18 +237,28 @@ public final class Session {
                 if let pid = options.pid, kill(pid, 0) != 0 && errno == ESRCH { break }
             }
         }
-        Link.closeAll(loaded.links) // detach before END, as bpftrace does
-        loaded.links.removeAll()
+        // Probes stop before END, as bpftrace's do: they see the flag and do
+        // nothing. Detaching them waits on the kernel (tens of milliseconds
+        // a probe, one after another), so it comes after the output.
+        if var globals = try loaded.globals.lookup(UInt32(0), as: (UInt64, UInt64, UInt64, UInt64).self) {
+            globals.3 = 1
+            try loaded.globals.update(UInt32(0), globals)
+        }
+        reader.consume { handler.handle($0) }
         for (_, program) in ends {
             try program.testRun(context: [UInt8](repeating: 0, count: 8))
         }
         reader.consume { handler.handle($0) }
         child?.terminate()
-        if let globals = try loaded.globals.lookup(UInt32(0), as: (UInt64, UInt64, UInt64).self), globals.2 > 0 {
+        if let globals = try loaded.globals.lookup(UInt32(0), as: (UInt64, UInt64, UInt64, UInt64).self), globals.2 > 0 {
             out.flush()
             err.write("\nLost \(globals.2) events\n")
         }
         try printMapsAtExit(loaded)
+        out.flush()
+        err.flush()
+        Link.closeAll(loaded.links)
+        loaded.links.removeAll()
         return exitCode
     }
 

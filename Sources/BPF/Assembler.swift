@@ -7,6 +7,8 @@ public struct Assembler: Sendable {
         /// A jump or local call whose offset is filled in from the label.
         case branch(Instruction, label: String)
         case mapReference(Register, map: String)
+        /// `dst = &value + offset` of an array map's only element (direct value access).
+        case mapValueReference(Register, map: String, offset: UInt32)
         /// `dst = &function`, for helpers that take a callback.
         case functionReference(Register, label: String)
         case label(String)
@@ -72,6 +74,13 @@ public struct Assembler: Sendable {
         slotCount += 2
     }
 
+    /// `dst = ` the address of byte `offset` of a one-element array map's
+    /// value, read without a helper call (BPF_PSEUDO_MAP_VALUE).
+    public mutating func loadMapValue(_ dst: Register, _ map: String, offset: UInt32) {
+        items.append(.mapValueReference(dst, map: map, offset: offset))
+        slotCount += 2
+    }
+
     /// Resolves labels. Fails on a missing or repeated label, or a jump too far.
     public func assemble() throws(AssemblerError) -> Assembled {
         var positions: [String: Int] = [:]
@@ -83,7 +92,7 @@ public struct Assembler: Sendable {
                 positions[name] = slot
             case .instruction: slot += 1
             case .branch: slot += 1
-            case .mapReference, .functionReference: slot += 2
+            case .mapReference, .mapValueReference, .functionReference: slot += 2
             }
         }
         var out: [Instruction] = []
@@ -101,6 +110,9 @@ public struct Assembler: Sendable {
             case .mapReference(let dst, let map):
                 refs[out.count] = map
                 out += Instruction.loadMapFD(dst, fd: 0)
+            case .mapValueReference(let dst, let map, let offset):
+                refs[out.count] = map  // the loader fills in the descriptor; the offset stays
+                out += Instruction.loadMapValue(dst, fd: 0, offset: offset)
             case .branch(var i, let label):
                 guard let target = positions[label] else { throw .undefinedLabel(label) }
                 let delta = target - (out.count + 1)

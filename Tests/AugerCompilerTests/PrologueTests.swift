@@ -5,13 +5,27 @@ import XCTest
 
 /// What the compiler emits, checked without a kernel.
 final class PrologueTests: XCTestCase {
-    func compile(_ text: String) throws -> ProgramSpec {
+    func compile(_ text: String, _ target: AttachTarget = AttachTarget(provider: "interval", name: "interval:ms:1")) throws -> ProgramSpec {
         let (program, parsed) = Parser.parse(SourceFile(name: "test", text: text))
         XCTAssertFalse(parsed.hasErrors)
         let checked = Sema.check(program)
         XCTAssertFalse(checked.diagnostics.hasErrors, checked.diagnostics.rendered(in: SourceFile(name: "test", text: text)))
-        let target = AttachTarget(provider: "interval", name: "interval:ms:1")
         return try Compiler(checked).compile(targets: [[target]]).programs[0].spec
+    }
+
+    /// Whether the program reads the stop flag straight from the globals
+    /// map's value (ld_imm64 of BPF_PSEUDO_MAP_VALUE, offset in the next slot).
+    func checksStopFlag(_ spec: ProgramSpec) -> Bool {
+        spec.mapReferences.contains { at, name in
+            name == CompiledScript.globalsName && spec.instructions[at].src == 2
+                && spec.instructions[at + 1].imm == Int32(CompiledScript.stoppedOffset)
+        }
+    }
+
+    func testProbesButNotBeginCheckTheStopFlag() throws {
+        XCTAssertTrue(checksStopFlag(try compile("interval:ms:1 { @ = count(); }")))
+        XCTAssertTrue(checksStopFlag(try compile("interval:ms:1 { @[comm] = count(); }")))
+        XCTAssertFalse(checksStopFlag(try compile("begin { @ = count(); }", AttachTarget(provider: "begin", name: "begin"))))
     }
 
     func usesScratch(_ spec: ProgramSpec) -> Bool {

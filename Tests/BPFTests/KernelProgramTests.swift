@@ -123,6 +123,19 @@ final class KernelProgramTests: KernelTestCase {
         XCTAssertEqual(try program.testRun(context: rawBytes(of: UInt64(99))), 100)
     }
 
+    func testProgramsReadArrayValuesDirectly() throws {
+        // ld_imm64 of the value's address (BPF_PSEUDO_MAP_VALUE): no helper call.
+        let values = try Map(MapSpec(name: "values", type: .array, keySize: 4, valueSize: 16, maxEntries: 1))
+        var asm = Assembler()
+        asm.loadMapValue(.r1, "values", offset: 8)
+        asm.emit(.load(.u64, .r0, .r1, 0), .exit)
+        let program = try Program(ProgramSpec(name: "read_value", type: .rawTracepoint, assembled: try asm.assemble()), maps: ["values": values])
+        try values.update(UInt32(0), (UInt64(5), UInt64(7)))
+        XCTAssertEqual(try program.testRun(context: rawBytes(of: UInt64(0))), 7)
+        try values.update(UInt32(0), (UInt64(5), UInt64(9)))
+        XCTAssertEqual(try program.testRun(context: rawBytes(of: UInt64(0))), 9, "reads the value as it is now")
+    }
+
     func testLoadedProgramsAreListedUntilClosed() throws {
         var program: Program? = try Program(ProgramSpec(name: "listed", type: .socketFilter, instructions: [.mov(.r0, 0), .exit]))
         let info = try XCTUnwrap(program?.info())
