@@ -29,6 +29,26 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
 
     public func knowsStruct(_ typeName: String) -> Bool { recordID(typeName) != nil }
 
+    /// Enum constants by name, from BTF, built when a script first names one.
+    private lazy var constants: [String: (enumName: String, value: Int64)] = {
+        var out: [String: (enumName: String, value: Int64)] = [:]
+        // Named enums first: a constant of an anonymous enum is a plain integer ("" enum).
+        let all = (btf?.enumerations ?? [:]).sorted { !$0.key.isEmpty && $1.key.isEmpty }
+        for (enumName, values) in all {
+            for (name, value) in values where out[name] == nil { out[name] = (enumName, value) }
+        }
+        return out
+    }()
+
+    public func enumConstant(_ name: String) -> (enumName: String, value: Int64)? { constants[name] }
+
+    public func enumValues(_ enumName: String) -> [Int64: String]? {
+        guard let values = btf?.enumerations[enumName] else { return nil }
+        var out: [Int64: String] = [:]
+        for (name, value) in values where out[value] == nil { out[value] = name }
+        return out
+    }
+
     public func structSize(_ typeName: String) -> Int? {
         guard let btf, let id = recordID(typeName), case .record(_, let size, _) = btf.shape(id) else { return nil }
         return size

@@ -35,6 +35,8 @@ public final class TracepointTypes: TypeInfoProvider, @unchecked Sendable {
             if words.count == 2, words[0] == "struct" || words[0] == "union" { return .pointer(.cType(words.joined(separator: " "))) }
             return field.type.contains("char") ? .pointer(.i8) : .pointer(.void)
         }
+        // `enum skb_drop_reason reason`: prints by the constant's name (from BTF).
+        if field.type.hasPrefix("enum "), [1, 2, 4, 8].contains(field.size) { return .enumValue(String(field.type.dropFirst(5))) }
         switch field.size {
         case 1, 2, 4, 8: return .integer(bits: field.size * 8, signed: field.isSigned)
         default: return .unknown

@@ -8,6 +8,10 @@ public protocol TypeInfoProvider {
     func knowsStruct(_ typeName: String) -> Bool
     /// The size in bytes of a kernel struct or union, or nil.
     func structSize(_ typeName: String) -> Int?
+    /// A kernel enum constant: its enum's name and its value.
+    func enumConstant(_ name: String) -> (enumName: String, value: Int64)?
+    /// A kernel enum's constants by value (`enum` tag left out of the name).
+    func enumValues(_ enumName: String) -> [Int64: String]?
     /// Whether names the script does not define may still be the kernel's
     /// (enum constants): then they are not errors before the kernel is asked.
     var lenientNames: Bool { get }
@@ -17,6 +21,8 @@ extension TypeInfoProvider {
     public func structField(_ typeName: String, _ field: String) -> StructField? { nil }
     public func knowsStruct(_ typeName: String) -> Bool { false }
     public func structSize(_ typeName: String) -> Int? { nil }
+    public func enumConstant(_ name: String) -> (enumName: String, value: Int64)? { nil }
+    public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
     public var lenientNames: Bool { false }
 }
 

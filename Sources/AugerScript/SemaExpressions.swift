@@ -19,6 +19,13 @@ extension Sema {
                 e.kind = v < 0 ? .unary(.negate, literal) : literal.kind
                 return compute(e, statement: statement)
             }
+            if let constant = kernelEnumConstant(name) {
+                // A kernel enum constant (BTF): its value, typed by its enum so it prints by name.
+                let literal = Expr(.integer(UInt64(constant.value.magnitude)), e.range)
+                let value = constant.value < 0 ? Expr(.unary(.negate, literal), e.range) : literal
+                e.kind = constant.enumName.isEmpty ? value.kind : .cast(.tagged("enum", constant.enumName), value)
+                return compute(e, statement: statement)
+            }
             return identifier(name, e.range)
         case .variable(let name):
             if let t = lookupVariable(name) { return t }
@@ -162,12 +169,27 @@ extension Sema {
         return .unknown
     }
 
+    /// A kernel enum constant for a name nothing else claims; its enum's
+    /// constants join the script's, for printing by name.
+    func kernelEnumConstant(_ name: String) -> (enumName: String, value: Int64)? {
+        let base = name.hasPrefix("__builtin_") ? String(name.dropFirst(10)) : name
+        guard Builtins.type(of: base) == nil, enumOfConstant[name] == nil, base != "config",
+              !Functions.zeroArgument.contains(base), let constant = provider?.enumConstant(name) else { return nil }
+        if !constant.enumName.isEmpty { noteKernelEnum(constant.enumName) }
+        return constant
+    }
+
+    func noteKernelEnum(_ enumName: String) {
+        if enums[enumName] == nil, let values = provider?.enumValues(enumName) { enums[enumName] = values }
+    }
+
     /// `args` of a single tracepoint with a known format is a record of its
     /// fields; anything else is resolved when the program is compiled.
     func argsType(_ range: SourceRange) -> SType {
         guard attachPoints.count == 1, let point = attachPoints.first, point.provider == "tracepoint",
               !point.raw.contains("*"), let provider,
               let fields = provider.tracepointArgs(category: point.parts[0], name: point.parts[1]) else { return .probeArgs }
+        for field in fields { if case .enumValue(let e) = field.type { noteKernelEnum(e) } }
         return .record(fields)
     }
 

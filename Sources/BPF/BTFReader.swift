@@ -66,6 +66,32 @@ public final class KernelBTF: @unchecked Sendable {
     /// The id of `struct name` or `union name` (tag included).
     public func record(named name: String) -> UInt32? { records[name] }
 
+    /// Every enum's constants by the enum's name (anonymous enums under ""),
+    /// read on first use.
+    public var enumerations: [String: [(name: String, value: Int64)]] {
+        if let cached = enumCache { return cached }
+        var out: [String: [(name: String, value: Int64)]] = [:]
+        for id in 1..<UInt32(offsets.count) {
+            guard let at = offset(id) else { continue }
+            let info = Self.u32(bytes, at + 4), kind = (info >> 24) & 0x1f, vlen = Int(info & 0xffff)
+            let signed = info >> 31 != 0
+            guard kind == Kind.enumeration.rawValue || kind == Kind.enumeration64.rawValue else { continue }
+            let wide = kind == Kind.enumeration64.rawValue
+            var constants: [(name: String, value: Int64)] = []
+            for i in 0..<vlen {
+                let e = at + 12 + i * (wide ? 12 : 8)
+                let low = Self.u32(bytes, e + 4)
+                let value = wide ? Int64(bitPattern: UInt64(Self.u32(bytes, e + 8)) << 32 | UInt64(low))
+                                 : (signed ? Int64(Int32(bitPattern: low)) : Int64(low))
+                constants.append((string(Self.u32(bytes, e)), value))
+            }
+            out[string(Self.u32(bytes, at)), default: []] += constants
+        }
+        enumCache = out
+        return out
+    }
+    private var enumCache: [String: [(name: String, value: Int64)]]?
+
     /// The id of the kernel function `name` (a FUNC type), for fentry and
     /// fexit programs; a scan, as it is rarely needed.
     public func function(named name: String) -> UInt32? {

@@ -359,6 +359,21 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "(8, 8, 16, 8)\n\n")
     }
 
+    func testKernelEnumConstantsAndEnumFieldsPrintByName() throws {
+        // Constants from BTF: of a named enum (prints by name), of an anonymous one (a number).
+        let out = try run(#"begin { printf("%d %s %d\n", SKB_DROP_REASON_NO_SOCKET, SKB_DROP_REASON_NO_SOCKET, TASK_COMM_LEN); }"#)
+        XCTAssertEqual(out, "3 SKB_DROP_REASON_NO_SOCKET 16\n\n")
+        // A tracepoint field of an enum type: a datagram to a closed local port is dropped for NO_SOCKET.
+        let lo = Process()
+        lo.executableURL = URL(fileURLWithPath: "/bin/sh")
+        lo.arguments = ["-c", "ip link set lo up 2>/dev/null || true"]
+        try lo.run()
+        lo.waitUntilExit()
+        let script = #"tracepoint:skb:kfree_skb /args.reason == SKB_DROP_REASON_NO_SOCKET/ { $r = args.reason; printf("%d %s\n", args.reason, $r); exit(); }"#
+        let drops = try run(script, ["-c", "/bin/bash -c 'sleep 0.2; for i in 1 2 3; do echo x > /dev/udp/127.0.0.1/9; sleep 0.1; done'"])
+        XCTAssertTrue(drops.hasPrefix("3 SKB_DROP_REASON_NO_SOCKET\n"), drops)
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
