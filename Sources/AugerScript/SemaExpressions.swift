@@ -23,7 +23,7 @@ extension Sema {
                 // A kernel enum constant (BTF): its value, typed by its enum so it prints by name.
                 let literal = Expr(.integer(UInt64(constant.value.magnitude)), e.range)
                 let value = constant.value < 0 ? Expr(.unary(.negate, literal), e.range) : literal
-                e.kind = constant.enumName.isEmpty ? value.kind : .cast(.tagged("enum", constant.enumName), value)
+                e.kind = .cast(constant.enumName.isEmpty ? .named("int64") : .tagged("enum", constant.enumName), value)
                 return compute(e, statement: statement)
             }
             return identifier(name, e.range)
