@@ -185,6 +185,19 @@ extension ProbeCodeGen {
             try builtin(name, e)
         case "write_user":
             try writeUser(args, e)
+        case "percpu_kaddr":
+            // ld_imm64 of the variable's BTF id, then this CPU's (or `cpu`'s) copy.
+            let symbol = args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            guard let id = compiler.checked.percpuVariables[symbol] else {
+                throw CompileError(message: "Could not resolve variable \"\(symbol)\" from BTF", range: e.range)
+            }
+            if args.count > 1 {
+                try scalar(args[1])
+                asm.emit(.mov(.r2, .r0))
+            }
+            mark(e.range)
+            asm.emit(Instruction.loadImm64(.r1, UInt64(id), pseudo: PseudoSource.btfID))
+            asm.emit(.call(args.count > 1 ? .perCpuPtr : .thisCpuPtr))
         case "kaddr":
             let symbol = args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? ""
             guard let address = compiler.kernelSymbolAddress(symbol) else {

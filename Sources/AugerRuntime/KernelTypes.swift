@@ -42,6 +42,13 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
 
     public func enumConstant(_ name: String) -> (enumName: String, value: Int64)? { constants[name] }
 
+    /// The loader finds the variable's address by name, so it must be in
+    /// /proc/kallsyms as well as in BTF.
+    public func kernelVariable(_ name: String) -> (btfID: UInt32, type: SType)? {
+        guard let btf, let v = btf.variable(named: name), KernelSymbols.address(of: name) != nil else { return nil }
+        return (v.id, type(v.type))
+    }
+
     public func enumValues(_ enumName: String) -> [Int64: String]? {
         guard let values = btf?.enumerations[enumName] else { return nil }
         var out: [Int64: String] = [:]

@@ -256,10 +256,19 @@ extension Sema {
             guard arity(1...1) else { return .unknown }
             return expr(args[0])
         case "percpu_kaddr":
+            // The address of a per-CPU variable (this CPU's, or `cpu`'s): a pointer to its type.
             guard arity(1...2) else { return .u64 }
-            _ = stringLiteral(0, "a symbol name")
+            let symbol = stringLiteral(0, "a symbol name").map { String(decoding: $0, as: UTF8.self) }
             integer(1)
-            return .u64
+            guard let symbol, let provider else { return .pointer(.u64) }
+            guard let variable = provider.kernelVariable(symbol) else {
+                if provider.knowsStruct("struct task_struct") { // the kernel's BTF is there, without it
+                    error("cannot find the per-CPU variable '\(symbol)': it must be in the kernel's BTF and in /proc/kallsyms (which lists data symbols only with CONFIG_KALLSYMS_ALL)", e.range)
+                }
+                return .pointer(.u64)
+            }
+            percpuVariables[symbol] = variable.btfID
+            return .pointer(variable.type == .unknown ? .u64 : variable.type)
         case "cgroup_path":
             guard arity(1...2) else { return .cgroupPath }
             integer(0)

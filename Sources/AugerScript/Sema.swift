@@ -8,6 +8,8 @@ public protocol TypeInfoProvider {
     func knowsStruct(_ typeName: String) -> Bool
     /// The size in bytes of a kernel struct or union, or nil.
     func structSize(_ typeName: String) -> Int?
+    /// A kernel (per-CPU) variable's BTF id and type, for percpu_kaddr().
+    func kernelVariable(_ name: String) -> (btfID: UInt32, type: SType)?
     /// A kernel enum constant: its enum's name and its value.
     func enumConstant(_ name: String) -> (enumName: String, value: Int64)?
     /// A kernel enum's constants by value (`enum` tag left out of the name).
@@ -22,6 +24,7 @@ extension TypeInfoProvider {
     public func knowsStruct(_ typeName: String) -> Bool { false }
     public func structSize(_ typeName: String) -> Int? { nil }
     public func enumConstant(_ name: String) -> (enumName: String, value: Int64)? { nil }
+    public func kernelVariable(_ name: String) -> (btfID: UInt32, type: SType)? { nil }
     public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
     public var lenientNames: Bool { false }
 }
@@ -69,6 +72,8 @@ public struct CheckedProgram: Sendable {
     /// Sizes of the structs the script defines or uses from the kernel, for
     /// sizeof and pointer arithmetic.
     public var structSizes: [String: Int] = [:]
+    /// Per-CPU kernel variables percpu_kaddr() names → their BTF ids.
+    public var percpuVariables: [String: UInt32] = [:]
 }
 
 /// The type checker: names, types, map value kinds, which builtins each
@@ -91,6 +96,8 @@ public final class Sema {
     var addressTaken: Set<String> = []
     /// Structs the script defines; they take precedence over the kernel's.
     var scriptStructs: [String: ScriptStruct] = [:]
+    /// percpu_kaddr() variables → their BTF ids.
+    var percpuVariables: [String: UInt32] = [:]
     /// `#define` constants, the script's own and its headers'.
     var defines: [String: Int64] = [:]
     /// Sizes of kernel structs the script names.
@@ -152,7 +159,8 @@ public final class Sema {
         var diagnostics = expander.diagnostics
         diagnostics.append(contentsOf: sema.diagnostics)
         return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics, enums: sema.enums, addressTaken: sema.addressTaken,
-                              structSizes: sema.kernelStructSizes.merging(sema.scriptStructs.mapValues(\.size)) { $1 })
+                              structSizes: sema.kernelStructSizes.merging(sema.scriptStructs.mapValues(\.size)) { $1 },
+                              percpuVariables: sema.percpuVariables)
     }
 
     /// Set when a pass used a type that changed after the use: a map read

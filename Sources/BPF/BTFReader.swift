@@ -66,6 +66,17 @@ public final class KernelBTF: @unchecked Sendable {
     /// The id of `struct name` or `union name` (tag included).
     public func record(named name: String) -> UInt32? { records[name] }
 
+    /// The id of the kernel variable `name` (a VAR type: per-CPU variables
+    /// are described), and the id of its type.
+    public func variable(named name: String) -> (id: UInt32, type: UInt32)? {
+        for id in 1..<UInt32(offsets.count) {
+            guard let at = offset(id), (Self.u32(bytes, at + 4) >> 24) & 0x1f == Kind.variable.rawValue,
+                  string(Self.u32(bytes, at)) == name else { continue }
+            return (id, Self.u32(bytes, at + 8))
+        }
+        return nil
+    }
+
     /// Every enum's constants by the enum's name (anonymous enums under ""),
     /// read on first use.
     public var enumerations: [String: [(name: String, value: Int64)]] {

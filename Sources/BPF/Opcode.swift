@@ -79,6 +79,9 @@ public enum PseudoSource {
     public static let mapFD: UInt8 = 1
     /// LD_IMM64: the immediate is a map fd, the second slot an offset into its value.
     public static let mapValue: UInt8 = 2
+    /// LD_IMM64: the immediate is the BTF id of a kernel variable (a per-CPU
+    /// one, for bpf_per_cpu_ptr); the second slot, a module's BTF fd or 0.
+    public static let btfID: UInt8 = 3
     /// LD_IMM64: the immediate is a relative offset to a BPF function (a callback).
     public static let function: UInt8 = 4
     /// CALL: the immediate is a relative offset to a BPF function.

@@ -374,6 +374,18 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(drops.hasPrefix("3 SKB_DROP_REASON_NO_SOCKET\n"), drops)
     }
 
+    func testPercpuKaddrOrWhyNot() throws {
+        // The loader finds per-CPU variables by name: only kernels that list data symbols can.
+        let listed = ((try? String(contentsOfFile: "/proc/kallsyms", encoding: .utf8)) ?? "").contains(" runqueues\n")
+        let r = try auger(["-e", #"begin { $rq = (struct rq *)percpu_kaddr("runqueues", 0); printf("%d\n", $rq != 0 && $rq->cpu == 0); }"#])
+        if listed {
+            XCTAssertEqual(r.stdout, "1\n\n", r.stderr)
+        } else {
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stderr.contains("ERROR: cannot find the per-CPU variable 'runqueues': it must be in the kernel's BTF and in /proc/kallsyms"), r.stderr)
+        }
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")

@@ -59,4 +59,19 @@ final class BTFReaderTests: XCTestCase {
         guard case .pointer(let parent) = btf.shape(try XCTUnwrap(btf.member(task, named: "real_parent")).type) else { return XCTFail() }
         XCTAssertEqual(btf.resolved(parent), task)
     }
+
+    func testRunningKernelFunctionsVariablesAndEnums() throws {
+        guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true but this kernel has no BTF") }
+            throw XCTSkip("this kernel has no /sys/kernel/btf/vmlinux")
+        }
+        let btf = try KernelBTF()
+        XCTAssertNotNil(btf.function(named: "vfs_read"))
+        XCTAssertNil(btf.function(named: "no_such_function_here"))
+        // A per-CPU variable: a VAR whose type is the struct.
+        let runqueues = try XCTUnwrap(btf.variable(named: "runqueues"))
+        XCTAssertEqual(btf.resolved(runqueues.type), btf.record(named: "struct rq"))
+        let reasons = try XCTUnwrap(btf.enumerations["skb_drop_reason"])
+        XCTAssertTrue(reasons.contains { $0.name == "SKB_DROP_REASON_NO_SOCKET" && $0.value == 3 }, "\(reasons.prefix(5))")
+    }
 }
