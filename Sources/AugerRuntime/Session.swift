@@ -67,7 +67,8 @@ public final class Session {
             // As clang reports it, from the definitions bpftrace gathers into one file.
             throw RuntimeError.plain("definitions.h:\(error.index + 2):10: fatal error: '\(error.path)' file not found")
         }
-        let checked = Sema.check(program, provider: KernelTypes(tracepoints: types), positional: options.positional, defines: defines)
+        let checked = Sema.check(program, provider: KernelTypes(tracepoints: types), positional: options.positional, defines: defines,
+                                  settings: Config([]).values)
         if checked.diagnostics.hasErrors { return fail(checked.diagnostics) }
         decoder.enums = checked.enums
         if !checked.diagnostics.all.isEmpty && options.warnings { err.write(checked.diagnostics.rendered(in: source) + "\n") }

@@ -155,21 +155,21 @@ extension Sema {
             }
             return .i64
         case "str":
-            guard arity(1...2) else { return .string(Functions.maxStrlen) }
+            guard arity(1...2) else { return .string(maxStrlen) }
             let t = expr(args[0])
             if !(t.isInteger || t.isPointer || t.isString || t == .unknown || isCharArray(t)) { error("str() needs a pointer or an integer address, not \(t)", args[0].range) }
             integer(1)
-            if args.count == 2, let n = args[1].constantValue, n > 0 { return .string(Int(min(n + 1, Int64(Functions.maxStrlen)))) }
-            return .string(Functions.maxStrlen)
+            if args.count == 2, let n = args[1].constantValue, n > 0 { return .string(Int(min(n + 1, Int64(maxStrlen)))) }
+            return .string(maxStrlen)
         case "buf":
-            guard arity(1...2) else { return .buffer(Functions.maxStrlen) }
+            guard arity(1...2) else { return .buffer(maxStrlen) }
             expr(args[0]); integer(1)
-            if args.count == 2, let n = args[1].constantValue, n > 0 { return .buffer(Int(min(n, Int64(Functions.maxStrlen)))) }
-            return .buffer(Functions.maxStrlen)
+            if args.count == 2, let n = args[1].constantValue, n > 0 { return .buffer(Int(min(n, Int64(maxStrlen)))) }
+            return .buffer(maxStrlen)
         case "path":
-            guard arity(1...2) else { return .string(Functions.maxStrlen) }
+            guard arity(1...2) else { return .string(maxStrlen) }
             expr(args[0]); integer(1)
-            return .string(Functions.maxStrlen)
+            return .string(maxStrlen)
         case "ksym", "usym":
             guard arity(1...1) else { return .ksym }
             integer(0)
@@ -379,9 +379,9 @@ extension Sema {
             case "uint16", "uint16_t", "u16", "__u16", "unsigned short", "umode_t": return .u16
             case "uint32", "uint32_t", "u32", "__u32", "unsigned", "unsigned int", "uid_t", "gid_t": return .u32
             case "uint64", "uint64_t", "u64", "__u64", "unsigned long", "unsigned long long", "size_t", "uintptr_t": return .u64
-            case "string": return .string(Functions.maxStrlen)
+            case "string": return .string(maxStrlen)
             case "inet": return .inet
-            case "buffer": return .buffer(Functions.maxStrlen)
+            case "buffer": return .buffer(maxStrlen)
             case "void": return .void
             case "timestamp": return .timestamp
             case "macaddr_t": return .macaddr

@@ -96,6 +96,11 @@ public final class Sema {
     var addressTaken: Set<String> = []
     /// Structs the script defines; they take precedence over the kernel's.
     var scriptStructs: [String: ScriptStruct] = [:]
+    /// Settings from the environment, and the script's config block, for config().
+    var settings: [String: String] = [:]
+    var configAssignments: [ConfigAssignment] = []
+    /// Bytes str(), buf() and path() read unless told (config max_strlen).
+    var maxStrlen = Functions.maxStrlen
     /// percpu_kaddr() variables → their BTF ids.
     var percpuVariables: [String: UInt32] = [:]
     /// `#define` constants, the script's own and its headers'.
@@ -127,12 +132,17 @@ public final class Sema {
     }
 
     /// `defines` are integer constants from the headers the script includes.
+    /// `settings` are configuration values from the environment, which
+    /// config() reads before the script's config block.
     public static func check(_ program: Program, provider: TypeInfoProvider? = nil, positional: [String]? = nil,
-                             defines: [String: Int64] = [:]) -> CheckedProgram {
+                             defines: [String: Int64] = [:], settings: [String: String] = [:]) -> CheckedProgram {
         let expander = MacroExpander(program)
         let expanded = expander.expand(program)
         let sema = Sema(provider: provider, macroNames: Set(program.macros.map(\.name)), positional: positional)
         sema.defines = defines
+        sema.settings = settings
+        sema.configAssignments = expanded.config
+        if case .integer(let n)? = sema.configValue("max_strlen"), n > 0 { sema.maxStrlen = Int(min(n, 1 << 16)) }
         for decl in expanded.mapDeclarations { sema.declare(decl) }
         for item in expanded.preamble {
             if case .import = item { sema.hasImports = true }

@@ -59,7 +59,17 @@ extension Sema {
             }
             return SType.unify(a, b) ?? a
         case .cast(let type, let x): return cast(type, x, e)
-        case .field(let x, let name, _): return field(x, name, e)
+        case .field(let x, let name, _):
+            if x.isConfig {
+                // config().NAME: the setting in effect, a constant.
+                guard let value = configValue(name) else {
+                    error("unknown config field '\(name)'", e.range)
+                    return .unknown
+                }
+                e.kind = value
+                return compute(e, statement: statement)
+            }
+            return field(x, name, e)
         case .tupleIndex(let x, let i):
             let t = expr(x)
             switch t {
@@ -167,6 +177,33 @@ extension Sema {
         if Functions.zeroArgument.contains(base) { return Functions.zeroArgumentType(base) }
         error("unknown identifier '\(name)'", range)
         return .unknown
+    }
+
+    /// bpftrace's defaults for the settings config() reads.
+    static let configDefaults: [String: String] = [
+        "max_strlen": String(Functions.maxStrlen), "stack_mode": "bpftrace", "cpp_demangle": "true",
+        "max_map_keys": "4096", "max_cat_bytes": "10240", "print_maps_on_exit": "true", "missing_probes": "error",
+        "license": "GPL", "on_stack_limit": "32", "perf_rb_pages": "64", "max_bpf_progs": "1024", "max_probes": "1024",
+        "lazy_symbolication": "false", "show_debug_info": "true", "str_trunc_trailer": "..", "log_size": "1000000",
+        "cache_user_symbols": "PER_PROGRAM",
+    ]
+
+    /// A setting as a literal: the environment's, the script's config block's, or the default.
+    func configValue(_ name: String) -> ExprKind? {
+        var value = settings[name] ?? Self.configDefaults[name]
+        for a in configAssignments where a.name.lowercased().replacingPrefix("bpftrace_") == name && settings[name] == nil {
+            switch a.value.kind {
+            case .integer(let v): value = String(v)
+            case .string(let b): value = String(decoding: b, as: UTF8.self)
+            case .bool(let b): value = b ? "true" : "false"
+            case .identifier(let i): value = i
+            default: break
+            }
+        }
+        guard let value else { return nil }
+        if value == "true" || value == "false" { return .bool(value == "true") }
+        if let n = UInt64(value) { return .integer(n) }
+        return .string(Array(value.utf8))
     }
 
     /// A kernel enum constant for a name nothing else claims; its enum's
@@ -432,4 +469,19 @@ extension SType {
         default: nil
         }
     }
+}
+
+extension Expr {
+    /// `config()` or `__builtin_config`: the settings in effect.
+    var isConfig: Bool {
+        switch kind {
+        case .call("config", let args), .call("__builtin_config", let args): args.isEmpty
+        case .identifier("__builtin_config"), .identifier("config"): true
+        default: false
+        }
+    }
+}
+
+extension String {
+    func replacingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
 }

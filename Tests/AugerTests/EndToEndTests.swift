@@ -386,6 +386,13 @@ final class EndToEndTests: AugerTestCase {
         }
     }
 
+    func testConfigReadsTheSettingsInEffect() throws {
+        let script = #"config = { stack_mode = perf } begin { print((config().max_strlen, config().stack_mode, __builtin_config.cpp_demangle)); }"#
+        XCTAssertEqual(try run(script), "(1024, perf, true)\n\n")
+        let env = try auger(["-q", "-e", script], environment: ["BPFTRACE_MAX_STRLEN": "99"])
+        XCTAssertEqual(env.stdout, "(99, perf, true)\n\n", "the environment's setting wins")
+    }
+
     func testRecordFieldsEvaluateInWrittenOrder() throws {
         let out = try run(#"begin { $a = (foo = { printf("a"); 1 }, bar = { printf("b"); 2 }); $a = (bar = { printf("c"); 3 }, foo = { printf("d\n"); 4 }); print($a); }"#)
         XCTAssertEqual(out, "abcd\n{ .foo = 4, .bar = 3 }\n\n")
