@@ -8,6 +8,9 @@ public struct ProbeLister {
     public init() {}
 
     public func list(pattern: String?, verbose: Bool) throws -> String {
+        if let pattern, ["struct ", "union "].contains(where: { pattern.hasPrefix($0) }) {
+            return types(pattern, verbose: verbose)
+        }
         let search = pattern.map { $0.contains(":") || $0.contains("*") ? $0 : "*\($0)*" } ?? "*"
         var out = ""
         let types = (try? Tracefs.locate()).map { TracepointTypes(tracefs: $0) }
@@ -58,6 +61,24 @@ public struct ProbeLister {
                     out += point.provider + "\n"
                 default:
                     out += ([point.provider] + point.parts).joined(separator: ":") + "\n"
+                }
+            }
+        }
+        return out
+    }
+
+    /// `-l 'struct task_*'`: kernel structs and unions by name (BTF); with
+    /// -v, their definitions. Several may be given, separated by commas.
+    func types(_ patterns: String, verbose: Bool) -> String {
+        guard let btf = try? KernelBTF() else { return "" }
+        var out = ""
+        for pattern in patterns.split(separator: ",").map({ String($0.drop { $0 == " " }) }) {
+            let names = pattern.contains("*") ? btf.recordNames.filter { Glob.matches(pattern, $0) }.sorted() : [pattern]
+            for name in names {
+                if verbose {
+                    if let definition = btf.definition(of: name) { out += "vmlinux: " + definition + "\n" }
+                } else if btf.record(named: name) != nil {
+                    out += name + "\n"
                 }
             }
         }

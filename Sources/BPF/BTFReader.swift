@@ -66,6 +66,9 @@ public final class KernelBTF: @unchecked Sendable {
     /// The id of `struct name` or `union name` (tag included).
     public func record(named name: String) -> UInt32? { records[name] }
 
+    /// Every named struct and union, tag included.
+    public var recordNames: [String] { Array(records.keys) }
+
     /// The id of the kernel variable `name` (a VAR type: per-CPU variables
     /// are described), and the id of its type.
     public func variable(named name: String) -> (id: UInt32, type: UInt32)? {
@@ -169,6 +172,15 @@ public final class KernelBTF: @unchecked Sendable {
     }
 
     private func offset(_ id: UInt32) -> Int? { Int(id) < offsets.count && id > 0 ? offsets[Int(id)] : nil }
+
+    /// A type's kind, name, vlen and size-or-type, as stored.
+    func rawHeader(_ id: UInt32) -> (Kind, String, Int, UInt32)? { header(id) }
+
+    /// A function prototype's parameter types.
+    func parameters(_ proto: UInt32) -> [UInt32] {
+        guard let at = offset(proto), let (kind, _, vlen, _) = header(proto), kind == .functionPrototype else { return [] }
+        return (0..<vlen).map { Self.u32(bytes, at + 12 + $0 * 8 + 4) }
+    }
 
     private func header(_ id: UInt32) -> (Kind, String, Int, UInt32)? {
         guard let at = offset(id) else { return nil }

@@ -91,6 +91,15 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(missing.stderr, "WARNING: It appears that 'no_such_script.bt' is a filename but the file does not exist. Treating 'no_such_script.bt' as a search pattern.\n")
     }
 
+    func testListsKernelStructs() throws {
+        let r = try auger(["-lv", "struct task_struct,struct callback_head"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("vmlinux: struct task_struct {\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("\n    struct task_struct *real_parent;\n"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("vmlinux: struct callback_head {\n    struct callback_head *next;\n    void (*func)(struct callback_head *);\n};\n"), r.stdout)
+        XCTAssertTrue(try auger(["-l", "struct task_st*"]).stdout.contains("struct task_struct\n"))
+    }
+
     func testInfoReportsWhatTheSystemOffers() throws {
         let r = try auger(["--info"])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -45,6 +45,23 @@ final class BTFReaderTests: XCTestCase {
         XCTAssertThrowsError(try KernelBTF(bytes: [1, 2, 3]))
     }
 
+    func testDefinitionsAsCWritesThem() throws {
+        let btf = try KernelBTF(bytes: sampleBlob())
+        XCTAssertEqual(btf.definition(of: "struct outer"), """
+            struct outer {
+                int a;
+                union {
+                    long b;
+                    char c[8];
+                };
+                unsigned int d : 3;
+                unsigned int e : 5;
+            };
+            """)
+        XCTAssertEqual(btf.declaration(9, "p"), "outer_t *p")
+        XCTAssertNil(btf.definition(of: "struct missing"))
+    }
+
     func testRunningKernelDescribesTaskStruct() throws {
         guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true but this kernel has no BTF") }
