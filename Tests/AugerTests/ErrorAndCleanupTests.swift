@@ -1,0 +1,100 @@
+import BPF
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class ErrorTests: AugerTestCase {
+    func testSyntaxErrorExitsWithLocation() throws {
+        let r = try auger(["-e", "begin { $x = ; }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "stdin:1:14-15: ERROR: syntax error, unexpected ';', expecting an expression\nbegin { $x = ; }\n             ~\n")
+    }
+
+    func testMissingTracepoint() throws {
+        let r = try auger(["-e", "tracepoint:syscalls:sys_enter_nonexistent { }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("stdin:1:1-42: ERROR: No matches for tracepoint syscalls:sys_enter_nonexistent."), r.stderr)
+    }
+
+    func testMissingProbesConfigWarnsOrIgnores() throws {
+        let warn = try auger(["-e", "config = { missing_probes=warn } tracepoint:nonsense:nonsense { @x = 1; } interval:ms:10 { @y = 2; exit(); }"])
+        XCTAssertEqual(warn.status, 0, warn.stderr)
+        XCTAssertTrue(warn.stderr.contains("stdin:1:34-62: WARNING: No matches for tracepoint nonsense:nonsense. Skipping."), warn.stderr)
+        XCTAssertTrue(warn.stderr.contains("WARNING: Probe has no valid attach points. It is being removed"), warn.stderr)
+        XCTAssertEqual(warn.stdout, "\n@y: 2\n\n")
+        let ignore = try auger(["-e", "config = { missing_probes=ignore } tracepoint:nonsense:nonsense { exit(); }"])
+        XCTAssertEqual(ignore.status, 1)
+        XCTAssertEqual(ignore.stderr, "No probes to attach\n")
+    }
+
+    func testRawTracepointsThatDoNotExist() throws {
+        let plain = try auger(["-e", #"rawtracepoint:nonsense { print("hit"); }"#])
+        XCTAssertEqual(plain.status, 1)
+        XCTAssertTrue(plain.stderr.hasPrefix("stdin:1:1-23: ERROR: Probe has no valid attach points.\n"), plain.stderr)
+        let module = try auger(["-e", "rawtracepoint:nonsense:sys_exit { }"])
+        XCTAssertTrue(module.stderr.hasPrefix("stdin:1:1-32: ERROR: No matches for rawtracepoint nonsense:sys_exit.\n"), module.stderr)
+        // Only BEGIN left when the rest is skipped: it still runs.
+        let begin = try auger(["-e", #"config = { missing_probes=ignore } rawtracepoint:nonsense { } begin { printf("ran\n"); exit(); }"#])
+        XCTAssertEqual(begin.stdout, "ran\n\n", begin.stderr)
+    }
+
+    func testVerifierRejectionPointsAtTheLoop() throws {
+        let r = try auger(["-e", "begin { $i = 0;\n  while ($i < 1) { @x = 1; }\n  exit(); }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("ERROR: the kernel's BPF verifier rejected the program for begin"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("stdin:2:"), r.stderr)
+    }
+
+    func testMissingFile() throws {
+        let r = try auger(["/nonexistent/script.bt"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "ERROR: failed to open file '/nonexistent/script.bt': No such file or directory\n")
+    }
+}
+
+/// Nothing stays loaded once auger ends, however it ends.
+final class CleanupTests: AugerTestCase {
+    func programsNamedByAuger() -> Set<UInt32> {
+        Set((try? LoadedObjects.programIDs()) ?? [])
+    }
+
+    /// Waits for the kernel to free objects (it does so after an RCU grace period).
+    func assertGone(_ before: Set<UInt32>, file: StaticString = #filePath, line: UInt = #line) {
+        var extra: Set<UInt32> = []
+        for _ in 0..<100 {
+            extra = programsNamedByAuger().subtracting(before)
+            if extra.isEmpty { return }
+            usleep(20_000)
+        }
+        XCTFail("programs still loaded: \(extra.sorted())", file: file, line: line)
+    }
+
+    func testAfterExit() throws {
+        let before = programsNamedByAuger()
+        try run("tracepoint:syscalls:sys_enter_getppid { @ = count(); } interval:ms:50 { exit(); }")
+        assertGone(before)
+    }
+
+    func testAfterSIGINT() throws {
+        let before = programsNamedByAuger()
+        try auger(["-e", "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"]) { process in
+            usleep(500_000)
+            process.interrupt()
+        }
+        assertGone(before)
+    }
+
+    func testAfterSIGKILL() throws {
+        let before = programsNamedByAuger()
+        var loadedWhileRunning = 0
+        try auger(["-e", "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"]) { process in
+            usleep(600_000)
+            loadedWhileRunning = self.programsNamedByAuger().subtracting(before).count
+            kill(process.processIdentifier, SIGKILL)
+        }
+        XCTAssertGreaterThan(loadedWhileRunning, 0)
+        assertGone(before)
+    }
+}

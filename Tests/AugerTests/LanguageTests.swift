@@ -1,0 +1,183 @@
+import BPF
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The language's newer corners and bpftrace's later additions, end to end:
+/// tseries, bench and self probes, headers, kernel enums, config(), stdlib.
+final class LanguageTests: AugerTestCase {
+    func testPointerArithmeticScalesByStructSizes() throws {
+        // Script structs and the kernel's (from BTF) both scale; pointer - pointer counts elements.
+        let out = try run(#"struct A { int32_t a; int32_t b; char c[28] } begin { $a = (struct A *)1024; $t = (struct task_struct *)curtask; printf("%lu %lu %d %d\n", $a - 5, sizeof(struct A), (uint64)($t + 1) - (uint64)$t == sizeof(struct task_struct), ($t + 3) - $t); }"#)
+        XCTAssertEqual(out, "844 36 1 3\n\n")
+    }
+
+    func testManyNewKeysInOneProbeFiringAreAllKept() throws {
+        // From a timer interrupt, 300 new keys at once: none may be dropped.
+        let out = try run("interval:ms:10 { $i = 0; while ($i < 300) { @p[$i] = 1; @c[$i] = count(); @s[$i] = sum($i); $i++; } exit(); } END { print((len(@p), len(@c), len(@s))); clear(@p); clear(@c); clear(@s); }")
+        XCTAssertEqual(out, "(300, 300, 300)\n\n")
+    }
+
+    func testTimeSeriesDrawsTheNewestIntervals() throws {
+        // bpftrace's test clock (BPFTRACE_DUMMY_TS_MAP) makes the times exact.
+        let script = #"BEGIN { @ts = (uint64)1s; } i:ms:1 { $v = -2; while ($v <= 2) { @s["x"] = tseries($v, 1s, 4, "sum"); @s["x"] = tseries($v, 1s, 4, "sum"); @ts += 1s; $v++; } @s["y"] = tseries(7, 1s, 4, "sum"); clear(@ts); exit(); }"#
+        let env = ["TZ": "UTC", "BPFTRACE_DUMMY_TS_MAP": "@ts"]
+        let text = try auger(["-e", script], environment: env)
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertEqual(text.stdout, """
+
+            @s[x]:
+                     0                                                   4
+            hh:mm:ss |___________________________________________________|
+            00:00:03 *                                                   | 0
+            00:00:04 |                         *                         | 2
+            00:00:05 |                                                   * 4
+            00:00:06 |                                                   | -
+                     v___________________________________________________v
+                     0                                                   4
+
+            @s[y]:
+                               6                                                   8
+            hh:mm:ss.ns        |___________________________________________________|
+            00:00:06.000000000 |                         *                         | 7
+                               v___________________________________________________v
+                               6                                                   8
+
+
+            """)
+        let json = try auger(["-f", "json", "-q", "-e", script], environment: env)
+        XCTAssertEqual(json.stdout, #"{"type": "tseries", "data": {"@s": {"x": [{"interval_start": "1970-01-01 00:00:03.000000000", "value": 0}, {"interval_start": "1970-01-01 00:00:04.000000000", "value": 2}, {"interval_start": "1970-01-01 00:00:05.000000000", "value": 4}], "y": [{"interval_start": "1970-01-01 00:00:06.000000000", "value": 7}]}}}"# + "\n")
+    }
+
+    func testTimeSeriesOnTheRealClock() throws {
+        let out = try run("interval:ms:100 { @a = tseries(@n, 100ms, 3, \"max\"); @n++; if (@n == 5) { clear(@n); exit(); } }")
+        // The last three intervals (one may hold two ticks), values rising to 4.
+        let rows = out.split(separator: "\n").filter { $0.first?.isNumber == true && $0.contains(":") }
+        XCTAssertTrue((2...3).contains(rows.count), out)
+        XCTAssertTrue(rows.last?.hasSuffix(" 4") ?? false, out)
+        XCTAssertTrue(out.contains("hh:mm:ss.ms  |___"), out)
+    }
+
+    func testProbetypeAndWarnf() throws {
+        let out = try auger(["-e", #"begin { print(probetype); warnf("careful %d", 7); } interval:ms:1 { print(probetype); exit(); }"#])
+        XCTAssertEqual(out.stdout, "special\ninterval\n\n")
+        XCTAssertTrue(out.stderr.contains("WARNING: careful 7"), out.stderr)
+        let quiet = try auger(["--no-warnings", "-e", #"begin { warnf("careful"); }"#])
+        XCTAssertFalse(quiet.stderr.contains("careful"), quiet.stderr)
+    }
+
+    func testDashKWarnsOfMissingMapElements() throws {
+        let script = #"i:ms:10 { @[1] = 1; printf("%d\n", @[2]); exit(); }"#
+        let r = try auger(["-k", "-e", script])
+        XCTAssertEqual(r.stdout, "0\n\n@[1]: 1\n\n")
+        XCTAssertTrue(r.stderr.contains("stdin:1:36-40: WARNING: Can't lookup map element because it does not exist.\nAdditional Info - helper: map_lookup_elem, retcode: 0\n"), r.stderr)
+        XCTAssertFalse(try auger(["-e", script]).stderr.contains("WARNING"), "only with -k")
+    }
+
+    func testFullMapsWarnWhereTheUpdateIs() throws {
+        let r = try auger(["-e", "let @a = hash(1); let @c = percpuhash(1); begin { @a[1] = 1; @a[2] = 2; @c[1] = count(); @c[2] = count(); }"])
+        XCTAssertEqual(r.stdout, "\n@a[1]: 1\n\n@c[1]: 1\n\n")
+        XCTAssertTrue(r.stderr.contains("stdin:1:62-71: WARNING: Map full; can't update element.\nAdditional Info - helper: map_update_elem, retcode: -7\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("stdin:1:90-105: WARNING: Map full"), r.stderr)
+        let lru = try auger(["-e", "let @a = lruhash(1); begin { @a[1] = 1; @a[2] = 2; }"])
+        XCTAssertFalse(lru.stderr.contains("Map full"), lru.stderr)
+    }
+
+    func testBenchModeTimesEachBenchProbe() throws {
+        let out = try run(#"begin { printf("begin\n"); } bench:fast { @a = count(); } bench:slow { $i = 0; while ($i < 50) { @b[$i] = $i; $i++; } } end { printf("end\n"); clear(@b); }"#, ["--mode", "bench"])
+        let lines = out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(Array(lines.prefix(3)), ["begin", "Benchmark                                Time(ns)       Iterations", String(repeating: "-", count: 66)], out)
+        let rows = lines.dropFirst(3).prefix(2).map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(rows.map { $0.first }, ["fast", "slow"], out)
+        let fast = Int(rows[0][1]) ?? -1, slow = Int(rows[1][1]) ?? -1, runs = Int(rows[0][2]) ?? -1
+        XCTAssertGreaterThan(slow, fast, "50 map updates cost more than one count: \(out)")
+        // @a counted every run of bench:fast.
+        XCTAssertTrue(out.contains("end\n\n@a: \(runs)\n"), out)
+    }
+
+    func testSelfSignalProbesRunOnTheSignal() throws {
+        let r = try auger(["-e", #"self:signal:SIGUSR1 { printf("first"); } self:signal:SIGUSR1 { printf(" second\n"); exit(); }"#]) { process in
+            usleep(300_000)
+            kill(process.processIdentifier, SIGUSR1)
+        }
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "first second\n\n")
+        let bad = try auger(["-e", "self:signal:SIGHUP { }"])
+        XCTAssertTrue(bad.stderr.contains("self:signal probes take SIGUSR1 or SIGUSR2, not 'SIGHUP'"), bad.stderr)
+    }
+
+    func testDeleteSaysWhetherItDeletedAndAveragesCompareSigned() throws {
+        let out = try run(#"begin { @ = 1; @b[1, 2] = 2; @v = avg(-1); @v = avg(-10); printf("%d %d %d %d\n", delete(@), delete(@b, (1, 2)), delete(@b, (5, 6)), @v == -5); clear(@v); }"#)
+        XCTAssertEqual(out, "1 1 0 1\n\n")
+    }
+
+    func testUnsafeCallsNeedTheFlag() throws {
+        let r = try auger(["-e", #"tracepoint:syscalls:sys_enter_openat { write_user(args.filename, "x", 1); }"#])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("stdin:1:40-73: ERROR: write_user() is unsafe. To use you need the --unsafe flag\n"), r.stderr)
+    }
+
+    func testStdlibSignalNamePpidAndKaddr() throws {
+        let ppid = getpid()  // auger's parent is this test process
+        let out = try run(#"begin { print(signal_name(2)); print(signal_name(1024)); printf("%d %d\n", ppid(curtask), kaddr("vfs_read") == kaddr(str($1))); }"#, ["vfs_read"])
+        XCTAssertEqual(out, "Interrupt\nN/A\n\(ppid) 1\n\n")
+        let r = try auger(["-e", #"begin { print(kaddr("asdfzzzzzzz")) }"#])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "stdin:1:15-35: ERROR: Failed to resolve kernel symbol: asdfzzzzzzz\nbegin { print(kaddr(\"asdfzzzzzzz\")) }\n              ~~~~~~~~~~~~~~~~~~~~\n")
+    }
+
+    func testIncludedHeadersGiveTheirConstants() throws {
+        let script = "#define MINE (1 << 4)\n#include <sys/socket.h>\nbegin { print((MINE, AF_INET6, strerror(EPERM))); }"
+        XCTAssertEqual(try run(script, ["--include", "errno.h"]), "(16, 10, Operation not permitted)\n\n")
+        let missing = try auger(["-e", "#include <lol/no.h>\nbegin { }"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr, "definitions.h:2:10: fatal error: 'lol/no.h' file not found\n")
+    }
+
+    func testCastsToArraysSeeTheValuesBytes() throws {
+        let out = try run(#"begin { printf("%x %x\n", ((int8[8])12345)[0], ((int8[])12345)[1]); print((int8[])"hi"); print((uint8[4])0x01020304); @a = (bool[2])(uint16)1; }"#)
+        XCTAssertEqual(out, "39 30\n[104,105,0]\n[4,3,2,1]\n\n@a: [true,false]\n\n")
+    }
+
+    func testSizeofTuplesIsTheirCLayout() throws {
+        // Naturally aligned fields, as bpftrace (and C) lay them out.
+        let out = try run(#"begin { print((sizeof(((int8)1, (int16)1, (int32)1)), sizeof(((int32)1, (int16)1, (int8)1)), sizeof(((int8)1, "abcdef", (int64)2)), sizeof((a = (int8)1, b = (int32)2)))); }"#)
+        XCTAssertEqual(out, "(8, 8, 16, 8)\n\n")
+    }
+
+    func testKernelEnumConstantsAndEnumFieldsPrintByName() throws {
+        // Constants from BTF: of a named enum (prints by name), of an anonymous one (a number).
+        let out = try run(#"begin { printf("%d %s %d\n", SKB_DROP_REASON_NO_SOCKET, SKB_DROP_REASON_NO_SOCKET, TASK_COMM_LEN); }"#)
+        XCTAssertEqual(out, "3 SKB_DROP_REASON_NO_SOCKET 16\n\n")
+        // A tracepoint field of an enum type: a datagram to a closed local port is dropped for NO_SOCKET.
+        let lo = Process()
+        lo.executableURL = URL(fileURLWithPath: "/bin/sh")
+        lo.arguments = ["-c", "ip link set lo up 2>/dev/null || true"]
+        try lo.run()
+        lo.waitUntilExit()
+        let script = #"tracepoint:skb:kfree_skb /args.reason == SKB_DROP_REASON_NO_SOCKET/ { $r = args.reason; printf("%d %s\n", args.reason, $r); exit(); }"#
+        let drops = try run(script, ["-c", "/bin/bash -c 'sleep 0.2; for i in 1 2 3; do echo x > /dev/udp/127.0.0.1/9; sleep 0.1; done'"])
+        XCTAssertTrue(drops.hasPrefix("3 SKB_DROP_REASON_NO_SOCKET\n"), drops)
+    }
+
+    func testPercpuKaddrOrWhyNot() throws {
+        // The loader finds per-CPU variables by name: only kernels that list data symbols can.
+        let listed = ((try? String(contentsOfFile: "/proc/kallsyms", encoding: .utf8)) ?? "").contains(" runqueues\n")
+        let r = try auger(["-e", #"begin { $rq = (struct rq *)percpu_kaddr("runqueues", 0); printf("%d\n", $rq != 0 && $rq->cpu == 0); }"#])
+        if listed {
+            XCTAssertEqual(r.stdout, "1\n\n", r.stderr)
+        } else {
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stderr.contains("ERROR: cannot find the per-CPU variable 'runqueues': it must be in the kernel's BTF and in /proc/kallsyms"), r.stderr)
+        }
+    }
+
+    func testConfigReadsTheSettingsInEffect() throws {
+        let script = #"config = { stack_mode = perf } begin { print((config().max_strlen, config().stack_mode, __builtin_config.cpp_demangle)); }"#
+        XCTAssertEqual(try run(script), "(1024, perf, true)\n\n")
+        let env = try auger(["-q", "-e", script], environment: ["BPFTRACE_MAX_STRLEN": "99"])
+        XCTAssertEqual(env.stdout, "(99, perf, true)\n\n", "the environment's setting wins")
+    }
+}

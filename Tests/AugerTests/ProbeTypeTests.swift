@@ -1,0 +1,57 @@
+import BPF
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Timer, software and hardware probes attached to real events.
+final class ProbeTypeTests: AugerTestCase {
+    func testIntervalRunsAndSIGINTPrintsMaps() throws {
+        let r = try auger(["-e", "interval:ms:20 { @ticks = count(); }"]) { process in
+            usleep(600_000)
+            process.interrupt()
+        }
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("Attached 1 probe"), r.stderr)
+        let ticks = r.stdout.split(separator: "\n").first { $0.hasPrefix("@ticks: ") }.flatMap { Int($0.dropFirst(8)) }
+        XCTAssertNotNil(ticks, r.stdout)
+        XCTAssertGreaterThan(ticks ?? 0, 10)
+    }
+
+    func testProfileProbeFiresOnEveryCPU() throws {
+        // Idle CPUs take no timer samples, so keep each one busy.
+        let spinners = try CPU.online.map { cpu -> Process in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/taskset")
+            p.arguments = ["-c", "\(cpu)", "/bin/sh", "-c", "while :; do :; done"]
+            try p.run()
+            return p
+        }
+        defer { spinners.forEach { $0.terminate() } }
+        let out = try run("profile:hz:99 { @[cpu] = count(); } interval:ms:500 { exit(); }")
+        XCTAssertEqual(out.split(separator: "\n").filter { $0.hasPrefix("@[") }.count, CPU.online.count, out)
+    }
+
+    func testSoftwareEventCountsPageFaults() throws {
+        let out = try run("software:page-faults:1 /pid == cpid/ { @faults = count(); }", ["-c", "\(Self.workload) touch 3000"])
+        let faults = out.split(separator: "\n").first { $0.hasPrefix("@faults: ") }.flatMap { Int($0.dropFirst(9)) }
+        XCTAssertNotNil(faults, out)
+        // 3,000 touched pages plus the program's own start-up faults.
+        XCTAssertGreaterThanOrEqual(faults ?? 0, 3000, out)
+        XCTAssertLessThan(faults ?? .max, 6000, out)
+    }
+
+    func testHardwareEventCountsOrSaysThereAreNoCounters() throws {
+        let script = "hardware:instructions:100000 /pid == cpid/ { @ = count(); }"
+        let r = try auger(["-e", script, "-c", "\(Self.workload) getppid 100000"])
+        if FileManager.default.fileExists(atPath: "/sys/bus/event_source/devices/cpu") {
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("\n@: "), r.stdout)
+        } else {
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stderr.hasPrefix("ERROR: Error attaching probe: hardware:instructions:100000: "), r.stderr)
+            XCTAssertTrue(r.stderr.contains("no hardware performance counters"), r.stderr)
+        }
+    }
+}
