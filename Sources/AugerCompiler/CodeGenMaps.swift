@@ -241,23 +241,34 @@ extension ProbeCodeGen {
             // (tseries is handled above)
             asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, 1), .store(.u64, .r0, 0, .r2))
         case .sum:
-            asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, .r1), .store(.u64, .r0, 0, .r2))
+            addValue()
         case .avg, .stats:
-            asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, .r1), .store(.u64, .r0, 0, .r2))
-            asm.emit(.load(.u64, .r2, .r0, 8), .alu64(.add, .r2, 1), .store(.u64, .r0, 8, .r2))
+            addValue(counting: true)
         case .min, .max:
-            let set = label("set")
-            asm.emit(.load(.u64, .r2, .r0, 8))
-            asm.jump(.jeq, .r2, 0, to: set)
-            asm.emit(.load(.u64, .r2, .r0, 0))
-            let better: JumpOp = agg == .min ? (signed ? .jslt : .jlt) : (signed ? .jsgt : .jgt)
-            asm.jump(better, .r1, .r2, to: set)
-            asm.goto(done)
-            asm.label(set)
-            asm.emit(.store(.u64, .r0, 0, .r1), .store(.u64, .r0, 8, imm: 1))
+            keepExtreme(minimum: agg == .min, signed: signed, done: done)
         }
         asm.label(done)
         popTemp()
+    }
+
+    /// [r0] += r1, and with `counting`, [r0 + 8] += 1 (sum, avg and stats).
+    func addValue(counting: Bool = false) {
+        asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, .r1), .store(.u64, .r0, 0, .r2))
+        if counting { asm.emit(.load(.u64, .r2, .r0, 8), .alu64(.add, .r2, 1), .store(.u64, .r0, 8, .r2)) }
+    }
+
+    /// min or max: [r0] = r1 when [r0 + 8] says no value is held yet, or r1
+    /// is smaller (larger); otherwise on to `done`.
+    func keepExtreme(minimum: Bool, signed: Bool, done: String) {
+        let set = label("set")
+        asm.emit(.load(.u64, .r2, .r0, 8))
+        asm.jump(.jeq, .r2, 0, to: set)
+        asm.emit(.load(.u64, .r2, .r0, 0))
+        let better: JumpOp = minimum ? (signed ? .jslt : .jlt) : (signed ? .jsgt : .jgt)
+        asm.jump(better, .r1, .r2, to: set)
+        asm.goto(done)
+        asm.label(set)
+        asm.emit(.store(.u64, .r0, 0, .r1), .store(.u64, .r0, 8, imm: 1))
     }
 
     /// r0 = bpftrace's log2 bucket of r0: 0 for negative values, 1 for 0,

@@ -30,22 +30,12 @@ extension ProbeCodeGen {
             // The last value wins; meta keeps when, to pick the latest across CPUs.
             asm.emit(.store(.u64, .r0, 0, .r1), .load(.u64, .r2, fp, now), .store(.u64, .r0, 8, .r2))
         case .sum:
-            asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, .r1), .store(.u64, .r0, 0, .r2))
+            addValue()
         case .avg:
-            asm.emit(.load(.u64, .r2, .r0, 0), .alu64(.add, .r2, .r1), .store(.u64, .r0, 0, .r2))
-            asm.emit(.load(.u64, .r2, .r0, 8), .alu64(.add, .r2, 1), .store(.u64, .r0, 8, .r2))
+            addValue(counting: true)
         case .min, .max:
             // meta says whether the bucket holds a value yet.
-            let set = label("tsset")
-            asm.emit(.load(.u64, .r2, .r0, 8))
-            asm.jump(.jeq, .r2, 0, to: set)
-            asm.emit(.load(.u64, .r2, .r0, 0))
-            let signed = map.signedValues
-            let better: JumpOp = aggregation == .min ? (signed ? .jslt : .jlt) : (signed ? .jsgt : .jgt)
-            asm.jump(better, .r1, .r2, to: set)
-            asm.goto(done)
-            asm.label(set)
-            asm.emit(.store(.u64, .r0, 0, .r1), .store(.u64, .r0, 8, imm: 1))
+            keepExtreme(minimum: aggregation == .min, signed: map.signedValues, done: done)
         }
         asm.label(done)
     }
