@@ -188,7 +188,7 @@ extension ProbeCodeGen {
         case .deref:
             try scalar(x)
             let size = max(1, min(8, sizeOf(Expr(.sizeofExpr(e), e.range))))
-            try readMemory(address: .r0, size: size, signed: (e.type ?? .u64).isSigned, e.range)
+            try readMemory(address: .r0, size: size, signed: (e.type ?? .u64).isSigned, user: pointsIntoUser(x), e.range)
         case .addressOf:
             if case .variable(let name) = x.kind, let v = variables[name], case .scratch(let off) = v.slot {
                 scratchPointer(.r0, off)
@@ -200,10 +200,10 @@ extension ProbeCodeGen {
 
     /// r0 = the `size`-byte value at the address in `address` (kernel or user
     /// memory, by probe type), read with a helper into a stack temp.
-    func readMemory(address: Register, size: Int, signed: Bool, _ range: SourceRange) throws(CompileError) {
+    func readMemory(address: Register, size: Int, signed: Bool, user: Bool? = nil, _ range: SourceRange) throws(CompileError) {
         let tmp = try pushTemp(range)
         asm.emit(.mov(.r3, address), .store(.u64, fp, tmp, imm: 0), .mov(.r1, fp), .alu64(.add, .r1, Int32(tmp)), .mov(.r2, Int32(size)))
-        asm.emit(.call(readsUserMemory ? .probeReadUser : .probeReadKernel))
+        asm.emit(.call(user ?? readsUserMemory ? .probeReadUser : .probeReadKernel))
         let sz = Size(bytes: size) ?? .u64
         asm.emit(.load(sz, .r0, fp, tmp))
         popTemp()
@@ -212,6 +212,26 @@ extension ProbeCodeGen {
 
     /// Pointers in uprobes and USDT arguments point into the traced process.
     var readsUserMemory: Bool { ["uprobe", "uretprobe", "usdt"].contains(target.provider) }
+
+    /// Whether a pointer points into user memory: always in uprobes; in a
+    /// syscall tracepoint, when it comes from the arguments (`args.argv[1]`,
+    /// `*args.buf`), not from kernel structs (`curtask->mm`).
+    func pointsIntoUser(_ pointer: Expr) -> Bool {
+        if readsUserMemory { return true }
+        guard isSyscallTracepoint else { return false }
+        var x = pointer
+        while true {
+            switch x.kind {
+            case .field(let base, _, _):
+                if base.isArgs || base.type == .probeArgs { return true }
+                x = base
+            case .index(let base, _), .cast(_, let base), .unary(.deref, let base), .binary(.add, let base, _), .binary(.sub, let base, _):
+                x = base
+            default:
+                return false
+            }
+        }
+    }
 
     func binary(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ e: Expr) throws(CompileError) {
         if op.isLogical {
@@ -370,7 +390,7 @@ extension ProbeCodeGen {
             try scalar(x)
             asm.emit(.load(.u64, .r1, fp, tmp), .alu64(.add, .r0, .r1))
             popTemp()
-            try readMemory(address: .r0, size: min(size, 8), signed: pointee.isSigned, e.range)
+            try readMemory(address: .r0, size: min(size, 8), signed: pointee.isSigned, user: pointsIntoUser(x), e.range)
         case .string(let n), .array(_, let n):
             let base = try memory(x)
             let elem = e.type.map { Layout.elementSize($0) } ?? 1

@@ -307,10 +307,10 @@ extension ProbeCodeGen {
         }
         zero(off, size)
         var limit = size
-        if args.count > 1, let n = args[1].foldedConstant { limit = Int(max(1, min(Int64(size), n + 1))) }
+        // str(p, n) reads at most n bytes, the terminating NUL among them.
+        if args.count > 1, let n = args[1].foldedConstant { limit = Int(max(1, min(Int64(size), n))) }
         if args.count > 1, args[1].foldedConstant == nil {
             try scalar(args[1])
-            asm.emit(.alu64(.add, .r0, 1))
             asm.emit(.jump(.jle, .r0, Int32(size), 1), .mov(.r0, Int32(size)))
             let tmp = try pushTemp(e.range)
             asm.emit(.store(.u64, fp, tmp, .r0))

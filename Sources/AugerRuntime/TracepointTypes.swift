@@ -30,10 +30,14 @@ public final class TracepointTypes: TypeInfoProvider, @unchecked Sendable {
             return .array(.integer(bits: 8 * max(1, field.size / max(n, 1)), signed: field.isSigned), n)
         }
         if field.type.hasSuffix("*") {
-            // `struct timespec *`: a pointer BTF can describe the fields of.
-            let words = field.type.dropLast().split(separator: " ").filter { $0 != "const" && $0 != "__user" }
-            if words.count == 2, words[0] == "struct" || words[0] == "union" { return .pointer(.cType(words.joined(separator: " "))) }
-            return field.type.contains("char") ? .pointer(.i8) : .pointer(.void)
+            // `struct timespec *`: a pointer BTF can describe the fields of;
+            // `const char *const * argv`: a pointer to pointers to chars.
+            let stars = field.type.filter { $0 == "*" }.count
+            let words = field.type.split(whereSeparator: { $0 == " " || $0 == "*" }).filter { $0 != "const" && $0 != "__user" }
+            var type: SType = words.count == 2 && (words[0] == "struct" || words[0] == "union") ? .cType(words.joined(separator: " "))
+                : words.contains("char") ? .i8 : .void
+            for _ in 0..<stars { type = .pointer(type) }
+            return type
         }
         // `enum skb_drop_reason reason`: prints by the constant's name (from BTF).
         if field.type.hasPrefix("enum "), [1, 2, 4, 8].contains(field.size) { return .enumValue(String(field.type.dropFirst(5))) }

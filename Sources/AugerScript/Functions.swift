@@ -159,7 +159,8 @@ extension Sema {
             let t = expr(args[0])
             if !(t.isInteger || t.isPointer || t.isString || t == .unknown || isCharArray(t)) { error("str() needs a pointer or an integer address, not \(t)", args[0].range) }
             integer(1)
-            if args.count == 2, let n = args[1].constantValue, n > 0 { return .string(Int(min(n + 1, Int64(maxStrlen)))) }
+            // str(p, n): at most n bytes with the NUL, so n - 1 characters, as bpftrace reads.
+            if args.count == 2, let n = args[1].constantValue, n > 0 { return .string(Int(min(n, Int64(maxStrlen)))) }
             return .string(maxStrlen)
         case "buf":
             guard arity(1...2) else { return .buffer(maxStrlen) }

@@ -218,7 +218,7 @@ final class SemaTypeTests: XCTestCase {
         }
         XCTAssertEqual(valueType(0), .tuple([.u8, .string(3), .u64]))
         XCTAssertEqual(valueType(1), .record([RecordField(name: "a", type: .u8), RecordField(name: "b", type: .string(16))]))
-        XCTAssertEqual(valueType(2), .string(9))
+        XCTAssertEqual(valueType(2), .string(8), "str(p, 8): 7 characters and the NUL")
     }
 
     func testTracepointArgsFromProvider() {

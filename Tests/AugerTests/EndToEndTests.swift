@@ -266,6 +266,13 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(out.contains("@[/etc/hostname]: 2\n"), out)
     }
 
+    func testSyscallArgumentArraysAndBoundedStrings() throws {
+        // argv is `const char *const *`: its elements are user pointers; str(p, n) keeps n - 1 characters.
+        let out = try run(#"tracepoint:syscalls:sys_enter_execve /pid == cpid/ { $n = 5; print((str(args.argv[0]), str(args.argv[1], 5), str(args.argv[1], $n), str(args.argv[2]))); exit(); }"#,
+                          ["-c", "/bin/echo zztest two"])
+        XCTAssertEqual(out, "(/bin/echo, zzte, zzte, two)\n\n")
+    }
+
     func testJoinPrintsExecArguments() throws {
         let out = try run(#"tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args.argv, ","); }"#, ["-c", "/bin/echo one 'two words' three"])
         XCTAssertTrue(out.contains("/bin/echo,one,two words,three\n"), out)
