@@ -16,6 +16,11 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
         tracepoints?.tracepointArgs(category: category, name: name)
     }
 
+    public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] {
+        guard let all = try? tracepoints?.tracefs.tracepoints() else { return [] }
+        return all.filter { Glob.matches(category, $0.category) && Glob.matches(name, $0.name) }
+    }
+
     var btf: KernelBTF? {
         if !btfRead { btfTypes = try? KernelBTF(); btfRead = true }
         return btfTypes

@@ -8,6 +8,9 @@ public protocol TypeInfoProvider {
     func knowsStruct(_ typeName: String) -> Bool
     /// The size in bytes of a kernel struct or union, or nil.
     func structSize(_ typeName: String) -> Int?
+    /// The tracepoints `category:name` matches (wildcards allowed), for the
+    /// fields of `args` in a probe on several.
+    func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)]
     /// A kernel (per-CPU) variable's BTF id and type, for percpu_kaddr().
     func kernelVariable(_ name: String) -> (btfID: UInt32, type: SType)?
     /// A kernel enum constant: its enum's name and its value.
@@ -25,6 +28,7 @@ extension TypeInfoProvider {
     public func structSize(_ typeName: String) -> Int? { nil }
     public func enumConstant(_ name: String) -> (enumName: String, value: Int64)? { nil }
     public func kernelVariable(_ name: String) -> (btfID: UInt32, type: SType)? { nil }
+    public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] { [] }
     public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
     public var lenientNames: Bool { false }
 }
@@ -101,6 +105,8 @@ public final class Sema {
     var configAssignments: [ConfigAssignment] = []
     /// Bytes str(), buf() and path() read unless told (config max_strlen).
     var maxStrlen = Functions.maxStrlen
+    /// The probe's tracepoints' fields, when it has several (read on first use of args).
+    var argsCandidates: [[RecordField]]?
     /// percpu_kaddr() variables → their BTF ids.
     var percpuVariables: [String: UInt32] = [:]
     /// `#define` constants, the script's own and its headers'.
@@ -263,6 +269,7 @@ public final class Sema {
     func check(_ probe: Probe, index: Int) {
         probeIndex = index
         attachPoints = probe.attachPoints
+        argsCandidates = nil
         providers = Array(Set(probe.attachPoints.map(\.provider))).sorted()
         scopes = [[:]]
         variableTypes = allVariableTypes[index] ?? [:]

@@ -223,11 +223,37 @@ extension Sema {
     /// `args` of a single tracepoint with a known format is a record of its
     /// fields; anything else is resolved when the program is compiled.
     func argsType(_ range: SourceRange) -> SType {
-        guard attachPoints.count == 1, let point = attachPoints.first, point.provider == "tracepoint",
-              !point.raw.contains("*"), let provider,
-              let fields = provider.tracepointArgs(category: point.parts[0], name: point.parts[1]) else { return .probeArgs }
-        for field in fields { if case .enumValue(let e) = field.type { noteKernelEnum(e) } }
-        return .record(fields)
+        let all = tracepointFields()
+        // Tracepoints of one format (e.g. sys_exit_open and sys_exit_openat) share it.
+        guard let first = all.first, all.dropFirst().allSatisfy({ $0 == first }) else { return .probeArgs }
+        for field in first { if case .enumValue(let e) = field.type { noteKernelEnum(e) } }
+        return .record(first)
+    }
+
+    /// The fields of each tracepoint the probe attaches to (wildcards
+    /// expanded); none unless every attach point is a known tracepoint.
+    func tracepointFields() -> [[RecordField]] {
+        if let known = argsCandidates { return known }
+        var all: [[RecordField]] = []
+        for point in attachPoints {
+            guard point.provider == "tracepoint", point.parts.count == 2, let provider else { all = []; break }
+            let names = point.raw.contains("*") || point.raw.contains("?")
+                ? provider.tracepoints(matching: point.parts[0], point.parts[1]) : [(point.parts[0], point.parts[1])]
+            let fields = names.prefix(4096).compactMap { provider.tracepointArgs(category: $0.category, name: $0.name) }
+            guard !fields.isEmpty, fields.count == min(names.count, 4096) else { all = []; break }
+            all += fields
+        }
+        argsCandidates = all
+        return all
+    }
+
+    /// A field of `args` in a probe on tracepoints of several formats: its
+    /// type where every tracepoint that has it agrees.
+    func argsField(_ name: String) -> SType {
+        let types = tracepointFields().compactMap { $0.first { $0.name == name }?.type }
+        guard let first = types.first, types.allSatisfy({ $0 == first }) else { return .unknown }
+        if case .enumValue(let e) = first { noteKernelEnum(e) }
+        return first
     }
 
     func unary(_ op: UnaryOp, _ x: Expr, _ e: Expr) -> SType {
@@ -408,7 +434,8 @@ extension Sema {
             }
             if provider?.knowsStruct(type) == true { error("\(type) has no field named '\(name)'", e.range) }
             return .unknown
-        case .probeArgs, .unknown, .pointer: return .unknown
+        case .probeArgs: return argsField(name)
+        case .unknown, .pointer: return .unknown
         default:
             error("cannot access field '\(name)' of a value of type \(t)", e.range)
             return .unknown

@@ -273,6 +273,19 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "(/bin/echo, zzte, zzte, two)\n\n")
     }
 
+    func testArgsOfSeveralTracepointsKeepTheirTypes() throws {
+        // sys_exit_open and sys_exit_openat share a format: ret stays a signed long (opensnoop's test).
+        let out = try run("""
+            tracepoint:syscalls:sys_exit_open, tracepoint:syscalls:sys_exit_openat /pid == cpid/ {
+                $ret = args.ret; @[$ret >= 0 ? $ret : -1, $ret >= 0 ? 0 : - $ret] = count(); }
+            tracepoint:syscalls:sys_enter_open, tracepoint:syscalls:sys_enter_openat* /pid == cpid/ { @names[str(args.filename)] = count(); }
+            """, ["-c", "/bin/cat /nonexistent"])
+        // Failed opens (ENOENT) count as fd -1, error 2; none as a negative "fd" with error 0.
+        XCTAssertTrue(out.contains("\n@[-1, 2]: "), out)
+        XCTAssertFalse(out.contains("\n@[-2, 0]: "), out)
+        XCTAssertTrue(out.contains("\n@names[/nonexistent]: 1\n"), out)
+    }
+
     func testJoinPrintsExecArguments() throws {
         let out = try run(#"tracepoint:syscalls:sys_enter_execve /pid == cpid/ { join(args.argv, ","); }"#, ["-c", "/bin/echo one 'two words' three"])
         XCTAssertTrue(out.contains("/bin/echo,one,two words,three\n"), out)
