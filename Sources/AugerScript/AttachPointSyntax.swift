@@ -101,6 +101,8 @@ public enum AttachPointSyntax {
             if parts[2].contains("x") && parts[2].count > 1 { return "a watchpoint cannot watch execution together with reads or writes" }
         case "self":
             if parts[0] != "signal" { return "self probes support only signal, e.g. self:signal:SIGUSR1" }
+        case "bench":
+            if parts[0].isEmpty { return "bench probes need a name, e.g. bench:lookup" }
         default:
             break
         }

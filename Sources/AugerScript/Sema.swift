@@ -241,6 +241,18 @@ public final class Sema {
             var name = a.name.lowercased()
             if name.hasPrefix("bpftrace_") { name.removeFirst(9) }
             if !Self.configVariables.contains(name) { error("\(a.name): not a known configuration option", a.range) }
+            let choices = ["missing_probes": ["error", "warn", "ignore"], "stack_mode": ["bpftrace", "perf", "raw", "build_id"]]
+            if let valid = choices[name] {
+                var given: String?
+                switch a.value.kind {
+                case .identifier(let i): given = i
+                case .string(let b): given = String(decoding: b, as: UTF8.self)
+                default: given = nil
+                }
+                if given.map({ !valid.contains($0) }) ?? true {
+                    error("Invalid value for \(name): valid values are \(valid.joined(separator: ", "))", a.value.range)
+                }
+            }
             if name == "license", case .string(let bytes) = a.value.kind {
                 let value = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
                 if !Self.licenses.contains(value) {

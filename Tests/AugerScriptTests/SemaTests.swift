@@ -54,6 +54,13 @@ final class SemaErrorTests: XCTestCase {
         XCTAssertNotNil(checked.maps["x"])
     }
 
+    func testConfigValuesAndBenchNames() {
+        XCTAssertTrue(semaErrors("config = { missing_probes = maybe } begin { }").contains("ERROR: Invalid value for missing_probes: valid values are error, warn, ignore"))
+        XCTAssertEqual(semaErrors("config = { missing_probes = warn; stack_mode = perf } begin { }"), "")
+        let (_, parse) = Parser.parse(SourceFile(name: "stdin", text: "bench: { }"))
+        XCTAssertTrue(parse.rendered(in: SourceFile(name: "stdin", text: "bench: { }")).contains("bench probes need a name"))
+    }
+
     func testHasKeyNeedsAMapWithKeys() {
         XCTAssertTrue(semaErrors("begin { @g = 2; if (has_key(@g, 2)) { } }").contains("stdin:1:21-35: ERROR: call to has_key() expects a map with explicit keys (non-scalar map)"))
         XCTAssertEqual(semaErrors("begin { @g[1] = 2; if (has_key(@g, 2)) { } }"), "")
