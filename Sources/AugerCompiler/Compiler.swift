@@ -16,6 +16,8 @@ public final class Compiler {
     var timeFormats: [String] = []
     var joinSeparators: [String] = []
     var scratchSize = 64
+    /// -p PID: tracepoint (and kprobe, fentry) programs ignore other processes.
+    public var pidFilter: Int32?
     /// -k: programs report failed helper calls (for now: reads of missing map elements).
     public var reportHelperErrors = false
     /// A kernel symbol's address, for kaddr() (from /proc/kallsyms).

@@ -84,6 +84,12 @@ final class ProbeCodeGen {
             asm.emit(.load(.u64, .r2, .r2, 0))
             asm.jump(.jne, .r2, 0, to: "exit")
         }
+        if let pid = compiler.pidFilter, ["tracepoint", "rawtracepoint", "kprobe", "kretprobe", "fentry", "fexit"].contains(target.provider) {
+            // -p PID: probes that fire for every process ignore the others, as
+            // bpftrace's do (uprobes are attached to the process itself).
+            asm.emit(.call(.getCurrentPidTgid), .alu64(.rsh, .r0, 32))
+            asm.jump(.jne, .r0, pid, to: "exit")
+        }
         if let predicate = probe.predicate {
             mark(predicate.range)
             try scalar(predicate)

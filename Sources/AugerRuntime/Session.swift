@@ -105,6 +105,7 @@ public final class Session {
             // bpftrace's test hook: tseries() reads its time from this map.
             compiler.kernelSymbolAddress = { KernelSymbols.address(of: $0) }
             compiler.reportHelperErrors = options.helperErrors
+            compiler.pidFilter = options.pid
             compiler.tseriesClockMap = getenv("BPFTRACE_DUMMY_TS_MAP").map { String(String(cString: $0).drop { $0 == "@" }) }
             compiled = try compiler.compile(targets: targets)
         } catch {

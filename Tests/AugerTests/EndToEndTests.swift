@@ -349,6 +349,20 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
     }
 
+    func testDashPFiltersTracepointsToTheProcess() throws {
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: Self.workload)
+        worker.arguments = ["sleep", "300", "getppid", "700", "sleep", "600"]
+        try worker.run()
+        // raw_syscalls fire for every process (auger's own too); with -p only the worker's count.
+        let out = try run("tracepoint:raw_syscalls:sys_enter { @[comm] = count(); } tracepoint:syscalls:sys_enter_getppid { @calls = count(); }",
+                          ["-p", "\(worker.processIdentifier)"])
+        worker.waitUntilExit()
+        let keys = out.split(separator: "\n").filter { $0.hasPrefix("@[") }.map { $0.split(separator: "]")[0] }
+        XCTAssertEqual(keys, ["@[auger-workload"], out)
+        XCTAssertTrue(out.contains("@calls: 700\n"), out)
+    }
+
     func testBadPids() throws {
         XCTAssertEqual(try auger(["-p", "a1111", "-e", "begin { }"]).stderr, "ERROR: Failed to parse pid: invalid integer: a1111\n")
         XCTAssertEqual(try auger(["-p", "111a1", "-e", "begin { }"]).stderr, "ERROR: Failed to parse pid: invalid trailing bytes: 111a1\n")
