@@ -57,6 +57,8 @@ extension ProbeCodeGen {
             }
             jump(to: returnLabel)
             terminated = true
+        case "debugf":
+            try debugf(args, e)
         case "join":
             try join(args, e)
         case "time":
@@ -207,6 +209,41 @@ extension ProbeCodeGen {
         default:
             throw CompileError(message: "\(name)() is not supported yet", range: e.range)
         }
+    }
+
+    /// debugf(fmt, …): bpf_trace_printk into the kernel's trace buffer
+    /// (tracefs `trace`/`trace_pipe`), for debugging a script. The kernel
+    /// takes at most three values; integers print as 64-bit.
+    func debugf(_ args: [Expr], _ e: Expr) throws(CompileError) {
+        guard let bytes = args.first?.literalString, let format = try? FormatString(bytes) else {
+            throw CompileError(message: "debugf() needs a literal format string", range: e.range)
+        }
+        let values = Array(args.dropFirst())
+        guard values.count <= 3 else {
+            throw CompileError(message: "debugf() takes at most 3 values after the format (bpf_trace_printk's limit)", range: e.range)
+        }
+        let text = Array(format.kernelText.utf8) + [0]
+        let fmt = try scratch(Layout.roundUp(text.count), e.range)
+        writeBytes(text, at: fmt, size: Layout.roundUp(text.count))
+        var slots: [Int16] = []
+        for v in values {
+            let slot = try pushTemp(e.range)
+            if let t = v.type, isMemory(t) {
+                // A string goes by address.
+                let off = try scratch(Layout.size(t), e.range)
+                try place(v, t, at: off)
+                scratchPointer(.r0, off)
+            } else {
+                try scalar(v)
+            }
+            asm.emit(.store(.u64, fp, slot, .r0))
+            slots.append(slot)
+        }
+        scratchPointer(.r1, fmt)
+        asm.emit(.mov(.r2, Int32(text.count)))
+        for (slot, register) in zip(slots, [Register.r3, .r4, .r5]) { asm.emit(.load(.u64, register, fp, slot)) }
+        asm.emit(.call(.tracePrintk))
+        for _ in slots { popTemp() }
     }
 
     /// write_user(dst, src, n): bpf_probe_write_user of n bytes of src (at

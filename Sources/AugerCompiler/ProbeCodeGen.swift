@@ -336,7 +336,7 @@ final class ProbeCodeGen {
         }
     }
 
-    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "join"]
+    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "debugf", "join"]
 
     // MARK: Variables and assignment
 

@@ -36,6 +36,19 @@ public struct FormatString: Hashable, Sendable {
         pieces.compactMap { if case .conversion(let c) = $0 { c } else { nil } }
     }
 
+    /// The format for the kernel's printk-style helpers: integer conversions
+    /// without a length take 64-bit values (`%d` becomes `%lld`).
+    public var kernelText: String {
+        pieces.map { piece -> String in
+            switch piece {
+            case .text(let bytes): return String(decoding: bytes, as: UTF8.self).replacingPercent()
+            case .conversion(let c):
+                let length = c.length.isEmpty && "diuxXo".contains(c.specifier) ? "ll" : c.length
+                return "%" + c.flags + (c.width.map(String.init) ?? "") + (c.precision.map { "." + String($0) } ?? "") + length + c.specifier
+            }
+        }.joined()
+    }
+
     /// Parses `bytes`; the error names what is wrong with the first bad conversion.
     /// Text printed as it is: no conversions.
     public init(literal text: String) {
@@ -92,4 +105,9 @@ public struct FormatString: Hashable, Sendable {
 
 public struct FormatError: Error, Hashable, Sendable {
     public var message: String
+}
+
+extension String {
+    /// A literal percent sign, written again as printf reads it.
+    func replacingPercent() -> String { split(separator: "%", omittingEmptySubsequences: false).joined(separator: "%%") }
 }

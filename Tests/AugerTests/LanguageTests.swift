@@ -180,4 +180,15 @@ final class LanguageTests: AugerTestCase {
         let env = try auger(["-q", "-e", script], environment: ["BPFTRACE_MAX_STRLEN": "99"])
         XCTAssertEqual(env.stdout, "(99, perf, true)\n\n", "the environment's setting wins")
     }
+
+    func testDebugfWritesToTheTraceBuffer() throws {
+        let trace = try Tracefs.locate().root + "/trace"
+        try "".write(toFile: trace, atomically: false, encoding: .utf8)  // empties the buffer
+        let marker = "auger-debugf-\(getpid())"
+        _ = try run(#"begin { debugf("%s %d %x 100%%", ""# + marker + #"", -5, 255); }"#)
+        let text = try String(contentsOfFile: trace, encoding: .utf8)
+        XCTAssertTrue(text.contains("bpf_trace_printk: \(marker) -5 ff 100%"), text)
+        let r = try auger(["-e", #"begin { debugf("%d %d %d %d", 1, 2, 3, 4); }"#])
+        XCTAssertTrue(r.stderr.contains("debugf() takes at most 3 values after the format"), r.stderr)
+    }
 }
