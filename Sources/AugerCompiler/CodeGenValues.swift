@@ -28,6 +28,9 @@ extension ProbeCodeGen {
             // Timers and breakpoints sample either mode; elsewhere probes run in the kernel.
             // begin and end run in auger's own context, from user space.
             asm.emit(.mov(.r0, target.provider.hasPrefix("u") || target.provider == "begin" || target.provider == "end" ? 1 : 0))
+        case "ctx":
+            // The program's context pointer, as the probe type defines it.
+            asm.emit(.mov(.r0, .r6))
         case "retval":
             asm.emit(.load(.u64, .r0, .r6, Int16(Registers.returnValue)))
         case "func":

@@ -54,4 +54,13 @@ final class ProbeTypeTests: AugerTestCase {
             XCTAssertTrue(r.stderr.contains("no hardware performance counters"), r.stderr)
         }
     }
+
+    func testCtxIsTheProgramsContext() throws {
+        // A tracepoint's context is its record: __syscall_nr sits after the 8 bytes of common fields.
+        let out = try run("struct rec { unsigned long common; int nr; } tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[((struct rec *)ctx)->nr] = count(); }",
+                          ["-c", "\(Self.workload) getppid 5"])
+        XCTAssertEqual(out, "\n@[110]: 5\n\n", "getppid is system call 110 on x86_64")
+        // A timer's context is a perf event's; reading through it works too.
+        XCTAssertTrue(try run("struct x { unsigned long x; } i:ms:1 { printf(\"SUCCESS %lu\\n\", ((struct x *)ctx).x); exit(); }").hasPrefix("SUCCESS "))
+    }
 }
