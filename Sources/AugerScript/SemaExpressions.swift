@@ -133,12 +133,24 @@ extension Sema {
                 return .unknown
             }
         case .sizeofType(let t):
-            if case .cType(let name) = resolve(t, at: e.range) {
+            let resolved = resolve(t, at: e.range)
+            if case .cType(let name) = resolved {
                 if let size = scriptStructs[name]?.size ?? kernelStructSizes[name] { e.kind = .integer(UInt64(size)) }
                 else if provider != nil { error("unknown type \(name): it is neither defined in the script nor in the kernel's BTF", e.range) }
+            } else if case .array = resolved, let size = resolved.byteSize {
+                e.kind = .integer(UInt64(size))  // e.g. uint64*[2]
             }
             return .u64
         case .sizeofExpr(let x):
+            // sizeof(b), sizeof(b[2]) of a macro's type parameter (typeof(struct Foo)): the type's size.
+            if case .type(let t) = x.kind {
+                e.kind = .sizeofType(t)
+                return compute(e, statement: statement)
+            }
+            if case .index(let base, let n) = x.kind, case .type(let t) = base.kind, let count = n.constantValue {
+                e.kind = .sizeofType(.array(t, Int(count)))
+                return compute(e, statement: statement)
+            }
             expr(x)
             return .u64
         case .offsetof(let t, let path):

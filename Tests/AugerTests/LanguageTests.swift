@@ -191,4 +191,9 @@ final class LanguageTests: AugerTestCase {
         let r = try auger(["-e", #"begin { debugf("%d %d %d %d", 1, 2, 3, 4); }"#])
         XCTAssertTrue(r.stderr.contains("debugf() takes at most 3 values after the format"), r.stderr)
     }
+
+    func testSizeofOfMacroTypeParameters() throws {
+        let out = try run("struct Foo { char m; } macro sof(a, b) { sizeof(a[2]) + sizeof(b*) + sizeof(b) } begin { print(sof(typeof(uint64*), typeof(struct Foo))); }")
+        XCTAssertEqual(out, "25\n\n", "uint64*[2] is 16 bytes, a pointer 8, struct Foo 1")
+    }
 }
