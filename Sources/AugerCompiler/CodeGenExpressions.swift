@@ -52,7 +52,14 @@ extension ProbeCodeGen {
             }
             truncate(to: e.type ?? .u64)
         case .field(let x, let name, _):
-            if x.isArgs || x.type == .probeArgs {
+            if x.isArgs, target.provider == "rawtracepoint" {
+                // A raw tracepoint's context is its arguments, one u64 each.
+                guard case .record(let fields) = x.type ?? .unknown, let i = fields.firstIndex(where: { $0.name == name }) else {
+                    throw CompileError(message: "the arguments of \(target.name) are not known: it needs the kernel's BTF", range: e.range)
+                }
+                asm.emit(.load(.u64, .r0, .r6, Int16(8 * i)))
+                truncate(to: e.type ?? .u64)
+            } else if x.isArgs || x.type == .probeArgs {
                 try tracepointField(name, e)
             } else if isMemory(x.type), case .record(let fields) = x.type!, let i = fields.firstIndex(where: { $0.name == name }) {
                 let base = try memory(x)

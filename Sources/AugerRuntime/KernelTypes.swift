@@ -16,6 +16,16 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
         tracepoints?.tracepointArgs(category: category, name: name)
     }
 
+    /// The kernel's `__bpf_trace_NAME` function takes the raw tracepoint's
+    /// arguments after a context pointer: their names and types.
+    public func rawTracepointArgs(_ name: String) -> [RecordField]? {
+        guard let btf, let function = btf.function(named: "__bpf_trace_" + name),
+              let proto = btf.prototype(ofFunction: function) else { return nil }
+        let parameters = btf.namedParameters(proto).dropFirst()
+        guard parameters.allSatisfy({ !$0.name.isEmpty }) else { return nil }
+        return parameters.map { RecordField(name: $0.name, type: type($0.type)) }
+    }
+
     public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] {
         guard let all = try? tracepoints?.tracefs.tracepoints() else { return [] }
         return all.filter { Glob.matches(category, $0.category) && Glob.matches(name, $0.name) }

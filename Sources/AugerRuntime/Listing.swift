@@ -31,7 +31,10 @@ public struct ProbeLister {
             }
             // Raw tracepoints share the tracepoints' names (their arguments differ: BTF has them),
             // except the per-syscall ones, which are built on raw_syscalls' sys_enter and sys_exit.
-            for (category, name) in tracepoints where category != "syscalls" { add("rawtracepoint:vmlinux:\(name)") }
+            let btf = verbose ? try? KernelBTF() : nil
+            for (category, name) in tracepoints where category != "syscalls" {
+                add("rawtracepoint:vmlinux:\(name)") { btf.map { Self.rawParameters($0, name) } ?? [] }
+            }
         }
         return out
     }
@@ -83,6 +86,12 @@ public struct ProbeLister {
             }
         }
         return out
+    }
+
+    /// A raw tracepoint's arguments as C declares them (`struct task_struct * prev`).
+    static func rawParameters(_ btf: KernelBTF, _ name: String) -> [String] {
+        guard let function = btf.function(named: "__bpf_trace_" + name), let proto = btf.prototype(ofFunction: function) else { return [] }
+        return btf.namedParameters(proto).dropFirst().map { btf.declaration($0.type, $0.name) }
     }
 
     func fields(_ types: TracepointTypes, _ category: String, _ name: String) -> [String] {

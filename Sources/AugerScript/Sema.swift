@@ -8,6 +8,8 @@ public protocol TypeInfoProvider {
     func knowsStruct(_ typeName: String) -> Bool
     /// The size in bytes of a kernel struct or union, or nil.
     func structSize(_ typeName: String) -> Int?
+    /// A raw tracepoint's arguments (from BTF), in order.
+    func rawTracepointArgs(_ name: String) -> [RecordField]?
     /// The tracepoints `category:name` matches (wildcards allowed), for the
     /// fields of `args` in a probe on several.
     func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)]
@@ -29,6 +31,7 @@ extension TypeInfoProvider {
     public func enumConstant(_ name: String) -> (enumName: String, value: Int64)? { nil }
     public func kernelVariable(_ name: String) -> (btfID: UInt32, type: SType)? { nil }
     public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] { [] }
+    public func rawTracepointArgs(_ name: String) -> [RecordField]? { nil }
     public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
     public var lenientNames: Bool { false }
 }

@@ -235,6 +235,12 @@ extension Sema {
     /// `args` of a single tracepoint with a known format is a record of its
     /// fields; anything else is resolved when the program is compiled.
     func argsType(_ range: SourceRange) -> SType {
+        if !attachPoints.isEmpty, attachPoints.allSatisfy({ $0.provider == "rawtracepoint" }) {
+            // Raw tracepoints of one signature share their arguments (BTF names them).
+            let all = attachPoints.map { p in p.raw.contains("*") ? nil : provider?.rawTracepointArgs(p.parts.last!) }
+            guard let first = all.first ?? nil, all.allSatisfy({ $0 == first }) else { return .probeArgs }
+            return .record(first)
+        }
         let all = tracepointFields()
         // Tracepoints of one format (e.g. sys_exit_open and sys_exit_openat) share it.
         guard let first = all.first, all.dropFirst().allSatisfy({ $0 == first }) else { return .probeArgs }

@@ -107,14 +107,19 @@ public final class KernelBTF: @unchecked Sendable {
     private var enumCache: [String: [(name: String, value: Int64)]]?
 
     /// The id of the kernel function `name` (a FUNC type), for fentry and
-    /// fexit programs; a scan, as it is rarely needed.
+    /// fexit programs and raw tracepoints' arguments; indexed on first use.
     public func function(named name: String) -> UInt32? {
-        for id in 1..<UInt32(offsets.count) {
-            guard let at = offset(id), (Self.u32(bytes, at + 4) >> 24) & 0x1f == Kind.function.rawValue else { continue }
-            if string(Self.u32(bytes, at)) == name { return id }
+        if functionIndex == nil {
+            var index: [String: UInt32] = [:]
+            for id in 1..<UInt32(offsets.count) {
+                guard let at = offset(id), (Self.u32(bytes, at + 4) >> 24) & 0x1f == Kind.function.rawValue else { continue }
+                index[string(Self.u32(bytes, at))] = id
+            }
+            functionIndex = index
         }
-        return nil
+        return functionIndex?[name]
     }
+    private var functionIndex: [String: UInt32]?
 
     /// A type after typedefs, const, volatile, restrict and type tags.
     public func resolved(_ id: UInt32) -> UInt32 {
@@ -177,9 +182,18 @@ public final class KernelBTF: @unchecked Sendable {
     func rawHeader(_ id: UInt32) -> (Kind, String, Int, UInt32)? { header(id) }
 
     /// A function prototype's parameter types.
-    func parameters(_ proto: UInt32) -> [UInt32] {
+    func parameters(_ proto: UInt32) -> [UInt32] { namedParameters(proto).map(\.type) }
+
+    /// A function prototype's parameters: names (empty where BTF has none) and types.
+    public func namedParameters(_ proto: UInt32) -> [(name: String, type: UInt32)] {
         guard let at = offset(proto), let (kind, _, vlen, _) = header(proto), kind == .functionPrototype else { return [] }
-        return (0..<vlen).map { Self.u32(bytes, at + 12 + $0 * 8 + 4) }
+        return (0..<vlen).map { (string(Self.u32(bytes, at + 12 + $0 * 8)), Self.u32(bytes, at + 12 + $0 * 8 + 4)) }
+    }
+
+    /// A FUNC's prototype.
+    public func prototype(ofFunction id: UInt32) -> UInt32? {
+        guard let (kind, _, _, proto) = header(id), kind == .function else { return nil }
+        return proto
     }
 
     private func header(_ id: UInt32) -> (Kind, String, Int, UInt32)? {

@@ -100,6 +100,11 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertTrue(try auger(["-l", "struct task_st*"]).stdout.contains("struct task_struct\n"))
     }
 
+    func testListsRawTracepointArguments() throws {
+        let r = try auger(["-lv", "rawtracepoint:*sched_switch"])
+        XCTAssertEqual(r.stdout, "rawtracepoint:vmlinux:sched_switch\n    bool preempt\n    struct task_struct *prev\n    struct task_struct *next\n    unsigned int prev_state\n")
+    }
+
     func testInfoReportsWhatTheSystemOffers() throws {
         let r = try auger(["--info"])
         XCTAssertEqual(r.status, 0, r.stderr)

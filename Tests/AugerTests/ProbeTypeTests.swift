@@ -63,4 +63,14 @@ final class ProbeTypeTests: AugerTestCase {
         // A timer's context is a perf event's; reading through it works too.
         XCTAssertTrue(try run("struct x { unsigned long x; } i:ms:1 { printf(\"SUCCESS %lu\\n\", ((struct x *)ctx).x); exit(); }").hasPrefix("SUCCESS "))
     }
+
+    func testRawTracepointArgumentsFromBTF() throws {
+        // sys_enter's arguments are (struct pt_regs *regs, long id): the workload's getppid is id 110.
+        let out = try run("rawtracepoint:sys_enter /pid == cpid && args.id == 110/ { @ = count(); @regs = args.regs != 0; }",
+                          ["-c", "\(Self.workload) getppid 25"])
+        XCTAssertEqual(out, "\n@: 25\n\n@regs: true\n\n")
+        let switches = try run("rawtracepoint:sched_switch { @[args.prev->pid == tid] = count(); } interval:ms:100 { exit(); }")
+        XCTAssertTrue(switches.contains("@[true]: "), "the probe runs as the task switched from: \(switches)")
+        XCTAssertFalse(switches.contains("@[false]: "), switches)
+    }
 }
