@@ -238,7 +238,8 @@ struct Lexer {
         position += 1
         var out: [UInt8] = []
         while true {
-            guard position < b.count, current != 10 else {
+            // A string may span lines, as bpftrace's lexer allows; only the end of the text leaves it open.
+            guard position < b.count else {
                 diagnostics.error("unterminated string", at: SourceRange(start, position))
                 return .string(out)
             }

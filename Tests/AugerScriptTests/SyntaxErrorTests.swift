@@ -74,6 +74,8 @@ final class SyntaxErrorTests: XCTestCase {
         XCTAssertTrue(errors("begin { $x = \"\\q\"; }").contains("stdin:1:15-17: ERROR: invalid escape character '\\q'"))
         XCTAssertTrue(errors("begin { $x = 1 ` 2; }").contains("stdin:1:16-17: ERROR: invalid character '`'"))
         XCTAssertTrue(errors("begin { /* open").contains("ERROR: unterminated comment"))
+        // A string may span lines (a shell's echo turns \n into one); only the text's end leaves it open.
+        XCTAssertEqual(errors("begin { printf(\"%d\n\", 1); }"), "")
     }
 
     func testEmptyScriptAndMissingAction() {
