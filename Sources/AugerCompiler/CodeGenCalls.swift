@@ -184,7 +184,9 @@ extension ProbeCodeGen {
         case "nsecs":
             asm.emit(.call(.ktimeGetNs))
         case "pid", "tid":
-            try builtin(name, e)
+            // pid(curr_ns), pid(init)
+            let initial: Bool = { if case .identifier("init") = args.first?.kind { return true } else { return false } }()
+            try processID(thread: name == "tid", inCurrentNamespace: !initial, e.range)
         case "write_user":
             try writeUser(args, e)
         case "percpu_kaddr":

@@ -2,11 +2,28 @@ import AugerScript
 import BPF
 
 extension ProbeCodeGen {
+    /// r0 = the process (or thread) id: as auger's own pid namespace sees
+    /// it (bpftrace's `curr_ns`, the default), or the init namespace's.
+    func processID(thread: Bool, inCurrentNamespace: Bool, _ range: SourceRange) throws(CompileError) {
+        guard inCurrentNamespace, let ns = compiler.pidNamespace else {
+            asm.emit(.call(.getCurrentPidTgid))
+            asm.emit(thread ? .mov32(.r0, .r0) : .alu64(.rsh, .r0, 32))
+            return
+        }
+        // bpf_get_ns_current_pid_tgid fills {pid (the thread's), tgid}; both 0 outside the namespace.
+        let data = try pushTemp(range)
+        asm.emit(.store(.u64, fp, data, imm: 0))
+        asm.emit(Instruction.loadImm64(.r1, ns.device))
+        asm.emit(Instruction.loadImm64(.r2, ns.inode))
+        asm.emit(.mov(.r3, fp), .alu64(.add, .r3, Int32(data)), .mov(.r4, 8), .call(.getNsCurrentPidTgid))
+        asm.emit(.load(.u32, .r0, fp, data + (thread ? 0 : 4)))
+        popTemp()
+    }
+
     /// Builtin variables into r0.
     func builtin(_ name: String, _ e: Expr) throws(CompileError) {
         switch name {
-        case "pid": asm.emit(.call(.getCurrentPidTgid), .alu64(.rsh, .r0, 32))
-        case "tid": asm.emit(.call(.getCurrentPidTgid), .mov32(.r0, .r0))
+        case "pid", "tid": try processID(thread: name == "tid", inCurrentNamespace: true, e.range)
         case "uid", "username": asm.emit(.call(.getCurrentUidGid), .mov32(.r0, .r0)) // the name is looked up when printed
         case "gid": asm.emit(.call(.getCurrentUidGid), .alu64(.rsh, .r0, 32))
         case "nsecs": asm.emit(.call(.ktimeGetNs))

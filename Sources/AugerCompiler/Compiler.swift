@@ -16,6 +16,9 @@ public final class Compiler {
     var timeFormats: [String] = []
     var joinSeparators: [String] = []
     var scratchSize = 64
+    /// The pid namespace auger runs in, when it is not the init namespace:
+    /// `pid` and `tid` are then its ids (device and inode of /proc/self/ns/pid).
+    public var pidNamespace: (device: UInt64, inode: UInt64)?
     /// -p PID: tracepoint (and kprobe, fentry) programs ignore other processes.
     public var pidFilter: Int32?
     /// -k: programs report failed helper calls (for now: reads of missing map elements).

@@ -87,7 +87,7 @@ final class ProbeCodeGen {
         if let pid = compiler.pidFilter, ["tracepoint", "rawtracepoint", "kprobe", "kretprobe", "fentry", "fexit"].contains(target.provider) {
             // -p PID: probes that fire for every process ignore the others, as
             // bpftrace's do (uprobes are attached to the process itself).
-            asm.emit(.call(.getCurrentPidTgid), .alu64(.rsh, .r0, 32))
+            try processID(thread: false, inCurrentNamespace: true, probe.range)
             asm.jump(.jne, .r0, pid, to: "exit")
         }
         if let predicate = probe.predicate {

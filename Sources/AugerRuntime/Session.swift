@@ -106,6 +106,7 @@ public final class Session {
             compiler.kernelSymbolAddress = { KernelSymbols.address(of: $0) }
             compiler.reportHelperErrors = options.helperErrors
             compiler.pidFilter = options.pid
+            compiler.pidNamespace = Self.pidNamespace()
             compiler.tseriesClockMap = getenv("BPFTRACE_DUMMY_TS_MAP").map { String(String(cString: $0).drop { $0 == "@" }) }
             compiled = try compiler.compile(targets: targets)
         } catch {
@@ -262,6 +263,13 @@ public final class Session {
         Link.closeAll(loaded.links)
         loaded.links.removeAll()
         return exitCode
+    }
+
+    /// Auger's pid namespace unless it is the init one (whose inode is fixed).
+    static func pidNamespace() -> (device: UInt64, inode: UInt64)? {
+        var st = stat()
+        guard stat("/proc/self/ns/pid", &st) == 0, st.st_ino != 0xEFFF_FFFC else { return nil }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
     }
 
     static let batchWindowMicroseconds: UInt32 = 1000

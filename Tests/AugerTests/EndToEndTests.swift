@@ -363,6 +363,23 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(out.contains("@calls: 700\n"), out)
     }
 
+    func testPidsAreThoseOfAugersPidNamespace() throws {
+        let script = #"begin { printf("%d %d %d %d\n", pid, pid(curr_ns), tid(init) == pid(init), pid(init) > 1); exit() }"#
+        let plain = try run(script)
+        XCTAssertTrue(plain.hasSuffix(" 1 1\n\n"), plain)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
+        // In a new pid namespace auger is process 1 there, and another number in the init namespace.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        p.arguments = ["--fork", "--pid", "--mount-proc", Self.auger, "-q", "-e", script]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        p.waitUntilExit()
+        let inside = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(inside, "1 1 1 1\n\n")
+    }
+
     func testBadPids() throws {
         XCTAssertEqual(try auger(["-p", "a1111", "-e", "begin { }"]).stderr, "ERROR: Failed to parse pid: invalid integer: a1111\n")
         XCTAssertEqual(try auger(["-p", "111a1", "-e", "begin { }"]).stderr, "ERROR: Failed to parse pid: invalid trailing bytes: 111a1\n")
