@@ -220,22 +220,22 @@ extension ProbeCodeGen {
     /// Pointers in uprobes and USDT arguments point into the traced process.
     var readsUserMemory: Bool { ["uprobe", "uretprobe", "usdt"].contains(target.provider) }
 
-    /// Whether a pointer points into user memory: always in uprobes; in a
-    /// syscall tracepoint, when it comes from the arguments (`args.argv[1]`,
-    /// `*args.buf`), not from kernel structs (`curtask->mm`).
+    /// Whether a pointer points into user memory: in a syscall tracepoint
+    /// when it comes from the arguments (`args.argv[1]`, `*args.buf`); in a
+    /// uprobe unless it comes from the kernel (`curtask->mm`).
     func pointsIntoUser(_ pointer: Expr) -> Bool {
-        if readsUserMemory { return true }
-        guard isSyscallTracepoint else { return false }
         var x = pointer
         while true {
             switch x.kind {
             case .field(let base, _, _):
-                if base.isArgs || base.type == .probeArgs { return true }
+                if base.isArgs || base.type == .probeArgs { return readsUserMemory || isSyscallTracepoint }
                 x = base
             case .index(let base, _), .cast(_, let base), .unary(.deref, let base), .binary(.add, let base, _), .binary(.sub, let base, _):
                 x = base
-            default:
+            case .identifier("curtask"), .call("curtask", _), .call("kptr", _):
                 return false
+            default:
+                return readsUserMemory
             }
         }
     }

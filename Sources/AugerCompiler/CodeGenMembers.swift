@@ -28,17 +28,9 @@ extension ProbeCodeGen {
     }
 
     /// Whether a member chain starts at a pointer into user memory: a
-    /// syscall tracepoint's pointer argument (`args.rqtp->tv_sec`).
-    func readsUser(_ e: Expr) -> Bool {
-        guard readsUserMemory || isSyscallTracepoint else { return false }
-        var x = e
-        while case .field(let base, _, _) = x.kind {
-            if base.isArgs || base.type == .probeArgs { return true }
-            if case .unary(.deref, let p) = base.kind { x = p; continue }
-            x = base
-        }
-        return readsUserMemory
-    }
+    /// syscall tracepoint's pointer argument (`args.rqtp->tv_sec`, also
+    /// through casts), or anything in a uprobe.
+    func readsUser(_ e: Expr) -> Bool { pointsIntoUser(e) }
 
     /// r0 = the value of an integer or pointer member.
     func readMember(_ e: Expr, _ member: StructField) throws(CompileError) {

@@ -16,6 +16,14 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
         tracepoints?.tracepointArgs(category: category, name: name)
     }
 
+    public func structFieldNames(_ typeName: String) -> [String]? {
+        guard let btf, let id = recordID(typeName) else { return nil }
+        func names(_ id: UInt32) -> [String] {
+            btf.members(id).flatMap { m in m.name.isEmpty ? names(m.type) : [m.name] }
+        }
+        return names(id)
+    }
+
     /// The kernel's `__bpf_trace_NAME` function takes the raw tracepoint's
     /// arguments after a context pointer: their names and types.
     public func rawTracepointArgs(_ name: String) -> [RecordField]? {

@@ -50,6 +50,8 @@ public struct ScriptStruct: Sendable {
     public var size: Int
     public var alignment: Int
     public var fields: [String: StructField]
+    /// Field names in declaration order, for printing a whole struct.
+    public var order: [String] = []
 }
 
 extension CDefinitions {
@@ -112,6 +114,7 @@ extension CDefinitions {
         guard !name.isEmpty else { return nil }
         let packed = text[close...].contains("packed")
         var fields: [String: StructField] = [:]
+        var order: [String] = []
         var offset = 0, size = 0, alignment = 1
         for declaration in text[text.index(after: open)..<close].split(separator: ";") {
             var words = declaration.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
@@ -141,6 +144,7 @@ extension CDefinitions {
             }
             let align = packed ? 1 : elementAlign
             alignment = max(alignment, align)
+            order.append(last)
             if union {
                 fields[last] = StructField(type: type, byteOffset: 0)
                 size = max(size, fieldSize)
@@ -152,7 +156,7 @@ extension CDefinitions {
             }
         }
         size = (size + alignment - 1) / alignment * alignment
-        return ScriptStruct(name: "\(tag) \(name)", size: size, alignment: alignment, fields: fields)
+        return ScriptStruct(name: "\(tag) \(name)", size: size, alignment: alignment, fields: fields, order: order)
     }
 
     /// A C scalar (or a known struct) by its words: its type, size and alignment.

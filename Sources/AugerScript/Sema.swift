@@ -8,6 +8,9 @@ public protocol TypeInfoProvider {
     func knowsStruct(_ typeName: String) -> Bool
     /// The size in bytes of a kernel struct or union, or nil.
     func structSize(_ typeName: String) -> Int?
+    /// A kernel struct's member names in order, anonymous members' own
+    /// members in their place, for printing a whole struct.
+    func structFieldNames(_ typeName: String) -> [String]?
     /// A raw tracepoint's arguments (from BTF), in order.
     func rawTracepointArgs(_ name: String) -> [RecordField]?
     /// The tracepoints `category:name` matches (wildcards allowed), for the
@@ -32,6 +35,7 @@ extension TypeInfoProvider {
     public func kernelVariable(_ name: String) -> (btfID: UInt32, type: SType)? { nil }
     public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] { [] }
     public func rawTracepointArgs(_ name: String) -> [RecordField]? { nil }
+    public func structFieldNames(_ typeName: String) -> [String]? { nil }
     public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
     public var lenientNames: Bool { false }
 }

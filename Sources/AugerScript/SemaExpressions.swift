@@ -191,6 +191,28 @@ extension Sema {
         return .unknown
     }
 
+    /// A struct's value as a record of member reads through `base` (a
+    /// pointer with `arrow`, else a struct value); nested structs nest, three
+    /// deep; members of types Auger cannot copy (arrays of structs) are left out.
+    func structRecord(_ base: Expr, _ typeName: String, arrow: Bool, depth: Int) -> ExprKind? {
+        guard depth < 3, let names = scriptStructs[typeName]?.order ?? provider?.structFieldNames(typeName),
+              !names.isEmpty, names.count <= 128 else { return nil }
+        var fields: [(String, Expr)] = []
+        for name in names {
+            let access = Expr(.field(base, name, arrow: arrow), base.range)
+            switch scriptStructs[typeName]?.fields[name]?.type ?? provider?.structField(typeName, name)?.type {
+            case .cType(let inner)?:
+                guard let nested = structRecord(access, inner, arrow: false, depth: depth + 1) else { continue }
+                fields.append((name, Expr(nested, base.range)))
+            case .array(.cType, _)?, .unknown?, nil:
+                continue
+            default:
+                fields.append((name, access))
+            }
+        }
+        return fields.isEmpty ? nil : .record(fields)
+    }
+
     /// bpftrace's defaults for the settings config() reads.
     static let configDefaults: [String: String] = [
         "max_strlen": String(Functions.maxStrlen), "stack_mode": "bpftrace", "cpp_demangle": "true",
@@ -299,6 +321,11 @@ extension Sema {
             switch t {
             case .pointer(let inner):
                 let known = scriptStructs[String(describing: inner)] != nil || provider?.knowsStruct(String(describing: inner)) == true
+                if case .cType(let name) = inner, known, let record = structRecord(x, name, arrow: true, depth: 0) {
+                    // *p of a struct: its members as a record, printed { .a = 1, .b = 2 } as bpftrace prints structs.
+                    e.kind = record
+                    return expr(e)
+                }
                 return inner == .void ? .u8 : (inner.isCType && !known ? .unknown : inner)
             case .integer(64, _): return .u64
             default:

@@ -203,6 +203,13 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(missing.stderr.contains("ERROR: No matches for uprobe \(w):no_such_function."), missing.stderr)
     }
 
+    func testUprobesReadKernelStructsFromTheKernel() throws {
+        // In a uprobe, pointers are the process's, except those from the kernel (curtask).
+        let out = try run("uprobe:\(Self.workload):auger_workload_probe { @[curtask->pid == tid, str(curtask->comm)] = count(); }",
+                          ["-c", "\(Self.workload) call 3"])
+        XCTAssertEqual(out, "\n@[true, auger-workload]: 3\n\n")
+    }
+
     func testTracepointStringFieldsAsKeysAndInComparisons() throws {
         // auger forks once, for -c (cpid is not known yet when the fork fires).
         let r = try auger(["-q", "-c", "\(Self.workload) sleep 10", "-e",

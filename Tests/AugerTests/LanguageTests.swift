@@ -196,4 +196,15 @@ final class LanguageTests: AugerTestCase {
         let out = try run("struct Foo { char m; } macro sof(a, b) { sizeof(a[2]) + sizeof(b*) + sizeof(b) } begin { print(sof(typeof(uint64*), typeof(struct Foo))); }")
         XCTAssertEqual(out, "25\n\n", "uint64*[2] is 16 bytes, a pointer 8, struct Foo 1")
     }
+
+    func testWholeStructsPrintAsRecords() throws {
+        // *args.rqtp: a struct timespec (from BTF) in the sleeper's memory.
+        let out = try run("tracepoint:syscalls:sys_enter_clock_nanosleep /pid == cpid/ { print(*args.rqtp); @[*args.rqtp] = count(); }",
+                          ["-c", "/bin/sleep 0.2"])
+        XCTAssertEqual(out, "{ .tv_sec = 0, .tv_nsec = 200000000 }\n\n@[{ .tv_sec = 0, .tv_nsec = 200000000 }]: 1\n\n")
+        // Structs the script defines, one nested in the other, laid over the same timespec.
+        let nested = try run("struct In { int a; int b; } struct Out { int lo; int hi; struct In in; } tracepoint:syscalls:sys_enter_clock_nanosleep /pid == cpid/ { print(*(struct Out *)args.rqtp); }",
+                             ["-c", "/bin/sleep 1.5"])
+        XCTAssertEqual(nested, "{ .lo = 1, .hi = 0, .in = { .a = 500000000, .b = 0 } }\n\n")
+    }
 }
