@@ -116,8 +116,17 @@ extension CDefinitions {
         var fields: [String: StructField] = [:]
         var order: [String] = []
         var offset = 0, size = 0, alignment = 1
+        var bits = 0  // the next free bit, while bitfields pack
         for declaration in text[text.index(after: open)..<close].split(separator: ";") {
-            var words = declaration.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
+            // `unsigned int flag : 1`: a bitfield of that many bits.
+            var width: Int? = nil
+            var decl = Substring(declaration)
+            if let colon = decl.firstIndex(of: ":") {
+                guard let w = Int(decl[decl.index(after: colon)...].filter { !$0.isWhitespace }), w > 0, w <= 64 else { return nil }
+                width = w
+                decl = decl[..<colon]
+            }
+            var words = decl.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init)
             guard !words.isEmpty else { continue }
             // `int *p`, `int* p`, `char name[16]`
             var last = words.removeLast()
@@ -145,14 +154,26 @@ extension CDefinitions {
             let align = packed ? 1 : elementAlign
             alignment = max(alignment, align)
             order.append(last)
+            if let width, !union, count == nil, !pointer {
+                // Packed into units of the declared type; one that would straddle a unit starts the next.
+                let unit = elementSize * 8
+                bits = max(bits, offset * 8)
+                if bits % unit + width > unit { bits = (bits + unit - 1) / unit * unit }
+                fields[last] = StructField(type: type, byteOffset: bits / 8, bitOffset: bits % 8, bitSize: width)
+                bits += width
+                size = max(size, (bits + 7) / 8)
+                continue
+            }
             if union {
                 fields[last] = StructField(type: type, byteOffset: 0)
                 size = max(size, fieldSize)
             } else {
+                offset = max(offset, (bits + 7) / 8)  // after any bitfields
                 offset = (offset + align - 1) / align * align
                 fields[last] = StructField(type: type, byteOffset: offset)
                 offset += fieldSize
                 size = offset
+                bits = offset * 8
             }
         }
         size = (size + alignment - 1) / alignment * alignment

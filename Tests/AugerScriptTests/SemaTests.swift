@@ -169,6 +169,17 @@ final class SemaTypeTests: XCTestCase {
         XCTAssertNil(CDefinitions.structLayout(in: "struct u { mystery_t m; }", known: [:]))
     }
 
+    func testBitfieldsPackIntoUnitsOfTheirType() throws {
+        let g = try XCTUnwrap(CDefinitions.structLayout(in: "struct g { unsigned int a:1; unsigned int b:4; char c; }", known: [:]))
+        XCTAssertEqual(g.fields["b"], StructField(type: .u32, byteOffset: 0, bitOffset: 1, bitSize: 4))
+        XCTAssertEqual(g.fields["c"]?.byteOffset, 1)
+        XCTAssertEqual(g.size, 4)
+        // Six bits do not fit after three in a one-byte unit: they start the next.
+        let bar = try XCTUnwrap(CDefinitions.structLayout(in: "struct bar { unsigned char a:3; unsigned char b:6; int c; }", known: [:]))
+        XCTAssertEqual(bar.fields["b"], StructField(type: .u8, byteOffset: 1, bitOffset: 0, bitSize: 6))
+        XCTAssertEqual([bar.fields["c"]?.byteOffset, bar.size], [4, 8])
+    }
+
     func testStructsDefinedInsideStructs() throws {
         let all = CDefinitions.structLayouts(in: "struct Foo { char c; union { long l; int i; } u; struct Bar { char a; struct Baz { int z; } baz; } bar; }", known: [:])
         XCTAssertEqual(all.map(\.name), ["union __anon0", "struct Baz", "struct Bar", "struct Foo"])

@@ -207,4 +207,9 @@ final class LanguageTests: AugerTestCase {
                              ["-c", "/bin/sleep 1.5"])
         XCTAssertEqual(nested, "{ .lo = 1, .hi = 0, .in = { .a = 500000000, .b = 0 } }\n\n")
     }
+
+    func testBitfieldsOfScriptStructs() throws {
+        let out = try run("struct foo { unsigned long long x_0:1; unsigned long long x_1:1; unsigned long long x_2:2; } begin { $val = (uint64)0x1e; $f = *(struct foo *)(&$val); print($f); }")
+        XCTAssertEqual(out, "{ .x_0 = 0, .x_1 = 1, .x_2 = 3 }\n\n")
+    }
 }
