@@ -438,7 +438,7 @@ extension ProbeCodeGen {
         case .map(let name, let keys):
             let map = compiler.maps[name]!
             let key = try buildKey(map, keys, e.range)
-            try lookupOrInit(map, key: key, e.range, missing: returnLabel)
+            try lookupOrInit(map, .scratch(key), e.range, missing: returnLabel)
             usedLabels.insert(returnLabel)
             asm.emit(.load(.u64, .r1, .r0, 0), .mov(.r2, .r1), .alu64(.add, .r2, delta), .store(.u64, .r0, 0, .r2))
             asm.emit(.mov(.r0, prefix ? .r2 : .r1))

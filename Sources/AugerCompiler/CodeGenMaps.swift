@@ -28,24 +28,6 @@ extension ProbeCodeGen {
         asm.emit(.call(.mapLookupElem))
     }
 
-    /// r0 = pointer to the value under `key`, creating a zeroed entry first
-    /// if there is none; jumps to `missing` if the map is full.
-    func lookupOrInit(_ map: ScriptMap, key: Int, _ range: SourceRange, missing: String) throws(CompileError) {
-        let have = label("have")
-        lookup(map, key: key)
-        asm.jump(.jne, .r0, 0, to: have)
-        let zeros = try scratch(Int(map.spec.valueSize), range)
-        zero(zeros, Int(map.spec.valueSize))
-        asm.loadMap(.r1, map.spec.name)
-        scratchPointer(.r2, key)
-        scratchPointer(.r3, zeros)
-        asm.emit(.mov(.r4, Int32(BPF_NOEXIST_FLAG)), .call(.mapUpdateElem))
-        try warnIfMapFull(range)
-        lookup(map, key: key)
-        asm.jump(.jeq, .r0, 0, to: missing)
-        asm.label(have)
-    }
-
     /// A map read as a scalar: the value, or 0 when the key is absent.
     func readMap(_ name: String, _ keys: [Expr], _ e: Expr) throws(CompileError) {
         guard let map = compiler.maps[name] else { throw CompileError(message: "unknown map @\(name)", range: e.range) }
@@ -95,7 +77,7 @@ extension ProbeCodeGen {
             let tmp = try pushTemp(range)
             asm.emit(.store(.u64, fp, tmp, .r0))
             let key = try buildKey(map, keys, range)
-            try lookupOrInit(map, key: key, range, missing: returnLabel)
+            try lookupOrInit(map, .scratch(key), range, missing: returnLabel)
             usedLabels.insert(returnLabel)
             asm.emit(.mov(.r8, .r0), .load(.u64, .r0, .r8, 0), .load(.u64, .r1, fp, tmp))
             popTemp()
@@ -178,26 +160,30 @@ extension ProbeCodeGen {
         return .stack(base)
     }
 
-    /// lookupOrInit for a key at any place; a stack key gets stack zeros.
+    /// r0 = pointer to the value under `key`, creating a zeroed entry first
+    /// if there is none; jumps to `missing` if the map is full.
     func lookupOrInit(_ map: ScriptMap, _ key: KeyPlace, _ range: SourceRange, missing: String) throws(CompileError) {
-        guard case .stack = key else {
-            if case .scratch(let off) = key { try lookupOrInit(map, key: off, range, missing: missing) }
-            return
-        }
         let have = label("have")
         asm.loadMap(.r1, map.spec.name)
         keyPointer(.r2, key)
         asm.emit(.call(.mapLookupElem))
         asm.jump(.jne, .r0, 0, to: have)
-        let words = (Int(map.spec.valueSize) + 7) / 8
-        var zeros: Int16 = 0
-        for _ in 0..<words { zeros = try pushTemp(range) }
-        for w in 0..<words { asm.emit(.store(.u64, fp, zeros + Int16(8 * w), imm: 0)) }
+        // The zeroed value to insert: on the stack when small, else in scratch.
+        let size = Int(map.spec.valueSize), words = (size + 7) / 8
+        var stackZeros: Int16? = nil
+        if size <= 32 {
+            for _ in 0..<words { stackZeros = try pushTemp(range) }
+            for w in 0..<words { asm.emit(.store(.u64, fp, stackZeros! + Int16(8 * w), imm: 0)) }
+            asm.emit(.mov(.r3, fp), .alu64(.add, .r3, Int32(stackZeros!)))
+        } else {
+            let zeros = try scratch(size, range)
+            zero(zeros, size)
+            scratchPointer(.r3, zeros)
+        }
         asm.loadMap(.r1, map.spec.name)
         keyPointer(.r2, key)
-        asm.emit(.mov(.r3, fp), .alu64(.add, .r3, Int32(zeros)))
         asm.emit(.mov(.r4, Int32(BPF_NOEXIST_FLAG)), .call(.mapUpdateElem))
-        for _ in 0..<words { popTemp() }
+        if stackZeros != nil { for _ in 0..<words { popTemp() } }
         try warnIfMapFull(range)
         asm.loadMap(.r1, map.spec.name)
         keyPointer(.r2, key)
