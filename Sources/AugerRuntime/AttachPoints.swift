@@ -17,6 +17,13 @@ public struct AttachPointResolver {
     let tracefs: Tracefs?
     let types: TracepointTypes?
 
+    /// The kernel's BTF, for the names of its functions (read when a script names one).
+    nonisolated(unsafe) static var btfCache: KernelBTF??
+    static var btf: KernelBTF? {
+        if btfCache == nil { btfCache = .some(try? KernelBTF()) }
+        return btfCache ?? nil
+    }
+
     public init(tracefs: Tracefs?, types: TracepointTypes?) {
         self.tracefs = tracefs
         self.types = types
@@ -61,8 +68,16 @@ public struct AttachPointResolver {
             return [AttachTarget(provider: point.provider, name: "\(point.provider):\(point.parts.joined(separator: ":"))")]
         case "uprobe", "uretprobe":
             return [try userProbe(point)]
-        case "kprobe", "kretprobe":
-            throw AttachError(message: "\(point.provider) probes need kprobes, which this kernel does not have (CONFIG_KPROBES is off); Auger cannot serve them with fentry yet", range: point.range)
+        case "kprobe", "kretprobe", "fentry", "fexit":
+            // A function the kernel does not have is named as bpftrace names it, before what Auger lacks.
+            let function = point.parts.last ?? ""
+            if !function.contains("*"), let btf = Self.btf, btf.function(named: function) == nil {
+                throw AttachError(message: "No matches for \(point.provider) \(point.parts.joined(separator: ":")).", range: point.range)
+            }
+            if point.provider.hasPrefix("k"), access("/sys/bus/event_source/devices/kprobe", F_OK) != 0 {
+                throw AttachError(message: "\(point.provider) probes need kprobes, which this kernel does not have (CONFIG_KPROBES is off); Auger cannot serve them with fentry yet", range: point.range)
+            }
+            throw AttachError(message: "\(point.provider) probes are not supported yet", range: point.range)
         default:
             throw AttachError(message: "\(point.provider) probes are not supported yet", range: point.range)
         }

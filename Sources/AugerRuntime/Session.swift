@@ -79,11 +79,12 @@ public final class Session {
         var skipped = Diagnostics()
         let resolver = AttachPointResolver(tracefs: tracefs, types: types)
         var targets: [[AttachTarget]] = []
+        var failures: [AttachError] = []
         for probe in checked.program.probes {
             var list: [AttachTarget] = []
             for point in probe.attachPoints where passesFilter(point.provider, "\(point.provider):\(point.parts.joined(separator: ":"))") {
                 do { list += try resolver.resolve(point) } catch {
-                    if missing == "error" { return fail(located(error.message, error.range)) }
+                    if missing == "error" { failures.append(error) }
                     if missing == "warn" { skipped.warning(error.message + (error.message.hasSuffix(".") ? " " : ". ") + "Skipping.", at: error.range) }
                 }
             }
@@ -91,6 +92,10 @@ public final class Session {
                 skipped.warning("Probe has no valid attach points. It is being removed which may cause issues with program behavior.", at: probe.attachPoints[0].range)
             }
             targets.append(list.filter { passesFilter($0.provider, $0.name) })
+        }
+        // Probes that match nothing are reported before what Auger cannot do yet, as bpftrace reports them.
+        if let first = failures.first(where: { $0.message.hasPrefix("No matches") }) ?? failures.first {
+            return fail(located(first.message, first.range))
         }
         if !skipped.all.isEmpty && options.warnings { err.write(skipped.rendered(in: source) + "\n") }
         if targets.joined().isEmpty {

@@ -47,6 +47,15 @@ final class ErrorTests: AugerTestCase {
         XCTAssertTrue(r.stderr.contains("stdin:2:"), r.stderr)
     }
 
+    func testProbesOnFunctionsTheKernelDoesNotHave() throws {
+        // A function missing from the kernel is reported first, as bpftrace reports it.
+        let r = try auger(["-e", "fentry:vfs_read,fentry:nonsense { exit(); }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("stdin:1:17-32: ERROR: No matches for fentry nonsense.\n"), r.stderr)
+        let order = try auger(["-e", "kprobe:vfs_read { exit(); } t:syscalls:nonsense { exit(); }"])
+        XCTAssertTrue(order.stderr.hasPrefix("stdin:1:29-48: ERROR: No matches for tracepoint syscalls:nonsense.\n"), order.stderr)
+    }
+
     func testMissingFile() throws {
         let r = try auger(["/nonexistent/script.bt"])
         XCTAssertEqual(r.status, 1)
