@@ -15,6 +15,7 @@ extension ProbeCodeGen {
             let rest = Array(args.dropFirst())
             let types = rest.map { recordType($0) }
             let (id, offsets) = compiler.registerFormat(name, format, types, range: e.range)
+            compiler.formattedCalls[id].expandedFrom = e.expandedFrom
             let kind: EventKind = name == "system" ? .system : name == "cat" ? .cat : name == "errorf" || name == "warnf" ? .message : .printf
             try emitRecord(kind, id: id, size: 8 + types.reduce(0) { $0 + Layout.size($1) }, e.range) { base throws(CompileError) in
                 for (arg, (t, off)) in zip(rest, zip(types, offsets)) { try place(arg, t, at: base + off) }

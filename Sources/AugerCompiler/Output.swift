@@ -59,6 +59,8 @@ public struct FormattedCall: Sendable {
     public var function: String
     /// Where the call is, for errorf and warnf, which print it.
     public var range: SourceRange = .none
+    /// Where the macros the call came from were called, for "expanded from" notes.
+    public var expandedFrom: [SourceRange] = []
     public var format: FormatString
     public var argumentTypes: [SType]
     public var offsets: [Int]

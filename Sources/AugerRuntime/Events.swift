@@ -48,7 +48,8 @@ struct EventHandler {
             } else if kind == .message {
                 let severity: Diagnostic.Severity = call.function == "errorf" ? .error : .warning
                 if severity == .warning && !session.options.warnings { return }
-                text = Diagnostic(severity, text, at: call.range).rendered(in: session.source) + "\n"
+                text = ([Diagnostic(severity, text, at: call.range)] + call.expandedFrom.map { Diagnostic(severity, "expanded from", at: $0) })
+                    .map { $0.rendered(in: session.source) + "\n" }.joined()
             } else if kind == .system {
                 text = Self.runShell(text, allowed: session.options.unsafe)
             }

@@ -38,6 +38,9 @@ public final class Expr: @unchecked Sendable {
     public var type: SType?
     /// For a field of a kernel struct: where it is (from BTF).
     public var member: StructField?
+    /// Where the macros this expression came from were called, innermost
+    /// first: notes for messages about it ("expanded from").
+    public var expandedFrom: [SourceRange] = []
 
     public init(_ kind: ExprKind, _ range: SourceRange) {
         self.kind = kind

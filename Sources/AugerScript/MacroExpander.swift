@@ -104,7 +104,9 @@ final class MacroExpander {
         for (m, _) in unhygienic {
             diagnostics.error("macro '\(name)' uses map @\(m), which is not one of its parameters: pass it in, e.g. macro \(name)(@\(m))", at: e.range)
         }
-        let expanded = Expr(.block(expand(body, depth: depth + 1)), e.range)
+        let expandedBody = expand(body, depth: depth + 1)
+        Walker.exprs(in: expandedBody) { $0.expandedFrom.append(e.range) }
+        let expanded = Expr(.block(expandedBody), e.range)
         return expanded
     }
 }
@@ -185,6 +187,42 @@ enum Rewriter {
             }
             if case .variable(let v) = kind { return Expr(.variable(renameVariable(v)), e.range) }
             return Expr(kind, e.range)
+        }
+    }
+}
+
+/// Visits every expression of a tree, in place.
+enum Walker {
+    static func exprs(in b: Block, _ visit: (Expr) -> Void) {
+        for s in b.statements { exprs(in: s, visit) }
+    }
+
+    static func exprs(in s: Stmt, _ visit: (Expr) -> Void) {
+        switch s.kind {
+        case .expr(let e): exprs(in: e, visit)
+        case .assign(let t, _, let v): exprs(in: t, visit); exprs(in: v, visit)
+        case .declare(_, _, let v): if let v { exprs(in: v, visit) }
+        case .ifElse(let c, let th, let el): exprs(in: c, visit); exprs(in: th, visit); if let el { exprs(in: el, visit) }
+        case .whileLoop(let c, let b), .unroll(let c, let b), .forMap(_, let c, let b): exprs(in: c, visit); exprs(in: b, visit)
+        case .forRange(_, let a, let z, let b): exprs(in: a, visit); exprs(in: z, visit); exprs(in: b, visit)
+        case .jump(_, let v): if let v { exprs(in: v, visit) }
+        case .block(let b): exprs(in: b, visit)
+        }
+    }
+
+    static func exprs(in e: Expr, _ visit: (Expr) -> Void) {
+        visit(e)
+        switch e.kind {
+        case .integer, .string, .bool, .identifier, .variable, .positional, .paramCount, .sizeofType, .offsetof, .type: break
+        case .map(_, let keys): keys.forEach { exprs(in: $0, visit) }
+        case .call(_, let args), .tuple(let args): args.forEach { exprs(in: $0, visit) }
+        case .unary(_, let x), .cast(_, let x), .field(let x, _, _), .tupleIndex(let x, _), .increment(let x, _, _), .sizeofExpr(let x):
+            exprs(in: x, visit)
+        case .binary(_, let l, let r), .index(let l, let r): exprs(in: l, visit); exprs(in: r, visit)
+        case .ternary(let c, let a, let b): exprs(in: c, visit); if let a { exprs(in: a, visit) }; exprs(in: b, visit)
+        case .ifExpr(let s): exprs(in: s, visit)
+        case .record(let fields): fields.forEach { exprs(in: $0.1, visit) }
+        case .block(let b): exprs(in: b, visit)
         }
     }
 }

@@ -212,4 +212,10 @@ final class LanguageTests: AugerTestCase {
         let out = try run("struct foo { unsigned long long x_0:1; unsigned long long x_1:1; unsigned long long x_2:2; } begin { $val = (uint64)0x1e; $f = *(struct foo *)(&$val); print($f); }")
         XCTAssertEqual(out, "{ .x_0 = 0, .x_1 = 1, .x_2 = 3 }\n\n")
     }
+
+    func testMessagesFromMacrosSayWhereTheyWereExpanded() throws {
+        let r = try auger(["-e", #"macro inner() { warnf("deep"); } macro outer() { inner(); } begin { outer(); }"#])
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("stdin:") }
+        XCTAssertEqual(lines, ["stdin:1:17-30: WARNING: deep", "stdin:1:50-57: WARNING: expanded from", "stdin:1:69-76: WARNING: expanded from"], r.stderr)
+    }
 }
