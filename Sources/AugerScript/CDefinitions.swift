@@ -180,6 +180,19 @@ extension CDefinitions {
         return ScriptStruct(name: "\(tag) \(name)", size: size, alignment: alignment, fields: fields, order: order)
     }
 
+    /// A member `struct X name;` (not a pointer) of a struct the script has
+    /// not defined before: `struct X`, else nil.
+    public static func incompleteMember(in text: String, known: [String: ScriptStruct]) -> String? {
+        guard let open = text.firstIndex(of: "{"), let close = text.lastIndex(of: "}"), open < close else { return nil }
+        for declaration in text[text.index(after: open)..<close].split(separator: ";") where !declaration.contains("*") && !declaration.contains("{") {
+            let words = declaration.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+            guard words.count >= 3, words[0] == "struct" || words[0] == "union" else { continue }
+            let name = "\(words[0]) \(words[1])"
+            if known[name] == nil { return name }
+        }
+        return nil
+    }
+
     /// A C scalar (or a known struct) by its words: its type, size and alignment.
     static func scalar(_ words: [String], _ known: [String: ScriptStruct]) -> (SType, Int, Int)? {
         let unsigned = words.contains("unsigned")

@@ -162,9 +162,14 @@ public final class Sema {
             if case .preprocessor(let text, _) = item, let (name, value) = CPreprocessor.define(text, known: sema.defines) {
                 sema.defines[name] = value
             }
-            if case .cDefinition(let text, _) = item {
+            if case .cDefinition(let text, let range) = item {
                 sema.define(enumText: text)
-                for s in CDefinitions.structLayouts(in: text, known: sema.scriptStructs) { sema.scriptStructs[s.name] = s }
+                let layouts = CDefinitions.structLayouts(in: text, known: sema.scriptStructs)
+                for s in layouts { sema.scriptStructs[s.name] = s }
+                if layouts.isEmpty, let missing = CDefinitions.incompleteMember(in: text, known: sema.scriptStructs) {
+                    // As a C compiler says it: a struct member needs its struct defined first.
+                    sema.diagnostics.error("field has incomplete type '\(missing)': define it earlier in the script", at: range)
+                }
             }
         }
         // Silent passes until the types of maps and variables settle (one,

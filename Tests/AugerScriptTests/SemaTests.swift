@@ -61,6 +61,11 @@ final class SemaErrorTests: XCTestCase {
         XCTAssertTrue(parse.rendered(in: SourceFile(name: "stdin", text: "bench: { }")).contains("bench probes need a name"))
     }
 
+    func testStructMembersNeedTheirStructsDefined() {
+        XCTAssertTrue(semaErrors("struct a { struct b x; } begin { }").contains("stdin:1:1-25: ERROR: field has incomplete type 'struct b': define it earlier in the script"))
+        XCTAssertEqual(semaErrors("struct b { int y; } struct a { struct b x; struct c *p; } begin { }"), "", "pointers need no definition")
+    }
+
     func testHasKeyNeedsAMapWithKeys() {
         XCTAssertTrue(semaErrors("begin { @g = 2; if (has_key(@g, 2)) { } }").contains("stdin:1:21-35: ERROR: call to has_key() expects a map with explicit keys (non-scalar map)"))
         XCTAssertEqual(semaErrors("begin { @g[1] = 2; if (has_key(@g, 2)) { } }"), "")
