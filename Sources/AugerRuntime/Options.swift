@@ -24,6 +24,8 @@ public struct RunOptions: @unchecked Sendable { // Regex is not Sendable
     public enum Buffering: String, Sendable { case none, line, full }
     public var buffering: Buffering = .full
 
+    /// -d dis: print each program's BPF instructions before loading.
+    public var dumpInstructions = false
     /// -k: report helper calls that fail (for now, reads of missing map elements).
     public var helperErrors = false
     /// -I: directories searched first for the script's #include headers.

@@ -125,6 +125,13 @@ public final class Session {
         if !options.unsafe, let (name, range) = compiled.unsafeCalls.first {
             return fail(located("\(name)() is unsafe. To use you need the --unsafe flag", range))
         }
+        if options.dumpInstructions {
+            // -d dis: the instructions as the verifier's log lists them, per program.
+            for program in compiled.programs {
+                err.write("\n\(program.spec.name) (\(program.target.name)):\n" + program.spec.instructions.disassembled() + "\n")
+            }
+            err.flush()
+        }
         let loaded = try LoadedScript(compiled)
         try loaded.load(verbose: options.verbose, source: source)
         if options.dryRun { return 0 }

@@ -37,6 +37,7 @@ struct Auger: ParsableCommand {
         OPTIONS:
             -B MODE         output buffering: 'full' (default), 'line' or 'none'
             -c 'CMD'        run CMD and trace it; stop when it exits (cpid is its pid)
+            -d STAGE        debug output: 'dis' prints each program's BPF instructions ('all' too)
             --dry-run       compile and load through the verifier, attach nothing
             -e 'PROGRAM'    run PROGRAM instead of a file
             -f FORMAT       output format: 'text' (default) or 'json'
@@ -102,6 +103,9 @@ struct Auger: ParsableCommand {
 
     @Option(name: .customLong("include"), help: "Include FILE before the script, as #include <FILE>.")
     var include: [String] = []
+
+    @Option(name: .customShort("d"), help: "Debug output: 'dis' (each program's BPF instructions) or 'all'.")
+    var debug: [String] = []
 
     @Flag(name: .customLong("info"), help: "Print what this system supports.")
     var info = false
@@ -250,6 +254,11 @@ struct Auger: ParsableCommand {
         options.positional = args
         options.named = named
         options.helperErrors = k > 0
+        for stage in debug where !["dis", "all"].contains(stage) {
+            FileHandleOutput.stderr("ERROR: Invalid debug stage: \(stage)\nValid stages: 'dis', 'all'\n")
+            throw ExitCode(1)
+        }
+        options.dumpInstructions = !debug.isEmpty
         options.includeDirectories = includeDirectory
         options.includes = include
         options.notifyAttached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != nil

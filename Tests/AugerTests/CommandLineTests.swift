@@ -105,6 +105,15 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(r.stdout, "rawtracepoint:vmlinux:sched_switch\n    bool preempt\n    struct task_struct *prev\n    struct task_struct *next\n    unsigned int prev_state\n")
     }
 
+    func testDebugStageDisPrintsTheInstructions() throws {
+        let r = try auger(["-d", "dis", "--dry-run", "-e", "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("(tracepoint:syscalls:sys_enter_getppid):\n0: (bf) r6 = r1\n"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("call bpf_map_lookup_elem#1"), r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("(95) exit\n"), r.stderr)
+        XCTAssertEqual(try auger(["-d", "nope", "-e", "begin { }"]).stderr, "ERROR: Invalid debug stage: nope\nValid stages: 'dis', 'all'\n")
+    }
+
     func testInfoReportsWhatTheSystemOffers() throws {
         let r = try auger(["--info"])
         XCTAssertEqual(r.status, 0, r.stderr)
