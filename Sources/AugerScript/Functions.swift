@@ -93,10 +93,6 @@ extension Sema {
             integer(0) // comm(pid) from the standard library
             return .string(16)
         }
-        if name == "container_of" && args.count == 3 {
-            expr(args[0]) // the type and member name are not expressions
-            return .unknown
-        }
         if args.isEmpty, let t = Builtins.type(of: name), name != "args" {
             return identifier(name, e.range) == .unknown ? .unknown : t
         }
@@ -240,6 +236,24 @@ extension Sema {
             let task = Expr(.cast(.pointer(.tagged("struct", "task_struct")), args[0]), args[0].range)
             let parent = Expr(.field(task, "real_parent", arrow: true), e.range)
             e.kind = .field(parent, "tgid", arrow: true)
+            return expr(e, statement: statement)
+        case "is_err":
+            // bpftrace's stdlib: a pointer that carries an error (the last 4095 values).
+            guard arity(1...1) else { return .bool }
+            let asU64 = { (x: Expr) in Expr(.cast(.named("uint64"), x), x.range) }
+            let limit = Expr(.unary(.negate, Expr(.integer(4095), e.range)), e.range)
+            e.kind = .binary(.ge, asU64(args[0]), asU64(limit))
+            return expr(e, statement: statement)
+        case "container_of":
+            // container_of(ptr, typeof(struct T), member): the struct that holds *ptr at member.
+            guard arity(3...3) else { return .unknown }
+            guard case .type(let t) = args[1].kind, case .identifier(let member) = args[2].kind else {
+                error("container_of() takes a pointer, a type and a member name, e.g. container_of($p, typeof(struct foo), list)", e.range)
+                return .unknown
+            }
+            let base = Expr(.cast(.named("uint64"), args[0]), args[0].range)
+            let offset = Expr(.offsetof(t, [member]), args[2].range)
+            e.kind = .cast(.pointer(t), Expr(.binary(.sub, base, offset), e.range))
             return expr(e, statement: statement)
         case "signal_name":
             guard arity(1...1) else { return .signalName }

@@ -166,7 +166,8 @@ public final class Sema {
                 sema.define(enumText: text)
                 let layouts = CDefinitions.structLayouts(in: text, known: sema.scriptStructs)
                 for s in layouts { sema.scriptStructs[s.name] = s }
-                if layouts.isEmpty, let missing = CDefinitions.incompleteMember(in: text, known: sema.scriptStructs) {
+                if layouts.isEmpty, let missing = CDefinitions.incompleteMember(in: text, known: sema.scriptStructs),
+                   let provider, !provider.knowsStruct(missing) {
                     // As a C compiler says it: a struct member needs its struct defined first.
                     sema.diagnostics.error("field has incomplete type '\(missing)': define it earlier in the script", at: range)
                 }

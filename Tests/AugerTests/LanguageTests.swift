@@ -218,4 +218,9 @@ final class LanguageTests: AugerTestCase {
         let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("stdin:") }
         XCTAssertEqual(lines, ["stdin:1:17-30: WARNING: deep", "stdin:1:50-57: WARNING: expanded from", "stdin:1:69-76: WARNING: expanded from"], r.stderr)
     }
+
+    func testStdlibIsErrAndContainerOf() throws {
+        let out = try run("struct Foo { int m; int n; } begin { $t = container_of(curtask, typeof(struct task_struct), pid); print((is_err(-2), is_err(-4095), is_err(-4096), is_err(0), (uint64)curtask - (uint64)$t == offsetof(struct task_struct, pid), (uint64)container_of((int *)100, typeof(struct Foo), n))); }")
+        XCTAssertEqual(out, "(true, true, false, false, true, 96)\n\n")
+    }
 }
