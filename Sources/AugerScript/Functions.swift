@@ -237,6 +237,20 @@ extension Sema {
             let parent = Expr(.field(task, "real_parent", arrow: true), e.range)
             e.kind = .field(parent, "tgid", arrow: true)
             return expr(e, statement: statement)
+        case "assert":
+            // bpftrace's stdlib: assert(cond, "message") stops the script with exit code 1.
+            guard arity(2...2), statement, let message = args[1].literalString else {
+                if args.count == 2 && statement { error("assert() takes a condition and a message string literal", e.range) }
+                else if !statement { error("assert() is a statement", e.range) }
+                return .void
+            }
+            let failed = Expr(.unary(.not, args[0]), args[0].range)
+            let literal = message.flatMap { $0 == UInt8(ascii: "%") ? [$0, $0] : [$0] }  // printed as it is
+            let report = Expr(.call("errorf", [Expr(.string(Array("assert failed: ".utf8) + literal), args[1].range)]), e.range)
+            let stop = Expr(.call("exit", [Expr(.integer(1), e.range)]), e.range)
+            let then = Block([Stmt(.expr(report), e.range), Stmt(.expr(stop), e.range)], e.range)
+            e.kind = .block(Block([Stmt(.ifElse(failed, then, nil), e.range)], e.range))
+            return expr(e, statement: statement)
         case "is_err":
             // bpftrace's stdlib: a pointer that carries an error (the last 4095 values).
             guard arity(1...1) else { return .bool }

@@ -223,4 +223,12 @@ final class LanguageTests: AugerTestCase {
         let out = try run("struct Foo { int m; int n; } begin { $t = container_of(curtask, typeof(struct task_struct), pid); print((is_err(-2), is_err(-4095), is_err(-4096), is_err(0), (uint64)curtask - (uint64)$t == offsetof(struct task_struct, pid), (uint64)container_of((int *)100, typeof(struct Foo), n))); }")
         XCTAssertEqual(out, "(true, true, false, false, true, 96)\n\n")
     }
+
+    func testAssertStopsTheScript() throws {
+        let failed = try auger(["-e", #"begin { assert(1 == 2, "100% wrong"); printf("not here\n"); }"#])
+        XCTAssertEqual(failed.status, 1)
+        XCTAssertFalse(failed.stdout.contains("not here"), failed.stdout)
+        XCTAssertTrue(failed.stderr.contains("stdin:1:9-37: ERROR: assert failed: 100% wrong\n"), failed.stderr)
+        XCTAssertEqual(try run(#"begin { assert(1 == 1, "fine"); printf("here\n"); }"#), "here\n\n")
+    }
 }
