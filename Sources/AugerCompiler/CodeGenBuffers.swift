@@ -36,7 +36,7 @@ extension ProbeCodeGen {
         asm.emit(.mov(.r3, .r0), .load(.u64, .r2, fp, length))
         popTemp()
         scratchPointer(.r1, off + 8)
-        asm.emit(.call(readsUserMemory || isSyscallTracepoint ? .probeReadUser : .probeReadKernel))
+        asm.emit(.call(pointsIntoUser(source, unknown: seesUserPointers) ? .probeReadUser : .probeReadKernel))
     }
 
     /// Stores bytes exactly (no NUL kept back), in whole words.

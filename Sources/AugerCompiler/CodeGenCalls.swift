@@ -80,7 +80,7 @@ extension ProbeCodeGen {
         let array = try pushTemp(e.range), element = try pushTemp(e.range)
         try scalar(args[0])
         asm.emit(.store(.u64, fp, array, .r0))
-        let read: Helper = readsUserMemory || isSyscallTracepoint ? .probeReadUser : .probeReadKernel
+        let read: Helper = pointsIntoUser(args[0], unknown: seesUserPointers) ? .probeReadUser : .probeReadKernel
         let readString: Helper = read == .probeReadUser ? .probeReadUserStr : .probeReadKernelStr
         try emitRecord(.join, id: id, size: 16 + n * size, e.range) { base throws(CompileError) in
             zero(base + 8, 8 + n * size)

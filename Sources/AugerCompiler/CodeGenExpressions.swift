@@ -221,21 +221,23 @@ extension ProbeCodeGen {
     var readsUserMemory: Bool { ["uprobe", "uretprobe", "usdt"].contains(target.provider) }
 
     /// Whether a pointer points into user memory: in a syscall tracepoint
-    /// when it comes from the arguments (`args.argv[1]`, `*args.buf`); in a
-    /// uprobe unless it comes from the kernel (`curtask->mm`).
-    func pointsIntoUser(_ pointer: Expr) -> Bool {
+    /// when it comes from the arguments (`args.argv[1]`, `*args.buf`); never
+    /// when it comes from the kernel (`curtask->mm`, kptr, kaddr); otherwise
+    /// `unknown` (by default, in uprobes).
+    func pointsIntoUser(_ pointer: Expr, unknown: Bool? = nil) -> Bool {
+        let unknown = unknown ?? readsUserMemory
         var x = pointer
         while true {
             switch x.kind {
             case .field(let base, _, _):
-                if base.isArgs || base.type == .probeArgs { return readsUserMemory || isSyscallTracepoint }
+                if base.isArgs || base.type == .probeArgs { return seesUserPointers }
                 x = base
             case .index(let base, _), .cast(_, let base), .unary(.deref, let base), .binary(.add, let base, _), .binary(.sub, let base, _):
                 x = base
-            case .identifier("curtask"), .call("curtask", _), .call("kptr", _):
+            case .identifier("curtask"), .call("curtask", _), .call("kptr", _), .call("kaddr", _), .call("percpu_kaddr", _):
                 return false
             default:
-                return readsUserMemory
+                return unknown
             }
         }
     }

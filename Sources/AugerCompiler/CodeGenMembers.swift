@@ -27,11 +27,6 @@ extension ProbeCodeGen {
         if member.byteOffset != 0 { asm.emit(.alu64(.add, .r0, Int32(member.byteOffset))) }
     }
 
-    /// Whether a member chain starts at a pointer into user memory: a
-    /// syscall tracepoint's pointer argument (`args.rqtp->tv_sec`, also
-    /// through casts), or anything in a uprobe.
-    func readsUser(_ e: Expr) -> Bool { pointsIntoUser(e) }
-
     /// r0 = the value of an integer or pointer member.
     func readMember(_ e: Expr, _ member: StructField) throws(CompileError) {
         let width = member.bitSize > 0 ? (member.bitOffset + member.bitSize + 7) / 8 : (member.type.byteSize ?? 8)
@@ -41,7 +36,7 @@ extension ProbeCodeGen {
         try memberAddress(e)
         let tmp = try pushTemp(e.range)
         asm.emit(.store(.u64, fp, tmp, imm: 0), .mov(.r3, .r0), .mov(.r1, fp), .alu64(.add, .r1, Int32(tmp)), .mov(.r2, Int32(width)))
-        asm.emit(.call(readsUser(e) ? .probeReadUser : .probeReadKernel), .load(.u64, .r0, fp, tmp))
+        asm.emit(.call(pointsIntoUser(e) ? .probeReadUser : .probeReadKernel), .load(.u64, .r0, fp, tmp))
         popTemp()
         if member.bitSize > 0 {
             if member.bitOffset > 0 { asm.emit(.alu64(.rsh, .r0, Int32(member.bitOffset))) }
@@ -64,7 +59,7 @@ extension ProbeCodeGen {
         try memberAddress(e)
         asm.emit(.mov(.r3, .r0), .mov(.r2, Int32(min(n, size))))
         scratchPointer(.r1, off)
-        asm.emit(.call(readsUser(e) ? .probeReadUser : .probeReadKernel))
+        asm.emit(.call(pointsIntoUser(e) ? .probeReadUser : .probeReadKernel))
         asm.emit(.store(.u8, .r7, Int16(off + min(n, size) - 1), imm: 0))
     }
 }

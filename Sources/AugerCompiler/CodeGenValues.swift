@@ -343,11 +343,16 @@ extension ProbeCodeGen {
             asm.emit(.mov(.r3, .r0), .mov(.r2, Int32(limit)))
         }
         scratchPointer(.r1, off)
-        asm.emit(.call(readsUserMemory || isSyscallTracepoint ? .probeReadUserStr : .probeReadKernelStr))
+        asm.emit(.call(pointsIntoUser(pointer, unknown: seesUserPointers) ? .probeReadUserStr : .probeReadKernelStr))
     }
 
     /// Pointer arguments of syscall tracepoints point into user memory.
     var isSyscallTracepoint: Bool { target.provider == "tracepoint" && target.name.hasPrefix("tracepoint:syscalls:") }
+
+    /// Whether the probe's pointer arguments point into the traced process
+    /// (syscall tracepoints, uprobes): str(), buf() and join() read a
+    /// pointer of unknown origin (a map value, an integer) there too.
+    var seesUserPointers: Bool { readsUserMemory || isSyscallTracepoint }
 
     /// A char array or __data_loc string field of a tracepoint record.
     func tracepointMemoryField(_ name: String, into off: Int, size: Int, _ e: Expr) throws(CompileError) {

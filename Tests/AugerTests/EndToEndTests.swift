@@ -210,6 +210,13 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "\n@[true, auger-workload]: 3\n\n")
     }
 
+    func testSyscallTracepointsReadKernelPointersFromTheKernel() throws {
+        // A syscall's arguments point into the process; a pointer reached from curtask does not.
+        let r = try auger(["-q", "-c", "\(Self.workload) getppid 2", "-e",
+                           "tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[str(curtask->mm->exe_file->f_path.dentry->d_name.name)] = count(); }"])
+        XCTAssertEqual(r.stdout, "\n@[auger-workload]: 2\n\n", r.stderr)
+    }
+
     func testTracepointStringFieldsAsKeysAndInComparisons() throws {
         // auger forks once, for -c (cpid is not known yet when the fork fires).
         let r = try auger(["-q", "-c", "\(Self.workload) sleep 10", "-e",
