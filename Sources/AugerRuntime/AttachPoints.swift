@@ -17,16 +17,13 @@ public struct AttachPointResolver {
     let tracefs: Tracefs?
     let types: TracepointTypes?
 
-    /// The kernel's BTF, for the names of its functions (read when a script names one).
-    nonisolated(unsafe) static var btfCache: KernelBTF??
-    static var btf: KernelBTF? {
-        if btfCache == nil { btfCache = .some(try? KernelBTF()) }
-        return btfCache ?? nil
-    }
+    /// The kernel's BTF (the type checker's, read once), for the names of its functions.
+    let kernel: KernelTypes
 
-    public init(tracefs: Tracefs?, types: TracepointTypes?) {
+    public init(tracefs: Tracefs?, types: TracepointTypes?, kernel: KernelTypes? = nil) {
         self.tracefs = tracefs
         self.types = types
+        self.kernel = kernel ?? KernelTypes(tracepoints: types)
     }
 
     public func resolve(_ point: AttachPoint) throws(AttachError) -> [AttachTarget] {
@@ -71,7 +68,7 @@ public struct AttachPointResolver {
         case "kprobe", "kretprobe", "fentry", "fexit":
             // A function the kernel does not have is named as bpftrace names it, before what Auger lacks.
             let function = point.parts.last ?? ""
-            if !function.contains("*"), let btf = Self.btf, btf.function(named: function) == nil {
+            if !function.contains("*"), let btf = kernel.btf, btf.function(named: function) == nil {
                 throw AttachError(message: "No matches for \(point.provider) \(point.parts.joined(separator: ":")).", range: point.range)
             }
             if point.provider.hasPrefix("k"), access("/sys/bus/event_source/devices/kprobe", F_OK) != 0 {

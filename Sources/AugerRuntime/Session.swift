@@ -67,7 +67,8 @@ public final class Session {
             // As clang reports it, from the definitions bpftrace gathers into one file.
             throw RuntimeError.plain("definitions.h:\(error.index + 2):10: fatal error: '\(error.path)' file not found")
         }
-        let checked = Sema.check(program, provider: KernelTypes(tracepoints: types), positional: options.positional, defines: defines,
+        let kernel = KernelTypes(tracepoints: types)
+        let checked = Sema.check(program, provider: kernel, positional: options.positional, defines: defines,
                                   settings: Config([]).values)
         if checked.diagnostics.hasErrors { return fail(checked.diagnostics) }
         decoder.enums = checked.enums
@@ -77,7 +78,7 @@ public final class Session {
         // missing_probes: error (the default), warn or ignore, as bpftrace's config.
         let missing = config.string("missing_probes") ?? "error"
         var skipped = Diagnostics()
-        let resolver = AttachPointResolver(tracefs: tracefs, types: types)
+        let resolver = AttachPointResolver(tracefs: tracefs, types: types, kernel: kernel)
         var targets: [[AttachTarget]] = []
         var failures: [AttachError] = []
         for probe in checked.program.probes {
