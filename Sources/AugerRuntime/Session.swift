@@ -174,7 +174,7 @@ public final class Session {
         let reader = try RingBufferReader(loaded.ringBuffer)
         try reader.watch(signals.fd)
         let handler = EventHandler(session: self, loaded: loaded)
-        try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(0), UInt64(0), UInt64(0)))
+        try loaded.globals.update(UInt32(0), Globals(startTime: Self.monotonicNanoseconds()))
 
         let begins = loaded.programs.filter { $0.0.target.provider == "begin" }
         let ends = loaded.programs.filter { $0.0.target.provider == "end" }
@@ -221,7 +221,7 @@ public final class Session {
         if !exitRequested {
             if let command = options.command {
                 child = try ChildProcess(command)
-                try loaded.globals.update(UInt32(0), (Self.monotonicNanoseconds(), UInt64(child!.pid), UInt64(0), UInt64(0)))
+                try loaded.globals.update(UInt32(0), Globals(startTime: Self.monotonicNanoseconds(), childPID: UInt64(child!.pid)))
                 child!.start()
             }
             while !exitRequested {
@@ -256,8 +256,8 @@ public final class Session {
         // Probes stop before END, as bpftrace's do: they see the flag and do
         // nothing. Detaching them waits on the kernel (tens of milliseconds
         // a probe, one after another), so it comes after the output.
-        if var globals = try loaded.globals.lookup(UInt32(0), as: (UInt64, UInt64, UInt64, UInt64).self) {
-            globals.3 = 1
+        if var globals = try loaded.globals.lookup(UInt32(0), as: Globals.self) {
+            globals.stopped = 1
             try loaded.globals.update(UInt32(0), globals)
         }
         reader.consume { handler.handle($0) }
@@ -266,9 +266,9 @@ public final class Session {
         }
         reader.consume { handler.handle($0) }
         child?.terminate()
-        if let globals = try loaded.globals.lookup(UInt32(0), as: (UInt64, UInt64, UInt64, UInt64).self), globals.2 > 0 {
+        if let globals = try loaded.globals.lookup(UInt32(0), as: Globals.self), globals.lost > 0 {
             out.flush()
-            err.write("\nLost \(globals.2) events\n")
+            err.write("\nLost \(globals.lost) events\n")
         }
         try printMapsAtExit(loaded)
         out.flush()
@@ -276,6 +276,14 @@ public final class Session {
         Link.closeAll(loaded.links)
         loaded.links.removeAll()
         return exitCode
+    }
+
+    /// The globals map's value, as CompiledScript lays it out.
+    struct Globals: BitwiseCopyable {
+        var startTime: UInt64
+        var childPID: UInt64 = 0
+        var lost: UInt64 = 0
+        var stopped: UInt64 = 0
     }
 
     /// Auger's pid namespace unless it is the init one (whose inode is fixed).
