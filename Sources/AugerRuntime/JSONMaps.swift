@@ -34,15 +34,14 @@ struct JSONMaps {
     }
 
     func timeSeries(_ map: ScriptMap, _ entries: [MapEntry], _ name: String, _ interval: Int64, _ intervals: Int64) -> String {
-        let all = entries.compactMap { e -> TimeSeries.Series? in if case .timeSeries(let s) = e.value { s } else { nil } }
-        let window = TimeSeries.window(all, intervals: intervals)
+        let series = TimeSeries.rows(entries, intervals: intervals)
         let data: String
-        if map.key == nil {
-            data = TimeSeries.json(TimeSeries.rows(all.first ?? [:], window), interval: interval)
-        } else {
-            data = "{" + zip(entries, all).map { e, series in
-                JSON.quote(decoder.text(map.key!, e.key)) + ": " + TimeSeries.json(TimeSeries.rows(series, window), interval: interval)
+        if let key = map.key {
+            data = "{" + series.map { e, rows in
+                JSON.quote(decoder.text(key, e.key)) + ": " + TimeSeries.json(rows, interval: interval)
             }.joined(separator: ", ") + "}"
+        } else {
+            data = TimeSeries.json(series.first?.rows ?? [], interval: interval)
         }
         return "{\"type\": \"tseries\", \"data\": {\(name): \(data)}}"
     }

@@ -159,10 +159,8 @@ struct MapPrinter {
     func text(_ map: ScriptMap, _ entries: [MapEntry], top: Int = 0, div: Int = 0) -> String {
         var list = sorted(entries, map)
         if case .tseries(let interval, let intervals, _) = map.kind {
-            let all = entries.compactMap { e -> TimeSeries.Series? in if case .timeSeries(let s) = e.value { s } else { nil } }
-            let window = TimeSeries.window(all, intervals: intervals)
-            return zip(entries, all).map { e, series in
-                label(map, e) + ":\n" + TimeSeries.text(TimeSeries.rows(series, window), interval: interval, signed: map.signedValues) + "\n"
+            return TimeSeries.rows(entries, intervals: intervals).map { e, rows in
+                label(map, e) + ":\n" + TimeSeries.text(rows, interval: interval, signed: map.signedValues) + "\n"
             }.joined()
         }
         if top > 0 && list.count > top { list = Array(list.suffix(top)) }

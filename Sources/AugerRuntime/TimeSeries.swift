@@ -36,6 +36,13 @@ enum TimeSeries {
         return (latest, v.value)
     }
 
+    /// Each entry's rows, in one window for all of a map's keys.
+    static func rows(_ entries: [MapEntry], intervals: Int64) -> [(entry: MapEntry, rows: [(UInt64, Int128?)])] {
+        let all = entries.map { e -> Series in if case .timeSeries(let s) = e.value { s } else { [:] } }
+        let window = window(all, intervals: intervals)
+        return zip(entries, all).map { ($0, rows($1, window)) }
+    }
+
     /// The epochs to show for every key: the map's newest and the n - 1
     /// before it (none when the newest is too early to have them).
     static func window(_ all: [Series], intervals: Int64) -> ClosedRange<UInt64>? {
