@@ -17,7 +17,7 @@ extension ProbeCodeGen {
             case .stack(let off): asm.emit(.load(.u64, .r0, fp, off))
             case .scratch(let off): asm.emit(.load(.u64, .r0, .r7, Int16(off)))
             }
-        case .positional(let n):
+        case .positional:
             constant(positionalInteger(e) ?? 0)
         case .paramCount:
             constant(Int64(compiler.positional.count))

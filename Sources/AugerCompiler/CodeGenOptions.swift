@@ -31,7 +31,7 @@ extension ProbeCodeGen {
             return
         }
         guard let text else { try scalar(args[1]); return }
-        guard let value = Self.integer(text) else {
+        guard let value = PositionalParameter.integer(text) else {
             throw CompileError(message: "program command line option --\(optionName(name)) invalid integer (value: \(text))", range: e.range, fromCommandLine: true)
         }
         constant(value)

@@ -306,12 +306,8 @@ final class ProbeCodeGen {
 
     func positionalInteger(_ e: Expr) -> Int64? {
         guard case .positional(let n) = e.kind, n >= 1, n <= compiler.positional.count else { return nil }
-        return Self.integer(compiler.positional[n - 1])
+        return PositionalParameter.integer(compiler.positional[n - 1])
     }
-
-    /// A positional parameter as C reads an integer: 0x hex, leading-0
-    /// octal, decimal; up to 2^64 - 1 (kept as its bit pattern).
-    static func integer(_ text: String) -> Int64? { PositionalParameter.integer(text) }
 
     /// Expressions evaluated for their effect: calls, increments, blocks.
     func effect(_ e: Expr) throws(CompileError) {

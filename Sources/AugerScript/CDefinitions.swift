@@ -10,7 +10,7 @@ public enum CDefinitions {
         for item in text[text.index(after: open)..<close].split(separator: ",") {
             let parts = item.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: " \t\n\r") }
             guard let name = parts.first, !name.isEmpty else { continue }
-            if parts.count == 2 { next = parseInteger(parts[1]) ?? next }
+            if parts.count == 2 { next = PositionalParameter.integer(parts[1]) ?? next }
             out[name] = next
             next &+= 1
         }
@@ -24,15 +24,6 @@ public enum CDefinitions {
         return name.isEmpty ? nil : name
     }
 
-    static func parseInteger(_ s: String) -> Int64? {
-        let negative = s.hasPrefix("-")
-        let body = negative ? String(s.dropFirst()) : s
-        let value: Int64?
-        if body.hasPrefix("0x") || body.hasPrefix("0X") { value = Int64(body.dropFirst(2), radix: 16) }
-        else if body.count > 1 && body.hasPrefix("0") { value = Int64(body.dropFirst(), radix: 8) }
-        else { value = Int64(body) }
-        return value.map { negative ? -$0 : $0 }
-    }
 }
 
 extension String {

@@ -159,11 +159,7 @@ public enum CPreprocessor {
             guard let first = word.first else { return nil }
             if !first.isNumber { return known[word] }
             while let last = word.last, "uUlL".contains(last) { word.removeLast() }
-            let value: UInt64?
-            if word.hasPrefix("0x") || word.hasPrefix("0X") { value = UInt64(word.dropFirst(2), radix: 16) }
-            else if word.count > 1 && word.hasPrefix("0") { value = UInt64(word.dropFirst(), radix: 8) }
-            else { value = UInt64(word) }
-            return value.map { Int64(bitPattern: $0) }
+            return PositionalParameter.integer(word)
         }
     }
 }

@@ -2,6 +2,8 @@
 /// that reads as a C integer (decimal, 0x hex, 0 octal, optional minus) is
 /// that integer; any other is a string.
 public enum PositionalParameter {
+    /// A C integer literal (also #define values and enum constants); up to
+    /// 2^64 - 1, kept as its bit pattern.
     public static func integer(_ text: String) -> Int64? {
         var s = Substring(text)
         let negative = s.hasPrefix("-")
@@ -11,7 +13,7 @@ public enum PositionalParameter {
         else if s.count > 1 && s.hasPrefix("0") { value = UInt64(s.dropFirst(), radix: 8) }
         else { value = UInt64(s) }
         guard let value else { return nil }
-        return negative ? -Int64(bitPattern: value) : Int64(bitPattern: value)
+        return negative ? 0 &- Int64(bitPattern: value) : Int64(bitPattern: value)
     }
 
     /// The type of `$n`, when the parameters are known: a string parameter
