@@ -15,15 +15,13 @@ extension Sema {
         case .identifier(let name):
             if let v = defines[name] {
                 // A #define constant stands for its value, as the C preprocessor would have it.
-                let literal = Expr(.integer(UInt64(v.magnitude)), e.range)
-                e.kind = v < 0 ? .unary(.negate, literal) : literal.kind
+                e.kind = Self.literal(v, e.range).kind
                 return compute(e, statement: statement)
             }
             if let constant = kernelEnumConstant(name) {
                 // A kernel enum constant (BTF): its value, typed by its enum so it prints by name.
-                let literal = Expr(.integer(UInt64(constant.value.magnitude)), e.range)
-                let value = constant.value < 0 ? Expr(.unary(.negate, literal), e.range) : literal
-                e.kind = .cast(constant.enumName.isEmpty ? .named("int64") : .tagged("enum", constant.enumName), value)
+                let type: TypeExpr = constant.enumName.isEmpty ? .named("int64") : .tagged("enum", constant.enumName)
+                e.kind = .cast(type, Self.literal(constant.value, e.range))
                 return compute(e, statement: statement)
             }
             return identifier(name, e.range)
@@ -189,6 +187,12 @@ extension Sema {
         if Functions.zeroArgument.contains(base) { return Functions.zeroArgumentType(base) }
         error("unknown identifier '\(name)'", range)
         return .unknown
+    }
+
+    /// A constant as the script would write it: a literal, negated if below zero.
+    static func literal(_ v: Int64, _ range: SourceRange) -> Expr {
+        let magnitude = Expr(.integer(v.magnitude), range)
+        return v < 0 ? Expr(.unary(.negate, magnitude), range) : magnitude
     }
 
     func unary(_ op: UnaryOp, _ x: Expr, _ e: Expr) -> SType {
