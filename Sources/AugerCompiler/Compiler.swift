@@ -124,13 +124,12 @@ public final class Compiler {
         }
         // A bucket per interval and key, preallocated below: a ceiling keeps long series affordable.
         if case .tseries(_, let n, _) = kind { entries = UInt32(clamping: min(max(Int64(entries), Int64(entries) * n), 1 << 16)) }
-        // Preallocated, as bpftrace's: without preallocation the kernel hands
-        // a program new entries from a small per-CPU cache refilled later, so
-        // a probe that creates many keys at once (or from a timer interrupt)
-        // silently loses all but the first few.
-        let flags: MapFlags = []
+        // Preallocated (no BPF_F_NO_PREALLOC), as bpftrace's: without it the
+        // kernel hands a program new entries from a small per-CPU cache
+        // refilled later, so a probe that creates many keys at once (or from
+        // a timer interrupt) silently loses all but the first few.
         let spec = MapSpec(name: ScriptMap.kernelName(info.name.isEmpty ? "_" : info.name), type: type,
-                           keySize: UInt32(keySize), valueSize: UInt32(valueSize), maxEntries: entries, flags: flags)
+                           keySize: UInt32(keySize), valueSize: UInt32(valueSize), maxEntries: entries)
         var map = ScriptMap(name: info.name, key: info.key, value: info.value, kind: kind, spec: spec, userKeySize: userKeySize)
         map.signedValues = info.aggregatedType?.isSigned ?? info.value.isSigned
         return map
