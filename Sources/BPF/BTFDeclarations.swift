@@ -25,7 +25,7 @@ extension KernelBTF {
     /// `void (*fn)(struct callback_head *)`.
     public func declaration(_ id: UInt32, _ name: String, indent: Int = 1) -> String {
         func join(_ type: String, _ name: String) -> String { name.isEmpty ? type : type + " " + name }
-        guard id != 0, let (kind, typeName, _, ref) = rawHeader(id) else { return join("void", name) }
+        guard id != 0, let (kind, typeName, _, ref) = header(id) else { return join("void", name) }
         switch kind {
         case .int, .float, .typedef: return join(typeName, name)
         case .structure, .union, .enumeration, .enumeration64, .forward:
@@ -36,7 +36,7 @@ extension KernelBTF {
         case .volatile: return "volatile " + declaration(ref, name, indent: indent)
         case .restrict, .typeTag: return declaration(ref, name, indent: indent)
         case .pointer:
-            if let (target, _, _, _) = rawHeader(ref), target == .functionPrototype { return functionPointer(ref, "*" + name) }
+            if let (target, _, _, _) = header(ref), target == .functionPrototype { return functionPointer(ref, "*" + name) }
             return declaration(ref, "*" + name, indent: indent)
         case .array:
             guard case .array(let element, let count) = shape(id) else { return join("?", name) }
@@ -48,7 +48,7 @@ extension KernelBTF {
 
     /// `RET (NAME)(PARAM, …)`.
     func functionPointer(_ proto: UInt32, _ name: String) -> String {
-        guard let (_, _, _, ret) = rawHeader(proto) else { return name }
+        guard let (_, _, _, ret) = header(proto) else { return name }
         let params = parameters(proto).map { declaration($0, "") }
         return declaration(ret, "(\(name))(\(params.isEmpty ? "void" : params.joined(separator: ", ")))")
     }

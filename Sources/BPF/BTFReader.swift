@@ -178,9 +178,6 @@ public final class KernelBTF: @unchecked Sendable {
 
     private func offset(_ id: UInt32) -> Int? { Int(id) < offsets.count && id > 0 ? offsets[Int(id)] : nil }
 
-    /// A type's kind, name, vlen and size-or-type, as stored.
-    func rawHeader(_ id: UInt32) -> (Kind, String, Int, UInt32)? { header(id) }
-
     /// A function prototype's parameter types.
     func parameters(_ proto: UInt32) -> [UInt32] { namedParameters(proto).map(\.type) }
 
@@ -196,7 +193,8 @@ public final class KernelBTF: @unchecked Sendable {
         return proto
     }
 
-    private func header(_ id: UInt32) -> (Kind, String, Int, UInt32)? {
+    /// A type's kind, name, vlen and size-or-type, as stored.
+    func header(_ id: UInt32) -> (Kind, String, Int, UInt32)? {
         guard let at = offset(id) else { return nil }
         let info = Self.u32(bytes, at + 4)
         guard let kind = Kind(rawValue: (info >> 24) & 0x1f) else { return nil }
