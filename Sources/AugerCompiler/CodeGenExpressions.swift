@@ -52,7 +52,7 @@ extension ProbeCodeGen {
             }
             truncate(to: e.type ?? .u64)
         case .field(let x, let name, _):
-            if x.isArgs, target.provider == "rawtracepoint" {
+            if x.isArgs, target.kind == .rawtracepoint {
                 // A raw tracepoint's context is its arguments, one u64 each.
                 guard case .record(let fields) = x.type ?? .unknown, let i = fields.firstIndex(where: { $0.name == name }) else {
                     throw CompileError(message: "the arguments of \(target.name) are not known: it needs the kernel's BTF", range: e.range)
@@ -218,7 +218,7 @@ extension ProbeCodeGen {
     }
 
     /// Pointers in uprobes and USDT arguments point into the traced process.
-    var readsUserMemory: Bool { ["uprobe", "uretprobe", "usdt"].contains(target.provider) }
+    var readsUserMemory: Bool { target.kind.tracesUserSpace }
 
     /// Whether a pointer points into user memory: in a syscall tracepoint
     /// when it comes from the arguments (`args.argv[1]`, `*args.buf`); never

@@ -44,18 +44,18 @@ extension ProbeCodeGen {
         case "usermode":
             // Timers and breakpoints sample either mode; elsewhere probes run in the kernel.
             // begin and end run in auger's own context, from user space.
-            asm.emit(.mov(.r0, target.provider.hasPrefix("u") || target.provider == "begin" || target.provider == "end" ? 1 : 0))
+            asm.emit(.mov(.r0, target.kind.firesInUserMode ? 1 : 0))
         case "ctx":
             // The program's context pointer, as the probe type defines it.
             asm.emit(.mov(.r0, .r6))
         case "retval":
             asm.emit(.load(.u64, .r0, .r6, Int16(Registers.returnValue)))
         case "func":
-            if target.provider.hasSuffix("retprobe") {
+            if target.kind.isReturnProbe {
                 throw CompileError(message: "func in return probes is not supported yet", range: e.range)
             }
             asm.emit(.load(.u64, .r0, .r6, Int16(Registers.instructionPointer)))
-            if target.provider == "kprobe" || target.provider == "uprobe" { asm.emit(.alu64(.sub, .r0, 1)) }
+            if target.kind.instructionPointerPastEntry { asm.emit(.alu64(.sub, .r0, 1)) }
         case "cpid":
             asm.emit(.store(.u32, .r10, -4, imm: 0), .mov(.r2, .r10), .alu64(.add, .r2, -4))
             asm.loadMap(.r1, CompiledScript.globalsName)
@@ -69,14 +69,14 @@ extension ProbeCodeGen {
                 constant(value)
                 return
             }
-            throw CompileError(message: "'\(name)' is not supported in \(target.provider) probes yet", range: e.range)
+            throw CompileError(message: "'\(name)' is not supported in \(target.kind.name) probes yet", range: e.range)
         }
     }
 
     /// r0 = the id of the current kernel or user stack in the stack map
     /// (negative when it could not be taken).
     func stack(user: Bool, _ e: Expr) throws(CompileError) {
-        guard target.programType != .rawTracepoint || !["begin", "end"].contains(target.provider) else {
+        guard !target.kind.isSpecial else {
             asm.emit(.mov(.r0, -1))
             return
         }
@@ -102,10 +102,10 @@ extension ProbeCodeGen {
 
     /// argN: a register for kprobes and uprobes, the Nth word for raw tracepoints.
     func argument(_ n: Int, _ e: Expr) throws(CompileError) {
-        switch target.provider {
-        case "rawtracepoint", "begin", "end":
+        switch target.kind.argumentSource {
+        case .contextWords, .none:
             asm.emit(.load(.u64, .r0, .r6, Int16(8 * n)))
-        default:
+        case .registers:
             guard n < Registers.arguments.count else {
                 throw CompileError(message: "arg\(n) is passed on the stack; only arg0–arg\(Registers.arguments.count - 1) are supported", range: e.range)
             }
@@ -153,7 +153,7 @@ extension ProbeCodeGen {
             zero(off, size)
             scratchPointer(.r1, off)
             asm.emit(.mov(.r2, Int32(min(16, size))), .call(.getCurrentComm))
-        case .identifier where e.isArgs && target.provider == "tracepoint":
+        case .identifier where e.isArgs && target.kind == .tracepoint:
             // `args` as a value: a record of the tracepoint's fields.
             guard case .record(let fields) = type else { throw CompileError(message: "args is a record here", range: e.range) }
             for (field, at) in zip(fields, Layout.offsets(fields.map(\.type))) {
@@ -165,7 +165,7 @@ extension ProbeCodeGen {
             writeBytes(Array(target.name.utf8), at: off, size: size)
         case .identifier(let n) where n == "probetype" || n == "__builtin_probetype":
             // BEGIN and END are bpftrace's "special" probes.
-            writeBytes(Array((["begin", "end"].contains(target.provider) ? "special" : target.provider).utf8), at: off, size: size)
+            writeBytes(Array(target.kind.probetypeName.utf8), at: off, size: size)
         case .call(let n, let args) where args.isEmpty && ["comm", "probe", "probetype"].contains(n.hasPrefix("__builtin_") ? String(n.dropFirst(10)) : n):
             try place(Expr(.identifier(n.hasPrefix("__builtin_") ? String(n.dropFirst(10)) : n), e.range), type, at: off)
         case .positional(let n):
@@ -347,7 +347,10 @@ extension ProbeCodeGen {
     }
 
     /// Pointer arguments of syscall tracepoints point into user memory.
-    var isSyscallTracepoint: Bool { target.provider == "tracepoint" && target.name.hasPrefix("tracepoint:syscalls:") }
+    var isSyscallTracepoint: Bool {
+        if case .tracepoint(category: "syscalls", _, _) = target.location { return true }
+        return false
+    }
 
     /// Whether the probe's pointer arguments point into the traced process
     /// (syscall tracepoints, uprobes): str(), buf() and join() read a

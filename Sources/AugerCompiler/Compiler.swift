@@ -72,8 +72,8 @@ public final class Compiler {
     }
 
     func programName(_ target: AttachTarget, _ index: Int) -> String {
-        let base = target.name.split(separator: ":").last.map(String.init) ?? target.provider
-        return String("\(target.provider.prefix(2))_\(base)".prefix(15))
+        let base = target.name.split(separator: ":").last.map(String.init) ?? target.kind.name
+        return String("\(target.kind.name.prefix(2))_\(base)".prefix(15))
     }
 
     /// Chooses a map's kernel type and byte layout from what the checker learned.

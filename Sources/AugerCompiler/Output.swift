@@ -1,29 +1,82 @@
 import AugerScript
 import BPF
 
-/// What a probe is attached to, after wildcards are expanded.
+/// What a probe is attached to, after wildcards are expanded: what the
+/// resolver found on this system, typed, never a string to split again.
 public struct AttachTarget: Sendable {
-    /// The provider's full name, e.g. `tracepoint`.
-    public var provider: String
+    public var kind: ProbeKind
+    public var location: Location
     /// The whole name, as the `probe` builtin returns it: `tracepoint:syscalls:sys_enter_read`.
     public var name: String
-    /// For tracepoints: the record layout.
-    public var format: TracepointFormat?
+    /// The attach point it came from, for errors at attach time.
+    public var range: SourceRange
 
-    public init(provider: String, name: String, format: TracepointFormat? = nil) {
-        self.provider = provider
-        self.name = name
-        self.format = format
+    public enum Location: Sendable {
+        /// Run by Auger itself: begin, end, test.
+        case inProcess
+        case bench(name: String)
+        /// `self:signal:SIGUSR1`: run when Auger receives the signal.
+        case signal(name: String)
+        case tracepoint(category: String, name: String, format: TracepointFormat)
+        case rawTracepoint(name: String)
+        /// A function (or address) in an ELF file, at `offset` bytes into the file.
+        case userFunction(path: String, symbol: String, offset: UInt64)
+        case perfEvent(PerfEventSource)
     }
 
-    /// The program type that serves this provider.
+    public init(kind: ProbeKind, location: Location, name: String, range: SourceRange = .none) {
+        self.kind = kind
+        self.location = location
+        self.name = name
+        self.range = range
+    }
+
+    /// For tracepoints: the record layout.
+    public var format: TracepointFormat? {
+        if case .tracepoint(_, _, let format) = location { return format }
+        return nil
+    }
+
+    /// The program type that serves this kind.
+    public var programType: ProgramType { kind.programType }
+}
+
+/// A sampling perf event: a timer or a counter, on some CPUs.
+public struct PerfEventSource: Sendable, Equatable {
+    public enum Counter: Sendable, Equatable {
+        case software(SoftwareEvent)
+        case hardware(HardwareEvent)
+    }
+    public var counter: Counter
+    public var rate: SampleRate
+    /// Where to open the event: one CPU for interval timers, all for the rest.
+    public var cpus: [Int32]
+
+    public init(counter: Counter, rate: SampleRate, cpus: [Int32]) {
+        self.counter = counter
+        self.rate = rate
+        self.cpus = cpus
+    }
+}
+
+extension ProbeKind {
+    /// The BPF program type that serves the kind's probes.
     public var programType: ProgramType {
-        switch provider {
-        case "tracepoint": .tracepoint
-        case "begin", "end", "rawtracepoint", "test", "bench", "self": .rawTracepoint
-        case "interval", "profile", "software", "hardware", "watchpoint", "asyncwatchpoint": .perfEvent
-        case "fentry", "fexit", "iter": .tracing
-        default: .kprobe
+        switch self {
+        case .tracepoint: .tracepoint
+        case .begin, .end, .rawtracepoint, .test, .bench, .selfSignal: .rawTracepoint
+        case .interval, .profile, .software, .hardware, .watchpoint, .asyncwatchpoint: .perfEvent
+        case .fentry, .fexit, .iter: .tracing
+        case .kprobe, .kretprobe, .uprobe, .uretprobe, .usdt: .kprobe
+        }
+    }
+
+    /// The kernel's expected attach type for the kind's programs.
+    public var attachType: AttachType {
+        switch self {
+        case .fentry: .traceFentry
+        case .fexit: .traceFexit
+        default: .none
         }
     }
 }

@@ -77,14 +77,14 @@ final class ProbeCodeGen {
         asm.emit(.call(.mapLookupElem))
         asm.jump(.jeq, .r0, 0, to: "exit")
         asm.emit(.mov(.r7, .r0), .store(.u64, .r10, Self.savedContext, .r6))
-        if !["begin", "end", "bench", "self"].contains(target.provider) {
+        if !target.kind.runsInAuger {
             // Once the run is over, user space sets this flag: the probe does
             // nothing while its (slow) detaching finishes. A load, no helper call.
             asm.loadMapValue(.r2, CompiledScript.globalsName, offset: UInt32(CompiledScript.stoppedOffset))
             asm.emit(.load(.u64, .r2, .r2, 0))
             asm.jump(.jne, .r2, 0, to: "exit")
         }
-        if let pid = compiler.pidFilter, ["tracepoint", "rawtracepoint", "kprobe", "kretprobe", "fentry", "fexit"].contains(target.provider) {
+        if let pid = compiler.pidFilter, target.kind.filteredByPID {
             // -p PID: probes that fire for every process ignore the others, as
             // bpftrace's do (uprobes are attached to the process itself).
             try processID(thread: false, inCurrentNamespace: true, probe.range)

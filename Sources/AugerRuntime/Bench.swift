@@ -14,7 +14,7 @@ extension Session {
         var results: [(String, UInt64, Int)] = []
         for (compiled, program) in benches {
             let (average, iterations) = try Self.measure(program, budget: 200_000_000, drain: drain)
-            let name = String(compiled.target.name.dropFirst("bench:".count))
+            guard case .bench(let name) = compiled.target.location else { continue }
             results.append((name, average > baseline ? average - baseline : 0, iterations))
         }
         switch options.format {

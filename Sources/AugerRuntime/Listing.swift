@@ -48,22 +48,23 @@ public struct ProbeLister {
         var out = ""
         for probe in program.probes {
             for point in probe.attachPoints {
-                switch point.provider {
-                case "tracepoint" where types != nil:
+                switch point.kind {
+                case .tracepoint where types != nil:
                     let resolver = AttachPointResolver(tracefs: types!.tracefs, types: types)
                     let targets: [AttachTarget]
                     do { targets = try resolver.resolve(point) } catch let e { throw RuntimeError.system(e.message) }
                     for t in targets {
                         out += t.name + "\n"
-                        let parts = t.name.split(separator: ":").map(String.init)
-                        if verbose { for line in fields(types!, parts[1], parts[2]) { out += "    " + line + "\n" } }
+                        if verbose, case .tracepoint(let category, let name, _) = t.location {
+                            for line in fields(types!, category, name) { out += "    " + line + "\n" }
+                        }
                     }
-                case "software", "hardware", "interval", "profile":
-                    out += "\(point.provider):\(point.parts.first ?? ""):\n"
-                case "begin", "end":
-                    out += point.provider + "\n"
+                case .software, .hardware, .interval, .profile:
+                    out += "\(point.kind.name):\(point.parts.first ?? ""):\n"
+                case .begin, .end:
+                    out += point.kind.name + "\n"
                 default:
-                    out += ([point.provider] + point.parts).joined(separator: ":") + "\n"
+                    out += ([point.kind.name] + point.parts).joined(separator: ":") + "\n"
                 }
             }
         }

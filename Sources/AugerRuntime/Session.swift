@@ -36,6 +36,12 @@ public final class Session {
         } catch RuntimeError.plain(let message) {
             err.write(message + "\n")
             return 1
+        } catch RuntimeError.diagnostics(let diagnostics, let source) {
+            err.write(diagnostics.rendered(in: source) + "\n")
+            return diagnostics.hasErrors ? 1 : 0
+        } catch let e as AttachError {
+            err.write(AttachError.rendered(e, in: source) + "\n")
+            return 1
         } catch let e as RuntimeError {
             err.write("ERROR: \(e.description)\n".replacingFirstERROR())
             return 1
@@ -45,87 +51,14 @@ public final class Session {
         }
     }
 
-    func fail(_ diagnostics: Diagnostics) -> Int32 {
-        err.write(diagnostics.rendered(in: source) + "\n")
-        return diagnostics.hasErrors ? 1 : 0
-    }
-
+    /// Compiles the script for this system, loads it, and runs it.
     func runChecked() throws -> Int32 {
-        let text = PositionalAttachPoints.substitute(source.text, options.positional)
-        if text != source.text { source = SourceFile(name: source.name, text: text) }
-        let (program, parsed) = Parser.parse(source)
-        if parsed.hasErrors { return fail(parsed) }
-        let usesTracepoints = program.probes.contains { $0.attachPoints.contains { $0.provider == "tracepoint" || $0.provider == "rawtracepoint" } }
-        let tracefs = usesTracepoints ? try Tracefs.locate() : nil
-        let types = tracefs.map { TracepointTypes(tracefs: $0) }
-        // #include'd headers give the script their #define constants; its types come from BTF.
-        let directives = program.preamble.compactMap { item -> String? in if case .preprocessor(let text, _) = item { text } else { nil } }
-        // BTF is always at hand, so scripts' `#ifndef BPFTRACE_HAVE_BTF` fallbacks are skipped.
-        let includes = options.includes + CPreprocessor.activeIncludes(directives, defined: ["BPFTRACE_HAVE_BTF"])
-        let defines: [String: Int64]
-        do { defines = try Headers(includeDirectories: options.includeDirectories).defines(includes) } catch {
-            // As clang reports it, from the definitions bpftrace gathers into one file.
-            throw RuntimeError.plain("definitions.h:\(error.index + 2):10: fatal error: '\(error.path)' file not found")
-        }
-        let kernel = KernelTypes(tracepoints: types)
-        let checked = Sema.check(program, provider: kernel, positional: options.positional, defines: defines,
-                                  settings: Config([]).values)
-        if checked.diagnostics.hasErrors { return fail(checked.diagnostics) }
-        decoder.enums = checked.enums
-        if !checked.diagnostics.all.isEmpty && options.warnings { err.write(checked.diagnostics.rendered(in: source) + "\n") }
-
-        let config = Config(checked.program.config)
-        // missing_probes: error (the default), warn or ignore, as bpftrace's config.
-        let missing = config.string("missing_probes") ?? "error"
-        var skipped = Diagnostics()
-        let resolver = AttachPointResolver(tracefs: tracefs, types: types, kernel: kernel)
-        var targets: [[AttachTarget]] = []
-        var failures: [AttachError] = []
-        for probe in checked.program.probes {
-            var list: [AttachTarget] = []
-            for point in probe.attachPoints where passesFilter(point.provider, "\(point.provider):\(point.parts.joined(separator: ":"))") {
-                do { list += try resolver.resolve(point) } catch {
-                    if missing == "error" { failures.append(error) }
-                    if missing == "warn" { skipped.warning(error.message + (error.message.hasSuffix(".") ? " " : ". ") + "Skipping.", at: error.range) }
-                }
-            }
-            if list.isEmpty, !probe.attachPoints.isEmpty, missing == "warn" {
-                skipped.warning("Probe has no valid attach points. It is being removed which may cause issues with program behavior.", at: probe.attachPoints[0].range)
-            }
-            targets.append(list.filter { passesFilter($0.provider, $0.name) })
-        }
-        // Probes that match nothing are reported before what Auger cannot do yet, as bpftrace reports them.
-        if let first = failures.first(where: { $0.message.hasPrefix("No matches") }) ?? failures.first {
-            return fail(located(first.message, first.range))
-        }
-        if !skipped.all.isEmpty && options.warnings { err.write(skipped.rendered(in: source) + "\n") }
-        if targets.joined().isEmpty {
-            throw RuntimeError.plain("No probes to attach")
-        }
-        let compiled: CompiledScript
-        printMapsOnExit = config.bool("print_maps_on_exit") ?? true
-        maxCatBytes = config.integer("max_cat_bytes") ?? 10240
-        let maxKeys = UInt32(clamping: config.integer("max_map_keys") ?? 4096)
-        do {
-            let compiler = Compiler(checked, positional: options.positional, named: options.named, maxMapKeys: maxKeys)
-            // bpftrace's test hook: tseries() reads its time from this map.
-            compiler.kernelSymbolAddress = { KernelSymbols.address(of: $0) }
-            compiler.reportHelperErrors = options.helperErrors
-            compiler.pidFilter = options.pid
-            compiler.pidNamespace = Self.pidNamespace()
-            compiler.tseriesClockMap = getenv("BPFTRACE_DUMMY_TS_MAP").map { String(String(cString: $0).drop { $0 == "@" }) }
-            compiled = try compiler.compile(targets: targets)
-        } catch {
-            if error.fromCommandLine { throw RuntimeError.system(error.message) }
-            return fail(located(error.message, error.range))
-        }
-        if let problem = Self.optionProblem(options.named, compiled.options) { throw RuntimeError.system(problem) }
-        if !options.unsafe, let call = compiled.formattedCalls.first(where: { $0.function == "system" }) {
-            return fail(located("system() is unsafe. To use it you need the --unsafe flag", call.range))
-        }
-        if !options.unsafe, let (name, range) = compiled.unsafeCalls.first {
-            return fail(located("\(name)() is unsafe. To use you need the --unsafe flag", range))
-        }
+        let run = try ScriptCompilation(options: options, warnings: err).compile(source)
+        source = run.source
+        decoder.enums = run.enums
+        printMapsOnExit = run.printMapsOnExit
+        maxCatBytes = run.maxCatBytes
+        let compiled = run.script
         if options.dumpInstructions {
             // -d dis: the instructions as the verifier's log lists them, per program.
             for program in compiled.programs {
@@ -136,56 +69,33 @@ public final class Session {
         let loaded = try LoadedScript(compiled)
         try loaded.load(verbose: options.verbose, source: source)
         if options.dryRun { return 0 }
-        return try execute(loaded)
-    }
-
-    /// BEGIN and END are not probes to filter: they frame the run.
-    func passesFilter(_ provider: String, _ name: String) -> Bool {
-        guard let filter = options.probeFilter, provider != "begin", provider != "end" else { return true }
-        return name.contains(filter) || name.contains("*")
-    }
-
-    /// `-- --help` lists the script's options; unknown ones are errors.
-    static func optionProblem(_ given: [String: String], _ expected: [String: String]) -> String? {
-        if given["help"] != nil && expected["help"] == nil {
-            let lines = expected.keys.sorted().map { name in "  --\(name)" + (expected[name]!.isEmpty ? "" : ": \(expected[name]!)") }
-            return "showing the program's options\nHINT: expected program options:\n" + lines.joined(separator: "\n")
-        }
-        let unexpected = given.keys.filter { expected[$0] == nil }.sorted()
-        if unexpected.isEmpty { return nil }
-        let hint = expected.isEmpty ? "the program takes no options" : "expected program options: " + expected.keys.sorted().map { "--" + $0 }.joined(separator: ", ")
-        return "unexpected program command line options: " + unexpected.map { "--" + $0 }.joined(separator: ", ") + "\nHINT: " + hint
-    }
-
-    func located(_ message: String, _ range: SourceRange) -> Diagnostics {
-        var d = Diagnostics()
-        d.error(message, at: range)
-        return d
+        return try execute(loaded, run.resolver)
     }
 
     // MARK: Running
 
-    func execute(_ loaded: LoadedScript) throws -> Int32 {
+    func execute(_ loaded: LoadedScript, _ resolver: AttachPointResolver) throws -> Int32 {
         decoder.stacks = loaded.stacks
         decoder.timeFormats = loaded.compiled.timeFormats
-        let selfProbes = loaded.programs.filter { $0.0.target.provider == "self" }
-        let signalNames = Dictionary(selfProbes.map { ($0.0.target.name, SignalWatcher.userSignals[String($0.0.target.name.split(separator: ":").last!)]!) }) { a, _ in a }
+        func programs(_ kind: ProbeKind) -> [(CompiledProgram, BPF.Program)] { loaded.programs.filter { $0.0.target.kind == kind } }
+        let selfProbes = programs(.selfSignal)
+        let signalNames = Dictionary(selfProbes.compactMap { p -> (String, Int32)? in
+            guard case .signal(let name) = p.0.target.location, let number = SignalWatcher.userSignals[name] else { return nil }
+            return (p.0.target.name, number)
+        }) { a, _ in a }
         let signals = try SignalWatcher(also: Array(Set(signalNames.values)))
         let reader = try RingBufferReader(loaded.ringBuffer)
         try reader.watch(signals.fd)
         let handler = EventHandler(session: self, loaded: loaded)
         try loaded.globals.update(UInt32(0), Globals(startTime: Self.monotonicNanoseconds()))
 
-        let begins = loaded.programs.filter { $0.0.target.provider == "begin" }
-        let ends = loaded.programs.filter { $0.0.target.provider == "end" }
-        let benches = loaded.programs.filter { $0.0.target.provider == "bench" }
-        // Probes run from user space, not attached: BEGIN, END, bench and self.
-        let others = loaded.programs.filter { !["begin", "end", "bench", "self"].contains($0.0.target.provider) }
+        let begins = programs(.begin), ends = programs(.end), benches = programs(.bench)
+        // Probes run from user space are not attached: BEGIN, END, bench and self.
+        let others = loaded.programs.filter { !$0.0.target.kind.runsInAuger }
         // bpftrace's order: attach, say so, run BEGIN. Timers start after
         // BEGIN, so `interval:s:1` fires a whole second after it.
-        let isTimer = { (p: (CompiledProgram, BPF.Program)) in ["interval", "profile"].contains(p.0.target.provider) }
-        for (compiledProgram, program) in others where !isTimer((compiledProgram, program)) {
-            loaded.links += try attach(compiledProgram, program)
+        for (compiledProgram, program) in others where !compiledProgram.target.kind.isTimer {
+            loaded.links += try resolver.attach(program, to: compiledProgram.target)
         }
         let n = loaded.programs.count
         if !options.quiet {
@@ -212,8 +122,8 @@ public final class Session {
             exitRequested = true
         }
         if !exitRequested {
-            for (compiledProgram, program) in others where isTimer((compiledProgram, program)) {
-                loaded.links += try attach(compiledProgram, program)
+            for (compiledProgram, program) in others where compiledProgram.target.kind.isTimer {
+                loaded.links += try resolver.attach(program, to: compiledProgram.target)
             }
         }
         // As in bpftrace's newest versions, a script of only BEGIN and END is done after BEGIN.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 
+import AugerScript
 import BPF
 
 /// Reads a whole small file (procfs, sysfs) as text.
@@ -16,10 +17,13 @@ public enum RuntimeError: Error, CustomStringConvertible {
     case system(String)
     /// A message printed as it is, without "ERROR: " (as bpftrace prints some).
     case plain(String)
+    /// Errors (or warnings) at places in the script.
+    case diagnostics(Diagnostics, SourceFile)
 
     public var description: String {
         switch self {
         case .system(let m), .plain(let m): m
+        case .diagnostics(let d, let source): d.rendered(in: source)
         }
     }
 }

@@ -152,8 +152,8 @@ public enum StmtKind: Sendable {
 public struct AttachPoint: Sendable {
     public var raw: String
     public var range: SourceRange
-    /// The provider's full name (`tracepoint` for `t`), set by the parser.
-    public var provider: String
+    /// What `tracepoint` (or `t`) names.
+    public var kind: ProbeKind
     /// The colon-separated parts after the provider, quotes kept.
     public var parts: [String]
 }

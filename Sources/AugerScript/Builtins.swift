@@ -46,39 +46,31 @@ enum Builtins {
         return nil
     }
 
-    /// Why `name` cannot be used in a probe of `provider`, or nil if it can.
-    static let argumentProviders: Set<String> = ["kprobe", "uprobe", "usdt", "rawtracepoint"]
-    static let returnProviders: Set<String> = ["kretprobe", "uretprobe", "fexit"]
-    static let argsProviders: Set<String> = ["tracepoint", "rawtracepoint", "fentry", "fexit", "uprobe", "uretprobe", "iter"]
-    static let funcProviders: Set<String> = ["kprobe", "kretprobe", "uprobe", "uretprobe", "fentry", "fexit"]
-    static let contextProviders: Set<String> = [
-        "iter", "kprobe", "kretprobe", "uprobe", "uretprobe", "tracepoint", "profile", "interval", "software", "hardware", "watchpoint", "asyncwatchpoint",
-    ]
-
-    static func restriction(_ name: String, provider: String) -> String? {
-        let entry = argumentProviders
+    /// Why `name` cannot be used in a probe of `kind`, or nil if it can.
+    static func restriction(_ name: String, kind: ProbeKind) -> String? {
+        let provider = kind.name
         switch name {
         case "retval":
-            if !returnProviders.contains(provider) {
+            if !kind.hasRetval {
                 return "The retval builtin can only be used with 'kretprobe', 'uretprobe' and 'fexit' probes (not '\(provider)')"
             }
         case "args":
-            if !argsProviders.contains(provider) {
+            if !kind.hasArgs {
                 return "The args builtin can only be used with tracepoint, rawtracepoint, fentry, fexit and uprobe probes (not '\(provider)')"
             }
         case "func":
-            if !funcProviders.contains(provider) {
+            if !kind.hasFunc {
                 return "The func builtin can not be used with '\(provider)' probes"
             }
         case "ctx":
-            if !contextProviders.contains(provider) {
+            if !kind.hasContext {
                 return "The ctx builtin can not be used with '\(provider)' probes"
             }
         default:
             if let (_, signed) = argumentIndex(name) {
-                if signed { return ["kprobe", "uprobe", "usdt"].contains(provider) ? nil : "The \(name) builtin can only be used with kprobe, uprobe and usdt probes" }
-                if provider == "tracepoint" { return "The \(name) builtin can not be used with tracepoint probes: use args.FIELD instead" }
-                if !entry.contains(provider) { return "The \(name) builtin can only be used with kprobe, uprobe, usdt and rawtracepoint probes (not '\(provider)')" }
+                if signed { return kind.argumentSource == .registers ? nil : "The \(name) builtin can only be used with kprobe, uprobe and usdt probes" }
+                if kind == .tracepoint { return "The \(name) builtin can not be used with tracepoint probes: use args.FIELD instead" }
+                if kind.argumentSource == .none { return "The \(name) builtin can only be used with kprobe, uprobe, usdt and rawtracepoint probes (not '\(provider)')" }
             }
         }
         return nil

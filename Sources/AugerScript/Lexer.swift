@@ -288,8 +288,6 @@ struct Lexer {
         var inPath = false
         var afterColon = true
         var component = 0
-        // The binary of uprobes and USDT is a path even without a leading / or ./
-        let pathProviders: Set<String> = ["uprobe", "u", "uretprobe", "ur", "usdt", "U"]
         while position < b.count {
             let c = current
             if c == UInt8(ascii: "\"") {
@@ -307,8 +305,9 @@ struct Lexer {
             if c == UInt8(ascii: "/") && byte(position + 1) == UInt8(ascii: "*") { break }
             if c == UInt8(ascii: ":") {
                 component += 1
-                let provider = String(decoding: b[start..<position], as: UTF8.self)
-                inPath = component == 1 && pathProviders.contains(provider)
+                // The binary of uprobes and USDT is a path even without a leading / or ./
+                let written = String(decoding: b[start..<position], as: UTF8.self)
+                inPath = component == 1 && ProbeKind(written: written)?.tracesUserSpace == true
                 afterColon = true
                 position += 1
                 continue

@@ -276,7 +276,7 @@ public struct Parser {
                 tok = lexer.next()
                 throw unexpected(expecting: "a probe, e.g. tracepoint:syscalls:sys_enter_read")
             }
-            points.append(AttachPointSyntax.parse(raw, range, &diagnostics))
+            if let point = AttachPointSyntax.parse(raw, range, &diagnostics) { points.append(point) }
             previousEnd = range.end
             tok = lexer.next()
             guard tok.isPunct(",") else { break }

@@ -126,7 +126,8 @@ public final class Sema {
     var assignedMaps: Set<String> = []
 
     // The probe being checked.
-    var providers: [String] = []
+    /// The kinds of the current probe's attach points.
+    var kinds: [ProbeKind] = []
     var attachPoints: [AttachPoint] = []
     var scopes: [[String: SType]] = []
     var variableTypes: [String: SType] = [:]
@@ -295,7 +296,7 @@ public final class Sema {
         probeIndex = index
         attachPoints = probe.attachPoints
         argsCandidates = nil
-        providers = Array(Set(probe.attachPoints.map(\.provider))).sorted()
+        kinds = Array(Set(probe.attachPoints.map(\.kind))).sorted { $0.name < $1.name }
         scopes = [[:]]
         variableTypes = allVariableTypes[index] ?? [:]
         loopDepth = 0

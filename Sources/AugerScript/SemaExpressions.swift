@@ -173,11 +173,11 @@ extension Sema {
     func identifier(_ name: String, _ range: SourceRange) -> SType {
         let base = name.hasPrefix("__builtin_") ? String(name.dropFirst(10)) : name
         if let t = Builtins.type(of: base) {
-            for p in providers {
-                if let why = Builtins.restriction(base, provider: p) { error(why, range); break }
+            for kind in kinds {
+                if let why = Builtins.restriction(base, kind: kind) { error(why, range); break }
             }
             if base == "args" { return argsType(range) }
-            if base == "func" && providers.allSatisfy({ $0.hasPrefix("u") }) { return .usym }
+            if base == "func" && kinds.allSatisfy(\.tracesUserSpace) { return .usym }
             return t
         }
         if base == "config" { return .unknown }

@@ -68,7 +68,7 @@ extension Sema {
     /// `args` of a single tracepoint with a known format is a record of its
     /// fields; anything else is resolved when the program is compiled.
     func argsType(_ range: SourceRange) -> SType {
-        if !attachPoints.isEmpty, attachPoints.allSatisfy({ $0.provider == "rawtracepoint" }) {
+        if !attachPoints.isEmpty, attachPoints.allSatisfy({ $0.kind == .rawtracepoint }) {
             // Raw tracepoints of one signature share their arguments (BTF names them).
             let all = attachPoints.map { p in p.raw.contains("*") ? nil : provider?.rawTracepointArgs(p.parts.last!) }
             guard let first = all.first ?? nil, all.allSatisfy({ $0 == first }) else { return .probeArgs }
@@ -87,7 +87,7 @@ extension Sema {
         if let known = argsCandidates { return known }
         var all: [[RecordField]] = []
         for point in attachPoints {
-            guard point.provider == "tracepoint", point.parts.count == 2, let provider else { all = []; break }
+            guard point.kind == .tracepoint, point.parts.count == 2, let provider else { all = []; break }
             let names = point.raw.contains("*") || point.raw.contains("?")
                 ? provider.tracepoints(matching: point.parts[0], point.parts[1]) : [(point.parts[0], point.parts[1])]
             let fields = names.prefix(4096).compactMap { provider.tracepointArgs(category: $0.category, name: $0.name) }

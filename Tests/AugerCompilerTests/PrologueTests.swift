@@ -5,7 +5,7 @@ import XCTest
 
 /// What the compiler emits, checked without a kernel.
 final class PrologueTests: XCTestCase {
-    func compile(_ text: String, _ target: AttachTarget = AttachTarget(provider: "interval", name: "interval:ms:1")) throws -> ProgramSpec {
+    func compile(_ text: String, _ target: AttachTarget = AttachTarget(kind: .interval, location: .perfEvent(PerfEventSource(counter: .software(.cpuClock), rate: .period(1_000_000), cpus: [0])), name: "interval:ms:1")) throws -> ProgramSpec {
         let (program, parsed) = Parser.parse(SourceFile(name: "test", text: text))
         XCTAssertFalse(parsed.hasErrors)
         let checked = Sema.check(program)
@@ -25,7 +25,7 @@ final class PrologueTests: XCTestCase {
     func testProbesButNotBeginCheckTheStopFlag() throws {
         XCTAssertTrue(checksStopFlag(try compile("interval:ms:1 { @ = count(); }")))
         XCTAssertTrue(checksStopFlag(try compile("interval:ms:1 { @[comm] = count(); }")))
-        XCTAssertFalse(checksStopFlag(try compile("begin { @ = count(); }", AttachTarget(provider: "begin", name: "begin"))))
+        XCTAssertFalse(checksStopFlag(try compile("begin { @ = count(); }", AttachTarget(kind: .begin, location: .inProcess, name: "begin"))))
     }
 
     func usesScratch(_ spec: ProgramSpec) -> Bool {

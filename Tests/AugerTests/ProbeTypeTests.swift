@@ -50,7 +50,7 @@ final class ProbeTypeTests: AugerTestCase {
             XCTAssertTrue(r.stdout.contains("\n@: "), r.stdout)
         } else {
             XCTAssertEqual(r.status, 1)
-            XCTAssertTrue(r.stderr.hasPrefix("ERROR: Error attaching probe: hardware:instructions:100000: "), r.stderr)
+            XCTAssertTrue(r.stderr.hasPrefix("stdin:1:1-29: ERROR: Error attaching probe: hardware:instructions:100000: "), r.stderr)
             XCTAssertTrue(r.stderr.contains("no hardware performance counters"), r.stderr)
         }
     }

@@ -1,0 +1,154 @@
+import AugerCompiler
+import AugerScript
+import BPF
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A family of probe kinds that share a way to find their targets on the
+/// running system and to attach programs to them (tracepoints, uprobes,
+/// perf events, …). Each family is one file in Probes/.
+protocol ProbeFamily: Sendable {
+    /// The targets an attach point names here: wildcards expanded,
+    /// symbols and rates resolved.
+    func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget]
+    /// Attaches a loaded program to one of its targets. Kinds that run in
+    /// Auger's own process have no links.
+    func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link]
+}
+
+extension ProbeKind {
+    /// The family that resolves and attaches the kind's probes.
+    var family: any ProbeFamily {
+        switch self {
+        case .begin, .end, .bench, .selfSignal, .test: InProcessProbes()
+        case .tracepoint, .rawtracepoint: TracepointProbes()
+        case .uprobe, .uretprobe: UserFunctionProbes()
+        case .interval, .profile, .software, .hardware: PerfEventProbes()
+        case .kprobe, .kretprobe, .fentry, .fexit: KernelFunctionProbes()
+        case .usdt, .watchpoint, .asyncwatchpoint, .iter: UnsupportedProbes()
+        }
+    }
+}
+
+/// What resolving and attaching may look at on the running system.
+public struct ProbeSystem: Sendable {
+    public var tracefs: Tracefs?
+    public var types: TracepointTypes?
+    /// The kernel's BTF (the type checker's, read once), for the names of its functions.
+    public var kernel: KernelTypes
+    /// -p PID: uprobes are opened for this process only.
+    public var pid: Int32?
+    /// The CPUs a per-CPU perf event is opened on.
+    public var onlineCPUs: [Int32]
+    /// Where sysfs is (tests point it at a fixture tree).
+    public var sysfs = "/sys"
+
+    public init(tracefs: Tracefs?, types: TracepointTypes?, kernel: KernelTypes? = nil, pid: Int32? = nil,
+                onlineCPUs: [Int32] = CPU.online.map { Int32($0) }) {
+        self.tracefs = tracefs
+        self.types = types
+        self.kernel = kernel ?? KernelTypes(tracepoints: types)
+        self.pid = pid
+        self.onlineCPUs = onlineCPUs
+    }
+
+    /// Whether the kernel has a module of this name with BTF.
+    func hasModuleBTF(_ module: String) -> Bool { access("\(sysfs)/kernel/btf/\(module)", F_OK) == 0 }
+
+    /// Whether the kernel has kprobes (their PMU).
+    var hasKprobes: Bool { access("\(sysfs)/bus/event_source/devices/kprobe", F_OK) == 0 }
+}
+
+/// Expands attach points against the running system, kind by kind.
+public struct AttachPointResolver: Sendable {
+    public let system: ProbeSystem
+
+    public init(_ system: ProbeSystem) { self.system = system }
+
+    public init(tracefs: Tracefs?, types: TracepointTypes?, kernel: KernelTypes? = nil) {
+        self.init(ProbeSystem(tracefs: tracefs, types: types, kernel: kernel))
+    }
+
+    public func resolve(_ point: AttachPoint) throws(AttachError) -> [AttachTarget] {
+        try point.kind.family.resolve(point, in: system)
+    }
+
+    /// Attaches `program` to `target`; an error names the attach point's place.
+    public func attach(_ program: BPF.Program, to target: AttachTarget) throws(AttachError) -> [Link] {
+        try target.kind.family.attach(program, to: target, in: system)
+    }
+}
+
+/// Why an attach point cannot be used here, at the attach point's place.
+public struct AttachError: Error, Sendable {
+    public enum Reason: Sendable {
+        /// Nothing on this system has the name: `No matches for tracepoint x:y.`
+        case noMatches(ProbeKind, String)
+        /// A wildcard that matched nothing.
+        case noValidAttachPoints
+        /// A value in the attach point that cannot be used (a signal, a rate, a binary).
+        case invalid(String)
+        /// The kernel lacks what the kind needs.
+        case unavailable(String)
+        /// Auger cannot serve the kind yet.
+        case notSupported(ProbeKind)
+        /// The kernel refused to attach.
+        case kernel(target: String, BPFError)
+    }
+
+    public var reason: Reason
+    public var range: SourceRange
+
+    public init(_ reason: Reason, at range: SourceRange) {
+        self.reason = reason
+        self.range = range
+    }
+
+    public var message: String {
+        switch reason {
+        case .noMatches(let kind, let what): "No matches for \(kind.name) \(what)."
+        case .noValidAttachPoints: "Probe has no valid attach points."
+        case .invalid(let why), .unavailable(let why): why
+        case .notSupported(let kind): "\(kind.name) probes are not supported yet"
+        case .kernel(let target, let error): "Error attaching probe: \(target): \(error)"
+        }
+    }
+
+    /// The error at its place in the script: `file:line:col: ERROR: …`.
+    static func rendered(_ error: AttachError, in source: SourceFile) -> String {
+        var d = Diagnostics()
+        d.error(error.message, at: error.range)
+        return d.rendered(in: source)
+    }
+
+    /// bpftrace reports names that match nothing before anything else.
+    public var isNoMatch: Bool {
+        switch reason {
+        case .noMatches, .noValidAttachPoints: true
+        default: false
+        }
+    }
+}
+
+/// Kinds Auger does not serve yet.
+struct UnsupportedProbes: ProbeFamily {
+    func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
+        throw AttachError(.notSupported(point.kind), at: point.range)
+    }
+
+    func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link] {
+        throw AttachError(.notSupported(target.kind), at: target.range)
+    }
+}
+
+extension AttachError {
+    /// Runs a kernel call that attaches `target`, turning its failure into an AttachError.
+    static func attaching<T>(_ target: AttachTarget, _ body: () throws -> T) throws(AttachError) -> T {
+        do { return try body() } catch let error as BPFError {
+            throw AttachError(.kernel(target: target.name, error), at: target.range)
+        } catch {
+            throw AttachError(.unavailable("Error attaching probe: \(target.name): \(error)"), at: target.range)
+        }
+    }
+}
