@@ -108,9 +108,8 @@ extension ProbeCodeGen {
     }
 
     func mapIndex(_ name: String, _ e: Expr) throws(CompileError) -> Int {
-        let sorted = compiler.maps.keys.sorted()
-        guard let i = sorted.firstIndex(of: name) else { throw CompileError(message: "unknown map @\(name)", range: e.range) }
-        return i
+        guard let map = compiler.maps[name] else { throw CompileError(message: "unknown map @\(name)", range: e.range) }
+        return map.id
     }
 
     /// Builds a ring buffer record `[kind << 32 | id][payload]` in scratch and sends it.

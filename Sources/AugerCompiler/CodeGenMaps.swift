@@ -299,7 +299,7 @@ extension ProbeCodeGen {
 
     /// r0 = lhist bucket: 0 below min, 1 + (v - min) / step, last at or above max.
     func linearBucket(min lo: Int64, max hi: Int64, step: Int64) {
-        let buckets = (hi - lo) / step
+        let buckets = HistogramBuckets.linear(min: lo, max: hi, step: step).linearSteps
         let below = label("below"), above = label("above"), end = label("lend")
         constant(lo, into: .r1)
         asm.jump(.jslt, .r0, .r1, to: below)

@@ -44,7 +44,7 @@ public final class Compiler {
     /// Compiles every probe for its targets; `targets[i]` are the expanded
     /// attach points of probe `i`.
     public func compile(targets: [[AttachTarget]]) throws(CompileError) -> CompiledScript {
-        for (name, info) in checked.maps.sorted(by: { $0.key < $1.key }) { maps[name] = layout(info) }
+        for (id, (name, info)) in checked.maps.sorted(by: { $0.key < $1.key }).enumerated() { maps[name] = layout(info, id: id) }
         var programs: [CompiledProgram] = []
         for (index, probe) in checked.program.probes.enumerated() {
             for target in targets[index] {
@@ -54,7 +54,7 @@ public final class Compiler {
                 programs.append(CompiledProgram(probeIndex: index, target: target, spec: spec, sourceMap: sourceMap))
             }
         }
-        var script = CompiledScript(programs: programs, maps: maps.values.sorted { $0.name < $1.name }, formattedCalls: formattedCalls,
+        var script = CompiledScript(programs: programs, maps: maps.values.sorted { $0.id < $1.id }, formattedCalls: formattedCalls,
                                     printedValues: printedValues, timeFormats: timeFormats,
                                     scratchSize: scratchSize, ringBufferSize: ringBufferSize)
         script.usesStacks = usesStacks
@@ -77,7 +77,7 @@ public final class Compiler {
     }
 
     /// Chooses a map's kernel type and byte layout from what the checker learned.
-    func layout(_ info: MapUsage) -> ScriptMap {
+    func layout(_ info: MapUsage, id: Int) -> ScriptMap {
         let userKeySize = info.key.map { Layout.size($0) } ?? 8
         var kind = ScriptMap.Kind.plain
         var keySize = userKeySize
@@ -130,7 +130,7 @@ public final class Compiler {
         // a timer interrupt) silently loses all but the first few.
         let spec = MapSpec(name: ScriptMap.kernelName(info.name.isEmpty ? "_" : info.name), type: type,
                            keySize: UInt32(keySize), valueSize: UInt32(valueSize), maxEntries: entries)
-        var map = ScriptMap(name: info.name, key: info.key, value: info.value, kind: kind, spec: spec, userKeySize: userKeySize)
+        var map = ScriptMap(id: id, name: info.name, key: info.key, value: info.value, kind: kind, spec: spec, userKeySize: userKeySize)
         map.signedValues = info.aggregatedType?.isSigned ?? info.value.isSigned
         return map
     }

@@ -93,6 +93,17 @@ public struct ScriptMap: Sendable {
         /// the bucket index; each value is (value, meta, epoch) per CPU.
         case tseries(interval: Int64, intervals: Int64, aggregation: TSeriesAggregation)
     }
+
+    /// For hist() and lhist() maps: their buckets.
+    public var histogram: HistogramBuckets? {
+        switch kind {
+        case .hist(let bits): .log2(bits: bits)
+        case .lhist(let lo, let hi, let step): .linear(min: lo, max: hi, step: step)
+        default: nil
+        }
+    }
+    /// What ring buffer records (print, clear, zero) name the map by.
+    public var id: Int
     public var name: String
     public var key: SType?
     public var value: SType
@@ -102,6 +113,16 @@ public struct ScriptMap: Sendable {
     public var userKeySize: Int
     /// Whether aggregated values are signed (sum, min, max, avg of negative numbers).
     public var signedValues: Bool = false
+
+    public init(id: Int, name: String, key: SType?, value: SType, kind: Kind, spec: MapSpec, userKeySize: Int) {
+        self.id = id
+        self.name = name
+        self.key = key
+        self.value = value
+        self.kind = kind
+        self.spec = spec
+        self.userKeySize = userKeySize
+    }
 
     /// The map's name in the kernel and in programs' map references.
     public static func kernelName(_ scriptName: String) -> String { "m_" + scriptName }
@@ -117,6 +138,14 @@ public struct FormattedCall: Sendable {
     public var format: FormatString
     public var argumentTypes: [SType]
     public var offsets: [Int]
+
+    public init(function: String, range: SourceRange = .none, format: FormatString, argumentTypes: [SType], offsets: [Int]) {
+        self.function = function
+        self.range = range
+        self.format = format
+        self.argumentTypes = argumentTypes
+        self.offsets = offsets
+    }
 }
 
 /// An action a program asks user space to carry out, as the first word

@@ -11,24 +11,13 @@ extension Session {
     func runBenchmarks(_ benches: [(CompiledProgram, BPF.Program)], drain: () -> Void) throws {
         let empty = try BPF.Program(ProgramSpec(name: "bench_base", type: .rawTracepoint, instructions: [.mov(.r0, 0), .exit]))
         let baseline = try Self.measure(empty, budget: 50_000_000).average
-        var results: [(String, UInt64, Int)] = []
+        var results: [(name: String, average: UInt64, iterations: Int)] = []
         for (compiled, program) in benches {
             let (average, iterations) = try Self.measure(program, budget: 200_000_000, drain: drain)
             guard case .bench(let name) = compiled.target.location else { continue }
             results.append((name, average > baseline ? average - baseline : 0, iterations))
         }
-        switch options.format {
-        case .text:
-            out.write("Benchmark".padding(41) + "Time(ns)".padding(15) + "Iterations\n")
-            out.write(String(repeating: "-", count: 66) + "\n")
-            for (name, average, iterations) in results {
-                out.write(name.padding(41) + String(average).padding(15) + "\(iterations)\n")
-            }
-        case .json:
-            for (name, average, iterations) in results {
-                out.write("{\"type\": \"benchmark_result\", \"data\": {\(JSON.quote(name)): {\"average\": \(average), \"iters\": \(iterations)}}}\n")
-            }
-        }
+        options.format.output.benchmarks(results, out: out)
         out.flush()
     }
 

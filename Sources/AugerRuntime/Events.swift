@@ -15,10 +15,12 @@ struct EventHandler {
     let plans: [PrintfPlan]
     /// Read once: options are a struct, and copying it per record costs.
     let textOutput: Bool
+    let output: any OutputFormat
 
     init(session: Session, loaded: LoadedScript) {
         self.session = session
         self.textOutput = session.options.format == .text
+        self.output = session.options.format.output
         self.loaded = loaded
         self.plans = loaded.compiled.formattedCalls.map(PrintfPlan.init)
         self.printf = PrintfFormatter(decoder: session.decoder)
@@ -53,34 +55,23 @@ struct EventHandler {
             } else if kind == .system {
                 text = Self.runShell(text, allowed: session.options.unsafe)
             }
-            switch session.options.format {
-            case .text where kind == .message:
-                // Warnings and errors from the program go where auger's own do.
-                session.out.flush()
-                session.err.write(text)
-                session.err.flush()
-            case .text: session.out.write(text)
-            case .json:
-                let type = kind == .cat ? "cat" : kind == .system ? "syscall" : "printf"
-                session.out.write("{\"type\": \"\(type)\", \"data\": \(JSON.quote(text))}\n")
+            if kind == .message {
+                output.message(text, out: session.out, err: session.err)
+            } else {
+                output.text(text, from: kind, out: session.out)
             }
         case .printValue:
             guard id < compiled.printedValues.count else { return }
             let t = compiled.printedValues[id]
-            switch session.options.format {
-            case .text: session.out.write(session.decoder.text(t, bytes.dropFirst(8)) + "\n")
-            case .json: session.out.write("{\"type\": \"value\", \"data\": \(session.decoder.json(t, bytes.dropFirst(8)))}\n")
-            }
+            output.value(t, bytes.dropFirst(8), decoder: session.decoder, out: session.out)
         case .printMap:
-            guard id < loaded.scriptMaps.count else { return }
-            let (map, kernel) = loaded.scriptMaps[id]
+            guard let (map, kernel) = loaded.scriptMapsByID[id] else { return }
             let top = Int(session.decoder.word(bytes, 8)), div = Int(session.decoder.word(bytes, 16))
             guard var entries = try? printer.entries(map, kernel) else { return }
             if entries.isEmpty, map.key == nil { entries = printer.zeroEntry(map) } // print(@) of an unset scalar shows its zero
             session.writeMap(map, entries, printer, top: top, div: div)
         case .clearMap, .zeroMap:
-            guard id < loaded.scriptMaps.count else { return }
-            let (map, kernel) = loaded.scriptMaps[id]
+            guard let (map, kernel) = loaded.scriptMapsByID[id] else { return }
             guard let keys = try? kernel.keys() else { return }
             for key in keys {
                 if kind == .clearMap && !map.spec.type.isArray {
@@ -98,17 +89,11 @@ struct EventHandler {
             let parts = (0..<min(count, CompiledScript.joinArguments)).map { session.decoder.string(bytes.dropFirst(16 + $0 * size), size) }
             let separator = id < compiled.joinSeparators.count ? compiled.joinSeparators[id] : " "
             let text = parts.joined(separator: separator)
-            switch session.options.format {
-            case .text: session.out.write(text + "\n")
-            case .json: session.out.write("{\"type\": \"join\", \"data\": \(JSON.quote(text))}\n")
-            }
+            output.line(text, from: .join, out: session.out)
         case .time:
             let fmt = id < compiled.timeFormats.count ? compiled.timeFormats[id] : "%H:%M:%S\n"
             let text = Self.strftime(fmt)
-            switch session.options.format {
-            case .text: session.out.write(text)
-            case .json: session.out.write("{\"type\": \"time\", \"data\": \(JSON.quote(text))}\n")
-            }
+            output.line(text, from: .time, out: session.out)
         }
     }
 

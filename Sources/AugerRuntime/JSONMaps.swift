@@ -16,7 +16,7 @@ struct JSONMaps {
         let type = isHist ? "hist" : (map.kind == .aggregate(.stats) || map.kind == .aggregate(.avg) ? "stats" : "map")
         func value(_ e: MapEntry) -> String {
             switch e.value {
-            case .histogram(let buckets): return histogram(buckets, map.kind)
+            case .histogram(let buckets): return histogram(buckets, map.histogram)
             case .stats(let s, let c): return "{\"count\": \(c), \"average\": \(c == 0 ? 0 : s / Int128(c)), \"total\": \(s)}"
             case .bytes(let b) where !map.value.isPlainInteger: return decoder.json(map.value, b)
             default: return printer.valueText(e.value, map, div: div)
@@ -46,11 +46,11 @@ struct JSONMaps {
         return "{\"type\": \"tseries\", \"data\": {\(name): \(data)}}"
     }
 
-    func histogram(_ buckets: [Int: UInt64], _ kind: ScriptMap.Kind) -> String {
-        guard let first = buckets.filter({ $0.value > 0 }).keys.min(), let last = buckets.filter({ $0.value > 0 }).keys.max() else { return "[]" }
+    func histogram(_ buckets: [Int: UInt64], _ kind: HistogramBuckets?) -> String {
+        guard let kind, let first = buckets.filter({ $0.value > 0 }).keys.min(), let last = buckets.filter({ $0.value > 0 }).keys.max() else { return "[]" }
         let rows = (first...last).map { b -> String in
             let count = buckets[b] ?? 0
-            let (lo, hi) = bounds(b, kind)
+            let (lo, hi) = kind.bounds(of: b)
             var fields: [String] = []
             if let lo { fields.append("\"min\": \(lo)") }
             if let hi { fields.append("\"max\": \(hi)") }
@@ -58,24 +58,6 @@ struct JSONMaps {
             return "{" + fields.joined(separator: ", ") + "}"
         }
         return "[" + rows.joined(separator: ", ") + "]"
-    }
-
-    /// Inclusive bounds of a bucket; nil for an open end.
-    func bounds(_ b: Int, _ kind: ScriptMap.Kind) -> (Int64?, Int64?) {
-        switch kind {
-        case .hist(let bits):
-            if b == 0 { return (nil, -1) }
-            if b == 1 { return (0, 0) }
-            let (lo, hi) = HistogramLabels.log2Range(b, bits: bits)
-            return (lo, hi - 1)
-        case .lhist(let min, let max, let step):
-            let buckets = Int((max - min) / step)
-            if b == 0 { return (nil, min - 1) }
-            if b > buckets { return (min + Int64(buckets) * step, nil) }
-            let lo = min + Int64(b - 1) * step
-            return (lo, lo + step - 1)
-        default: return (nil, nil)
-        }
     }
 }
 

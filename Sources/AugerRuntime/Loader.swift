@@ -8,6 +8,8 @@ final class LoadedScript {
     let compiled: CompiledScript
     var maps: [String: Map] = [:]
     var scriptMaps: [(ScriptMap, Map)] = []
+    /// The script's maps by the id records name them by.
+    var scriptMapsByID: [Int: (ScriptMap, Map)] = [:]
     var programs: [(CompiledProgram, BPF.Program)] = []
     var links: [Link] = []
     let ringBuffer: Map
@@ -31,6 +33,7 @@ final class LoadedScript {
             let kernel = try Map(m.spec)
             maps[m.spec.name] = kernel
             scriptMaps.append((m, kernel))
+            scriptMapsByID[m.id] = (m, kernel)
         }
     }
 

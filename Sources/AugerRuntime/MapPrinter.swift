@@ -168,7 +168,7 @@ struct MapPrinter {
         for e in list {
             switch e.value {
             case .histogram(let buckets):
-                out += label(map, e) + ":\n" + histogram(buckets, map.kind) + "\n"
+                out += label(map, e) + ":\n" + histogram(buckets, map.histogram) + "\n"
             default:
                 out += label(map, e) + ": " + valueText(e.value, map, div: div) + "\n"
             }
@@ -198,8 +198,8 @@ struct MapPrinter {
     }
 
     /// Rows from the first to the last non-empty bucket.
-    func histogram(_ buckets: [Int: UInt64], _ kind: ScriptMap.Kind) -> String {
-        guard let first = buckets.filter({ $0.value > 0 }).keys.min(), let last = buckets.filter({ $0.value > 0 }).keys.max() else { return "" }
+    func histogram(_ buckets: [Int: UInt64], _ kind: HistogramBuckets?) -> String {
+        guard let kind, let first = buckets.filter({ $0.value > 0 }).keys.min(), let last = buckets.filter({ $0.value > 0 }).keys.max() else { return "" }
         let maxCount = buckets.values.max() ?? 1
         var out = ""
         for b in first...last {
@@ -214,37 +214,15 @@ struct MapPrinter {
 
 /// Bucket labels in bpftrace's style: `[4, 8)`, `[1K, 2K)`, `(..., 0)`.
 enum HistogramLabels {
-    static func label(bucket b: Int, _ kind: ScriptMap.Kind) -> String {
-        switch kind {
-        case .hist(let bits):
-            if b == 0 { return "(..., 0)" }
-            if b == 1 { return "[0]" }
-            let (lo, hi) = log2Range(b, bits: bits)
-            return hi == lo + 1 ? "[\(number(lo))]" : "[\(number(lo)), \(number(hi)))"
-        case .lhist(let min, let max, let step):
-            let buckets = Int((max - min) / step)
-            if b == 0 { return "(..., \(number(min)))" }
-            if b > buckets { return "[\(number(min + Int64(buckets) * step)), ...)" }
-            let lo = min + Int64(b - 1) * step
-            return "[\(number(lo)), \(number(lo + step)))"
-        default:
-            return ""
+    static func label(bucket b: Int, _ buckets: HistogramBuckets) -> String {
+        let (lower, upper) = buckets.bounds(of: b)
+        switch (buckets, lower, upper) {
+        case (.log2, nil, _): return "(..., 0)"
+        case (.linear, nil, let upper?): return "(..., \(number(upper + 1)))"
+        case (_, let lower?, nil): return "[\(number(lower)), ...)"
+        case (_, let lower?, let upper?): return lower == upper ? "[\(number(lower))]" : "[\(number(lower)), \(number(upper + 1)))"
+        default: return ""
         }
-    }
-
-    /// The values [lo, hi) of log2 bucket `b` (b ≥ 2) with 2^bits steps per power of two.
-    static func log2Range(_ b: Int, bits: Int) -> (Int64, Int64) {
-        if bits == 0 {
-            let lo = Int64(1) << Int64(b - 2)
-            return (lo, b - 2 >= 62 ? Int64.max : lo << 1)
-        }
-        let steps = 1 << bits
-        if b <= steps { return (Int64(b - 1), Int64(b)) }
-        let n = (b - 1) / steps - 1 + bits
-        let sub = (b - 1) % steps
-        let width = Int64(1) << Int64(n - bits)
-        let lo = (Int64(1) << Int64(n)) + Int64(sub) * width
-        return (lo, lo + width)
     }
 
     /// 1024 → 1K, 1048576 → 1M, as bpftrace abbreviates exact multiples.

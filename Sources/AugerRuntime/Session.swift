@@ -99,13 +99,7 @@ public final class Session {
         }
         let n = loaded.programs.count
         if !options.quiet {
-            switch options.format {
-            case .text:
-                err.write("Attached \(n) probe\(n == 1 ? "" : "s")\n")
-                err.flush()
-            case .json:
-                out.write("{\"type\": \"attached_probes\", \"count\": \(n), \"data\": {\"probes\": \(n)}}\n")
-            }
+            options.format.output.attached(n, out: out, err: err)
         }
         if options.notifyAttached {
             out.write("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n")
@@ -217,7 +211,7 @@ public final class Session {
     func printMapsAtExit(_ loaded: LoadedScript) throws {
         guard printMapsOnExit else { return }
         let printer = MapPrinter(decoder: decoder)
-        if options.format == .text { out.write("\n") }
+        options.format.output.beforeMapsAtExit(out: out)
         for (map, kernel) in loaded.scriptMaps {
             let entries = try printer.entries(map, kernel)
             if entries.isEmpty { continue }
@@ -226,18 +220,7 @@ public final class Session {
     }
 
     func writeMap(_ map: ScriptMap, _ entries: [MapEntry], _ printer: MapPrinter, top: Int, div: Int) {
-        switch options.format {
-        case .text:
-            if !printer.writeIntegers(map, entries, top: top, div: div, to: out) {
-                out.write(printer.text(map, entries, top: top, div: div))
-            }
-            switch map.kind {
-            case .hist, .lhist, .tseries: break
-            default: out.write("\n")
-            }
-        case .json:
-            out.write(JSONMaps(printer: printer).record(map, entries, top: top, div: div) + "\n")
-        }
+        options.format.output.map(map, entries, printer, top: top, div: div, out: out)
     }
 }
 

@@ -38,6 +38,9 @@ public final class OutputSink: @unchecked Sendable {
 
     public init(fd: Int32 = 1) { self.fd = fd }
 
+    /// What is written but not yet flushed.
+    var pendingText: String { String(decoding: buffer, as: UTF8.self) }
+
     /// Whether the output so far ends a line (or is empty).
     public private(set) var atLineStart = true
 

@@ -1,4 +1,5 @@
 import BPF
+import TestSupport
 import Foundation
 import XCTest
 
@@ -21,14 +22,7 @@ class AugerTestCase: XCTestCase {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        if let reason = Self.unavailableReason {
-            if ProcessInfo.processInfo.environment["CI"] == "true" {
-                XCTFail("CI=true but \(reason)")
-                throw XCTSkip("failed above")
-            }
-            print("SKIP kernel test: \(reason)")
-            throw XCTSkip(reason)
-        }
+        try TestGate.require(Self.unavailableReason)
     }
 
     struct Result {

@@ -1,5 +1,6 @@
 import XCTest
 import BPF
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,14 +25,7 @@ class KernelTestCase: XCTestCase {
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        if let reason = Self.unavailableReason {
-            if ProcessInfo.processInfo.environment["CI"] == "true" {
-                XCTFail("CI=true but \(reason)")
-                throw XCTSkip("failed above")
-            }
-            print("SKIP kernel test: \(reason)")
-            throw XCTSkip(reason)
-        }
+        try TestGate.require(Self.unavailableReason)
         fdsBefore = Self.openFDs()
     }
 

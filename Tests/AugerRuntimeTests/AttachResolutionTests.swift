@@ -1,0 +1,176 @@
+import AugerCompiler
+import AugerScript
+import BPF
+import Foundation
+import TestSupport
+import XCTest
+@testable import AugerRuntime
+
+/// Attach points resolved against fixture files, not the running kernel:
+/// a tracefs tree written by the test, an ELF file compiled by it.
+final class AttachResolutionTests: XCTestCase {
+    var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "auger-resolution-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let formats = [
+            ("syscalls", "sys_enter_openat", 782, "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;\n"),
+            ("syscalls", "sys_exit_openat", 781, "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n\tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n"),
+            ("sched", "sched_process_exec", 365, "\tfield:__data_loc char[] filename;\toffset:8;\tsize:4;\tsigned:0;\n\tfield:pid_t pid;\toffset:12;\tsize:4;\tsigned:1;\n"),
+            ("sched", "sched_switch", 300, "\tfield:char prev_comm[16];\toffset:8;\tsize:16;\tsigned:0;\n"),
+        ]
+        for (category, name, id, fields) in formats {
+            let dir = "\(directory)/events/\(category)/\(name)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let common = "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+            try "name: \(name)\nID: \(id)\nformat:\n\(common)\(fields)\nprint fmt: \"\"\n".write(toFile: dir + "/format", atomically: true, encoding: .utf8)
+            try "\(id)\n".write(toFile: dir + "/id", atomically: true, encoding: .utf8)
+        }
+        try formats.map { "\($0.0):\($0.1)\n" }.joined().write(toFile: directory + "/available_events", atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    var system: ProbeSystem {
+        let tracefs = Tracefs(root: directory)
+        let types = TracepointTypes(tracefs: tracefs)
+        var system = ProbeSystem(tracefs: tracefs, types: types, kernel: KernelTypes(tracepoints: types), onlineCPUs: [0, 1, 2])
+        system.sysfs = directory + "/sys"
+        return system
+    }
+
+    func point(_ text: String) throws -> AttachPoint {
+        let (program, diagnostics) = Parser.parse(SourceFile(name: "stdin", text: text + " { }"))
+        XCTAssertFalse(diagnostics.hasErrors, diagnostics.rendered(in: SourceFile(name: "stdin", text: text)))
+        return try XCTUnwrap(program.probes.first?.attachPoints.first)
+    }
+
+    func resolve(_ text: String) throws -> [AttachTarget] {
+        try AttachPointResolver(system).resolve(try point(text))
+    }
+
+    func failure(_ text: String) throws -> AttachError {
+        do {
+            let targets = try resolve(text)
+            XCTFail("\(text) resolved to \(targets.map(\.name))")
+            throw XCTSkip("failed above")
+        } catch let error as AttachError {
+            return error
+        }
+    }
+
+    func testTracepointCarriesItsFormat() throws {
+        let targets = try resolve("tracepoint:syscalls:sys_enter_openat")
+        XCTAssertEqual(targets.map(\.name), ["tracepoint:syscalls:sys_enter_openat"])
+        guard case .tracepoint(let category, let name, let format) = targets[0].location else { return XCTFail("\(targets[0].location)") }
+        XCTAssertEqual([category, name], ["syscalls", "sys_enter_openat"])
+        XCTAssertEqual(format.id, 782)
+        XCTAssertEqual(format.ownFields.map(\.name), ["__syscall_nr", "filename"])
+        XCTAssertEqual(targets[0].programType, .tracepoint)
+    }
+
+    func testTracepointWildcardsExpand() throws {
+        XCTAssertEqual(try resolve("t:syscalls:sys_*_openat").map(\.name), ["tracepoint:syscalls:sys_enter_openat", "tracepoint:syscalls:sys_exit_openat"])
+        XCTAssertEqual(try resolve("tracepoint:sched:sched_process_?xec").map(\.name), ["tracepoint:sched:sched_process_exec"])
+        XCTAssertEqual(try resolve("tracepoint:*:sched_switch").count, 1)
+    }
+
+    func testMissingTracepointIsANoMatchAtTheAttachPoint() throws {
+        let error = try failure("tracepoint:syscalls:sys_enter_nonexistent")
+        XCTAssertTrue(error.isNoMatch)
+        XCTAssertEqual(error.message, "No matches for tracepoint syscalls:sys_enter_nonexistent.")
+        XCTAssertEqual(AttachError.rendered(error, in: SourceFile(name: "stdin", text: "tracepoint:syscalls:sys_enter_nonexistent { }")).split(separator: "\n").first,
+                       "stdin:1:1-42: ERROR: No matches for tracepoint syscalls:sys_enter_nonexistent.")
+        XCTAssertTrue(try failure("tracepoint:nope:*").isNoMatch)
+    }
+
+    func testRawTracepointsShareTracepointNamesButNotPerSyscallOnes() throws {
+        XCTAssertEqual(try resolve("rawtracepoint:sched_*").map(\.name), ["rawtracepoint:sched_process_exec", "rawtracepoint:sched_switch"])
+        XCTAssertEqual(try failure("rawtracepoint:sys_enter_openat").message, "Probe has no valid attach points.")
+        // A module without BTF (the fixture sysfs has none) matches nothing.
+        XCTAssertEqual(try failure("rawtracepoint:nonsense:sched_switch").message, "No matches for rawtracepoint nonsense:sched_switch.")
+        XCTAssertEqual(try resolve("rawtracepoint:vmlinux:sched_switch").map(\.programType), [.rawTracepoint])
+    }
+
+    func testTimersAndCountersResolveToPerfEvents() throws {
+        func source(_ text: String) throws -> PerfEventSource {
+            let targets = try resolve(text)
+            guard targets.count == 1, case .perfEvent(let source) = targets[0].location else { throw XCTSkip("not a perf event: \(targets)") }
+            return source
+        }
+        XCTAssertEqual(try source("interval:s:2"), PerfEventSource(counter: .software(.cpuClock), rate: .period(2_000_000_000), cpus: [0]))
+        XCTAssertEqual(try source("i:100ms"), PerfEventSource(counter: .software(.cpuClock), rate: .period(100_000_000), cpus: [0]))
+        XCTAssertEqual(try source("profile:hz:99"), PerfEventSource(counter: .software(.cpuClock), rate: .frequency(99), cpus: [0, 1, 2]))
+        XCTAssertEqual(try source("software:faults:100"), PerfEventSource(counter: .software(.pageFaults), rate: .period(100), cpus: [0, 1, 2]))
+        XCTAssertEqual(try source("s:cpu-clock"), PerfEventSource(counter: .software(.cpuClock), rate: .period(1_000_000), cpus: [0, 1, 2]))
+        XCTAssertEqual(try source("hardware:cache-misses:1e6"), PerfEventSource(counter: .hardware(.cacheMisses), rate: .period(1_000_000), cpus: [0, 1, 2]))
+        XCTAssertEqual(try resolve("interval:ms:5")[0].name, "interval:ms:5")
+    }
+
+    func testInProcessKinds() throws {
+        XCTAssertEqual(try resolve("BEGIN").map(\.name), ["begin"])
+        guard case .bench(let name) = try resolve("bench:lookup")[0].location else { return XCTFail() }
+        XCTAssertEqual(name, "lookup")
+        XCTAssertEqual(try resolve("self:signal:SIGUSR1")[0].name, "self:signal:SIGUSR1")
+        XCTAssertEqual(try failure("self:signal:SIGKILL").message, "self:signal probes take SIGUSR1 or SIGUSR2, not 'SIGKILL'")
+    }
+
+    func testKernelFunctionsNeedKprobesWhichTheFixtureLacks() throws {
+        let error = try failure("kprobe:*_read")
+        XCTAssertFalse(error.isNoMatch)
+        XCTAssertTrue(error.message.contains("CONFIG_KPROBES is off"), error.message)
+        XCTAssertEqual(try failure("usdt:/bin/sh:probe").message, "usdt probes are not supported yet")
+    }
+
+    /// Builds a small ELF file with two functions; skips (or fails under CI) without a C compiler.
+    func buildELF() throws -> String {
+        let source = directory + "/fixture.c", binary = directory + "/fixture"
+        try "int fixture_one(int x) { return x + 1; }\nint fixture_two(int x) { return x * 2; }\nint main(void) { return fixture_one(1) + fixture_two(2); }\n"
+            .write(toFile: source, atomically: true, encoding: .utf8)
+        let status = run("/usr/bin/env", ["cc", "-O0", "-o", binary, source])
+        try TestGate.require(status == 0 ? nil : "cc could not build a fixture ELF file (status \(status))", what: "fixture test")
+        return binary
+    }
+
+    func run(_ tool: String, _ arguments: [String], output: UnsafeMutablePointer<String>? = nil) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        output?.pointee = String(decoding: data, as: UTF8.self)
+        return process.terminationStatus
+    }
+
+    func testUprobeFindsTheFunctionsFileOffset() throws {
+        let binary = try buildELF()
+        // In a gcc-built executable the text segment's file offset equals its
+        // address, so a function's file offset is the symbol's value (nm).
+        var symbols = ""
+        XCTAssertEqual(run("/usr/bin/env", ["nm", binary], output: &symbols), 0)
+        let line = try XCTUnwrap(symbols.split(separator: "\n").first { $0.hasSuffix(" fixture_two") })
+        let value = try XCTUnwrap(UInt64(line.split(separator: " ")[0], radix: 16))
+        let targets = try resolve("uprobe:\(binary):fixture_two")
+        XCTAssertEqual(targets.map(\.name), ["uprobe:\(binary):fixture_two"])
+        guard case .userFunction(let path, let symbol, let offset) = targets[0].location else { return XCTFail("\(targets[0].location)") }
+        XCTAssertEqual(path, binary)
+        XCTAssertEqual(symbol, "fixture_two")
+        XCTAssertEqual(offset, value)
+        guard case .userFunction(_, _, let plus) = try resolve("uretprobe:\(binary):fixture_two+4")[0].location else { return XCTFail() }
+        XCTAssertEqual(plus, value + 4)
+        XCTAssertEqual(try resolve("ur:\(binary):fixture_one")[0].kind, .uretprobe)
+    }
+
+    func testUprobeOfAMissingFunctionOrBinary() throws {
+        let binary = try buildELF()
+        XCTAssertEqual(try failure("uprobe:\(binary):no_such_function").message, "No matches for uprobe \(binary):no_such_function.")
+        XCTAssertEqual(try failure("uprobe:/nonexistent/bin:f").message, "cannot find binary '/nonexistent/bin'")
+        XCTAssertEqual(try failure("uprobe:\(directory)/available_events:f").message, "'\(directory)/available_events' is not an ELF file with symbols")
+    }
+}
