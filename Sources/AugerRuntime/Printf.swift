@@ -57,7 +57,11 @@ struct PrintfFormatter {
 
     func unsignedValue(_ t: SType, _ bytes: ArraySlice<UInt8>, _ length: String = "l") -> UInt64 {
         var w = decoder.word(bytes)
-        if case .integer(let bits, _) = t, bits < 64 { w &= (1 << UInt64(bits)) - 1 }
+        // As C promotes a narrower argument: signed ones sign-extend, unsigned ones zero-extend.
+        if case .integer(let bits, let signed) = t, bits < 64 {
+            let shift = UInt64(64 - bits)
+            w = signed ? UInt64(bitPattern: (Int64(bitPattern: w) << shift) >> shift) : w & ((1 << UInt64(bits)) - 1)
+        }
         if let bits = Self.lengthBits(length) { w &= (1 << UInt64(bits)) - 1 }
         return w
     }

@@ -195,6 +195,12 @@ extension Sema {
         return v < 0 ? Expr(.unary(.negate, magnitude), range) : magnitude
     }
 
+    /// A folded constant (between Int64.min and UInt64.max) as a literal.
+    static func literal(_ v: Int128, _ range: SourceRange) -> Expr {
+        let magnitude = Expr(.integer(UInt64(v.magnitude)), range)
+        return v < 0 ? Expr(.unary(.negate, magnitude), range) : magnitude
+    }
+
     func unary(_ op: UnaryOp, _ x: Expr, _ e: Expr) -> SType {
         if op == .negate, case .integer(let v) = x.kind {
             x.type = SType.literal(v, negative: false)
@@ -246,6 +252,21 @@ extension Sema {
 
     func binary(_ op: BinaryOp, _ l: Expr, _ r: Expr, _ e: Expr) -> SType {
         let lt = expr(l), rt = expr(r)
+        // Arithmetic on literals is folded exactly, as bpftrace folds it: the
+        // result is a literal of the smallest type that holds it, so
+        // `(1 << 32) - 1` is 4294967295, not the wrapped value of a uint8.
+        if l.isIntegerLiteral, r.isIntegerLiteral, let a = l.literalValue, let b = r.literalValue {
+            switch Self.fold(op, a, b) {
+            case .value(let v):
+                e.kind = Self.literal(v, e.range).kind
+                return expr(e)
+            case .failure(let why):
+                error(why, e.range)
+                return .unknown
+            case .notFolded:
+                break
+            }
+        }
         // `$1 + 2` of a string parameter: bpftrace's pointer into the string.
         if op == .add, case .positional(let n) = l.kind, case .string = lt, let k = r.foldedConstant, let params = positional {
             let rest = Array(params[n - 1].utf8.dropFirst(Int(clamping: max(0, k))))
@@ -280,6 +301,42 @@ extension Sema {
             error("division by zero", r.range)
         }
         return arithmetic(op, lt, rt, e.range, literalLeft: l.isIntegerLiteral, literalRight: r.isIntegerLiteral) ?? .unknown
+    }
+
+    enum Folded { case value(Int128), failure(String), notFolded }
+
+    /// `a op b` for literals, computed without wrapping; an error where the
+    /// result does not fit 64 bits (signed or unsigned) or is undefined.
+    static func fold(_ op: BinaryOp, _ a: Int128, _ b: Int128) -> Folded {
+        let v: Int128
+        switch op {
+        case .add: v = a + b
+        case .sub: v = a - b
+        case .mul:
+            let (product, overflow) = a.multipliedReportingOverflow(by: b)
+            if overflow { return .failure("integer overflow in '\(a) * \(b)': the result does not fit in 64 bits") }
+            v = product
+        case .div, .mod:
+            if b == 0 { return .notFolded }  // reported as division by zero below
+            v = op == .div ? a / b : a % b
+        case .shl, .shr:
+            guard b >= 0, b < 64 else { return .failure("shift by \(b) is out of range: shifts take 0 to 63") }
+            if op == .shr { v = a >> b } else {
+                v = a << b
+                if a < 0 || v > Int128(UInt64.max) { return .failure("integer overflow in '\(a) << \(b)': the result does not fit in 64 bits") }
+            }
+        case .bitAnd, .bitOr, .bitXor:
+            // Bitwise on the 64-bit patterns; unsigned unless an operand is negative.
+            let (x, y) = (UInt64(truncatingIfNeeded: a), UInt64(truncatingIfNeeded: b))
+            let bits = op == .bitAnd ? x & y : op == .bitOr ? x | y : x ^ y
+            v = a < 0 || b < 0 ? Int128(Int64(bitPattern: bits)) : Int128(bits)
+        default:
+            return .notFolded
+        }
+        if v > Int128(UInt64.max) || v < Int128(Int64.min) {
+            return .failure("integer overflow in constant expression: \(v) does not fit in 64 bits")
+        }
+        return .value(v)
     }
 
     /// The type of `l op r` for arithmetic and bitwise operators.
@@ -386,6 +443,15 @@ extension Expr {
             default: return nil
             }
         default: return nil
+        }
+    }
+
+    /// The value of an integer literal (perhaps negated), exactly.
+    var literalValue: Int128? {
+        switch kind {
+        case .integer(let v): Int128(v)
+        case .unary(.negate, let x): x.literalValue.map { -$0 }
+        default: nil
         }
     }
 

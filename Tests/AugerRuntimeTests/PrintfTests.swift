@@ -28,6 +28,12 @@ final class PrintfTests: XCTestCase {
                        "ff FF 0x10 18446744073709551615 4294967295")
     }
 
+    func testNarrowSignedArgumentsSignExtendAsCPromotesThem() throws {
+        // -1 is an int8 literal: %lu shows it as a 64-bit unsigned, %u as 32-bit.
+        XCTAssertEqual(try printf("%lu %u %d", [(.i8, [255]), (.i8, [255]), (.i8, [255])]), "18446744073709551615 4294967295 -1")
+        XCTAssertEqual(try printf("%lu", [(.u8, [255])]), "255")
+    }
+
     func testLengthModifiersTruncate() throws {
         // %hhd of 300 is the low byte, signed: 44.
         XCTAssertEqual(try printf("%hhd %hd", [(.i64, Fixture.word(300)), (.i64, Fixture.word(70000))]), "44 4464")

@@ -8,6 +8,12 @@ import Glibc
 /// The language's newer corners and bpftrace's later additions, end to end:
 /// tseries, bench and self probes, headers, kernel enums, config(), stdlib.
 final class LanguageTests: AugerTestCase {
+    func testLiteralArithmeticIsExactAndNegativesWidenSigned() throws {
+        // The hardening issue's reproducer: these used to print "44 0 255" and 255.
+        let out = try run(#"BEGIN { printf("%ld %ld %ld %lu|%lu %u %d\n", 200 + 100, 1024 * 1024, (1 << 32) - 1, 1 << 63, -1, -1, -1); @m[(1 << 40) + 1] = count(); }"#)
+        XCTAssertEqual(out, "300 1048576 4294967295 9223372036854775808|18446744073709551615 4294967295 -1\n\n@m[1099511627777]: 1\n\n")
+    }
+
     func testPointerArithmeticScalesByStructSizes() throws {
         // Script structs and the kernel's (from BTF) both scale; pointer - pointer counts elements.
         let out = try run(#"struct A { int32_t a; int32_t b; char c[28] } begin { $a = (struct A *)1024; $t = (struct task_struct *)curtask; printf("%lu %lu %d %d\n", $a - 5, sizeof(struct A), (uint64)($t + 1) - (uint64)$t == sizeof(struct task_struct), ($t + 3) - $t); }"#)

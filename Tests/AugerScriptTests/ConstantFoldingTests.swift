@@ -1,0 +1,47 @@
+import XCTest
+@testable import AugerScript
+
+/// Arithmetic on literals folds exactly in 64 bits, as bpftrace folds it.
+final class ConstantFoldingTests: XCTestCase {
+    /// The folded value and type of `expression`, or the error.
+    func folded(_ expression: String) -> (value: Int128?, type: SType?, errors: String) {
+        let (checked, errors) = check("begin { $x = \(expression); }")
+        guard case .assign(_, _, let value)? = checked.program.probes.first?.body.statements.first?.kind else { return (nil, nil, errors) }
+        return (value.literalValue, value.type, errors)
+    }
+
+    func testLiteralArithmeticDoesNotWrapAtTheLiteralsWidth() {
+        XCTAssertEqual(folded("200 + 100").value, 300)
+        XCTAssertEqual(folded("200 + 100").type, .u16)
+        XCTAssertEqual(folded("1024 * 1024").value, 1_048_576)
+        XCTAssertEqual(folded("(1 << 32) - 1").value, 4_294_967_295)
+        XCTAssertEqual(folded("(1 << 32) - 1").type, .u32)
+        XCTAssertEqual(folded("1 << 63").value, 1 << 63)
+        XCTAssertEqual(folded("1 << 63").type, .u64)
+        XCTAssertEqual(folded("10 * 1024 * 1024 * 1024").value, 10 << 30)
+    }
+
+    func testSignsFoldAsIntegersDo() {
+        XCTAssertEqual(folded("0 - 1").value, -1)
+        XCTAssertEqual(folded("0 - 1").type, .i8)
+        XCTAssertEqual(folded("-5 / 2").value, -2)
+        XCTAssertEqual(folded("-1000 * 3").type, .i16)
+        XCTAssertEqual(folded("-1 & 0xff").value, 255)
+        XCTAssertEqual(folded("-(1 << 62) * 2").value, Int128(Int64.min))
+    }
+
+    func testResultsBeyond64BitsAreErrors() {
+        XCTAssertTrue(folded("18446744073709551615 + 1").errors.contains("ERROR: integer overflow in constant expression: 18446744073709551616 does not fit in 64 bits"))
+        XCTAssertTrue(folded("0xffffffffffffffff * 2").errors.contains("ERROR: integer overflow"))
+        XCTAssertTrue(folded("1 << 64").errors.contains("ERROR: shift by 64 is out of range: shifts take 0 to 63"))
+        XCTAssertTrue(folded("-(1 << 63) - 1").errors.contains("does not fit in 64 bits"))
+        XCTAssertTrue(folded("1 / 0").errors.contains("ERROR: division by zero"))
+    }
+
+    func testExpressionsWithVariablesAreNotFolded() {
+        let (checked, errors) = check("begin { $a = 200; $b = $a + 100; }")
+        XCTAssertEqual(errors, "")
+        guard case .assign(_, _, let value)? = checked.program.probes.first?.body.statements.last?.kind else { return XCTFail() }
+        XCTAssertNil(value.literalValue)
+    }
+}
