@@ -16,6 +16,8 @@ struct EventHandler {
     /// Read once: options are a struct, and copying it per record costs.
     let textOutput: Bool
     let output: any OutputFormat
+    /// Per-call-site rate limits of errorf/warnf and the kernel side's warnings.
+    let messages = MessageLimiter()
 
     init(session: Session, loaded: LoadedScript) {
         self.session = session
@@ -44,6 +46,13 @@ struct EventHandler {
         case .printf, .cat, .system, .message:
             guard id < compiled.formattedCalls.count else { return }
             let call = compiled.formattedCalls[id]
+            var heldBack = 0
+            if kind == .message {
+                if call.function != "errorf" && !session.options.warnings { return }
+                let (print, suppressed) = messages.admit(id)
+                if !print { return }
+                heldBack = suppressed
+            }
             var text = printf.format(call, bytes)
             if kind == .cat {
                 text = Self.fileContents(text, limit: session.maxCatBytes)
@@ -52,6 +61,7 @@ struct EventHandler {
                 if severity == .warning && !session.options.warnings { return }
                 text = ([Diagnostic(severity, text, at: call.range)] + call.expandedFrom.map { Diagnostic(severity, "expanded from", at: $0) })
                     .map { $0.rendered(in: session.source) + "\n" }.joined()
+                if heldBack > 0 { text += MessageLimiter.heldBackNote(heldBack) }
             } else if kind == .system {
                 text = Self.runShell(text, allowed: session.options.unsafe)
             }

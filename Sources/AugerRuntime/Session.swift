@@ -134,7 +134,8 @@ public final class Session {
                 // busy probe pays for one wake-up per batch, not per record;
                 // sparse records (and exit()) are handled at once.
                 _ = try reader.wait(timeout: child == nil && options.pid == nil ? 1000 : 50)
-                let handled = reader.consume { handler.handle($0) }
+                // A bounded batch: a flood of records must not keep signals from being seen.
+                let handled = reader.consume(limit: Self.batchLimit) { handler.handle($0) }
                 out.flush()
                 if handled >= Self.burstRecords && !exitRequested { usleep(Self.batchWindowMicroseconds) }
                 if let signal = signals.next() {
@@ -170,6 +171,7 @@ public final class Session {
         }
         reader.consume { handler.handle($0) }
         child?.terminate()
+        handler.messages.writeSummary(to: err, source: source, calls: loaded.compiled.formattedCalls)
         if let globals = try loaded.globals.lookup(UInt32(0), as: Globals.self), globals.lost > 0 {
             out.flush()
             err.write("\nLost \(globals.lost) events\n")
@@ -198,6 +200,7 @@ public final class Session {
     }
 
     static let batchWindowMicroseconds: UInt32 = 1000
+    static let batchLimit = 1 << 14
     static let burstRecords = 32
 
     static func monotonicNanoseconds() -> UInt64 {

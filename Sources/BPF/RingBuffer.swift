@@ -86,13 +86,15 @@ public final class RingBufferReader {
         return n > 0
     }
 
-    /// Hands every record available now to `body`, in order, without copying;
-    /// the bytes are valid only during the call. Returns the number of records.
+    /// Hands the records available now (at most `limit` of them) to `body`,
+    /// in order, without copying; the bytes are valid only during the call.
+    /// Returns the number of records. A limit keeps a caller responsive while
+    /// the kernel writes records as fast as they are read.
     @discardableResult
-    public func consume(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Int {
+    public func consume(limit: Int = .max, _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Int {
         var consumer = cbpf_load_acquire_u64(consumerPage)
         var count = 0
-        while true {
+        while count < limit {
             let producer = cbpf_load_acquire_u64(producerPage)
             if consumer >= producer { break }
             let header = data + Int(consumer & mask)
