@@ -206,6 +206,17 @@ final class ChildProcess {
         startPipe = fds[1]
     }
 
+    /// Fails unless the command's program exists and may be executed, so a
+    /// typo is an error before anything is loaded, not a silent exit 127.
+    static func checkRunnable(_ command: String) throws {
+        guard let program = split(command).first else { throw RuntimeError.system("-c needs a command") }
+        let candidates = program.contains("/") ? [program]
+            : (getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/\(program)" }
+        if candidates.contains(where: { access($0, X_OK) == 0 }) { return }
+        let exists = candidates.contains { access($0, F_OK) == 0 }
+        throw RuntimeError.system("cannot run the -c command: '\(program)' \(exists ? "is not executable" : "was not found")")
+    }
+
     static func split(_ command: String) -> [String] {
         var words: [String] = []
         var current = ""

@@ -32,7 +32,14 @@ public final class Session {
     public func run() -> Int32 {
         defer { out.flush(); err.flush() }
         do {
-            return try runChecked()
+            let status = try runChecked()
+            out.flush()
+            if let error = out.writeError, out.fd != 1 || error.rawValue != EPIPE {
+                // Output that did not arrive is a failed run, not a silent one.
+                err.write("ERROR: cannot write the output: \(error)\n")
+                return 1
+            }
+            return status
         } catch RuntimeError.plain(let message) {
             err.write(message + "\n")
             return 1
@@ -66,6 +73,7 @@ public final class Session {
             }
             err.flush()
         }
+        if let command = options.command { try ChildProcess.checkRunnable(command) }
         let loaded = try LoadedScript(compiled)
         try loaded.load(verbose: options.verbose, source: source)
         if options.dryRun { return 0 }

@@ -38,6 +38,9 @@ public final class OutputSink: @unchecked Sendable {
 
     public init(fd: Int32 = 1) { self.fd = fd }
 
+    /// The first write that failed (a full disk, a closed pipe): output was lost.
+    public private(set) var writeError: Errno?
+
     /// What is written but not yet flushed.
     var pendingText: String { String(decoding: buffer, as: UTF8.self) }
 
@@ -91,7 +94,11 @@ public final class OutputSink: @unchecked Sendable {
         var at = 0
         while at < buffer.count {
             let n = buffer[at...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if writeError == nil { writeError = Errno(rawValue: errno) }
+                break
+            }
             at += n
         }
         buffer.removeAll(keepingCapacity: true)

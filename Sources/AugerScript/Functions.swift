@@ -198,6 +198,12 @@ extension Sema {
                     a.type = .typeValue
                 } else {
                     integer(i)
+                    // Stacks hold at most PERF_MAX_STACK_DEPTH (127) frames.
+                    if let depth = a.foldedConstant, !(0...127).contains(depth) {
+                        error("\(name)() takes a depth from 0 to 127 frames, not \(depth)", a.range)
+                    } else if a.foldedConstant == nil {
+                        error("\(name)()'s depth must be a constant", a.range)
+                    }
                 }
             }
             return name == "kstack" ? .kstack : .ustack
@@ -212,7 +218,10 @@ extension Sema {
             return voidOnly()
         case "join":
             guard arity(1...2) else { return .void }
-            expr(args[0])
+            switch expr(args[0]) {
+            case .pointer, .unknown, .integer(64, _) where !args[0].isIntegerLiteral: break
+            case let t: error("join() takes an array of strings (char **, such as args.argv), not \(t)", args[0].range)
+            }
             _ = stringLiteral(1, "the separator")
             return voidOnly()
         case "strncmp":

@@ -109,6 +109,13 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertEqual(try resolve("interval:ms:5")[0].name, "interval:ms:5")
     }
 
+    func testRatesThatOverflowAreErrorsNotCrashes() throws {
+        XCTAssertEqual(try failure("interval:s:18446744074").message, "invalid rate '18446744074': too large")
+        XCTAssertEqual(try failure("interval:ms:1e18").message, "invalid rate '1e18': too large")
+        XCTAssertEqual(try failure("interval:s:100000").message, "invalid rate 's:100000': periods are at most 86400 s")
+        XCTAssertFalse(try failure("interval:s:100000").isNoMatch)
+    }
+
     func testInProcessKinds() throws {
         XCTAssertEqual(try resolve("BEGIN").map(\.name), ["begin"])
         guard case .bench(let name) = try resolve("bench:lookup")[0].location else { return XCTFail() }
@@ -171,6 +178,7 @@ final class AttachResolutionTests: XCTestCase {
         let binary = try buildELF()
         XCTAssertEqual(try failure("uprobe:\(binary):no_such_function").message, "No matches for uprobe \(binary):no_such_function.")
         XCTAssertEqual(try failure("uprobe:/nonexistent/bin:f").message, "cannot find binary '/nonexistent/bin'")
+        XCTAssertEqual(try failure("uprobe:\(binary):0xffffffffffffffff").message, "uprobe offset 0xffffffffffffffff is beyond the end of '\(binary)'")
         XCTAssertEqual(try failure("uprobe:\(directory)/available_events:f").message, "'\(directory)/available_events' is not an ELF file with symbols")
     }
 }

@@ -45,3 +45,17 @@ final class ConstantFoldingTests: XCTestCase {
         XCTAssertNil(value.literalValue)
     }
 }
+
+/// Numbers a script gives builtins are range-checked, not passed on.
+final class RangeCheckTests: XCTestCase {
+    func testStackDepths() {
+        XCTAssertTrue(semaErrors("begin { @[kstack(999999)] = count(); }").contains("ERROR: kstack() takes a depth from 0 to 127 frames, not 999999"))
+        XCTAssertTrue(semaErrors("begin { @[ustack(-1)] = count(); }").contains("ERROR: ustack() takes a depth from 0 to 127 frames, not -1"))
+        XCTAssertEqual(semaErrors("begin { @[kstack(perf, 3)] = count(); @u[ustack(127)] = count(); }"), "")
+    }
+
+    func testJoinNeedsAnArrayOfStrings() {
+        XCTAssertTrue(semaErrors("begin { join(1); }").contains("ERROR: join() takes an array of strings (char **, such as args.argv), not uint8"))
+        XCTAssertTrue(semaErrors(#"begin { join("abc"); }"#).contains("ERROR: join() takes an array of strings"))
+    }
+}

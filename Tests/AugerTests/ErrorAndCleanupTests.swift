@@ -12,6 +12,21 @@ final class ErrorTests: AugerTestCase {
         XCTAssertEqual(r.stderr, "stdin:1:14-15: ERROR: syntax error, unexpected ';', expecting an expression\nbegin { $x = ; }\n             ~\n")
     }
 
+    func testCommandThatCannotRunIsAnError() throws {
+        let missing = try auger(["-e", "i:ms:100 { exit(); }", "-c", "/nonexistent/cmd"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr, "ERROR: cannot run the -c command: '/nonexistent/cmd' was not found\n")
+        let notExecutable = try auger(["-e", "i:ms:100 { exit(); }", "-c", "/etc/passwd"])
+        XCTAssertEqual(notExecutable.status, 1)
+        XCTAssertTrue(notExecutable.stderr.contains("'/etc/passwd' is not executable"), notExecutable.stderr)
+    }
+
+    func testOutputThatCannotBeWrittenIsAnError() throws {
+        let r = try auger(["-e", #"BEGIN { printf("hi\n"); }"#, "-o", "/dev/full"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasSuffix("ERROR: cannot write the output: ENOSPC: No space left on device\n"), r.stderr)
+    }
+
     func testMissingTracepoint() throws {
         let r = try auger(["-e", "tracepoint:syscalls:sys_enter_nonexistent { }"])
         XCTAssertEqual(r.status, 1)

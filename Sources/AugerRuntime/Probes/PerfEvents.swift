@@ -52,28 +52,46 @@ struct PerfEventProbes: ProbeFamily {
 
     /// `s:1`, `ms:100`, `hz:99`, `1s`, `1000000` → a perf sample rate.
     static func rate(_ parts: [String]) throws(RateError) -> SampleRate {
+        let rate: SampleRate
         if parts.count == 2 {
             let n = try count(parts[1])
             switch parts[0] {
-            case "hz": return .frequency(n)
-            case "s": return .period(n * 1_000_000_000)
-            case "ms": return .period(n * 1_000_000)
-            case "us": return .period(n * 1_000)
-            default: return .period(n)
+            case "hz": rate = .frequency(n)
+            case "s": rate = .period(try scaled(n, 1_000_000_000, parts[1]))
+            case "ms": rate = .period(try scaled(n, 1_000_000, parts[1]))
+            case "us": rate = .period(try scaled(n, 1_000, parts[1]))
+            default: rate = .period(n)
             }
+        } else {
+            rate = .period(try count(parts[0]))
         }
-        return .period(try count(parts[0]))
+        switch rate {
+        case .period(0), .frequency(0): throw RateError(message: "invalid rate '\(parts.joined(separator: ":"))': it must be above zero")
+        case .period(let ns) where ns > maxPeriod:
+            throw RateError(message: "invalid rate '\(parts.joined(separator: ":"))': periods are at most \(maxPeriod / 1_000_000_000) s")
+        default: return rate
+        }
+    }
+
+    /// perf_event_open takes a 64-bit period, but the kernel's timers stop
+    /// making sense long before: a day is plenty for a tracer.
+    static let maxPeriod: UInt64 = 86_400 * 1_000_000_000
+
+    static func scaled(_ n: UInt64, _ scale: UInt64, _ written: String) throws(RateError) -> UInt64 {
+        let (v, overflow) = n.multipliedReportingOverflow(by: scale)
+        if overflow { throw RateError(message: "invalid rate '\(written)': too large") }
+        return v
     }
 
     /// `100`, `1_000`, `1e6`, `100ms` (as nanoseconds).
     static func count(_ s: String) throws(RateError) -> UInt64 {
         if let v = UInt64(s.filter { $0 != "_" }) { return v }
         for (unit, scale) in [("ns", 1), ("us", 1000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000)] as [(String, UInt64)] {
-            if s.hasSuffix(unit), let v = UInt64(s.dropLast(unit.count)) { return v * scale }
+            if s.hasSuffix(unit), let v = UInt64(s.dropLast(unit.count)) { return try scaled(v, scale, s) }
         }
-        if let e = s.firstIndex(of: "e"), let m = UInt64(s[..<e]), let x = Int(s[s.index(after: e)...]) {
+        if let e = s.firstIndex(of: "e"), let m = UInt64(s[..<e]), let x = Int(s[s.index(after: e)...]), x >= 0 {
             var v = m
-            for _ in 0..<x { v *= 10 }
+            for _ in 0..<x { v = try scaled(v, 10, s) }
             return v
         }
         throw RateError(message: "invalid rate '\(s)'")

@@ -33,6 +33,10 @@ struct UserFunctionProbes: ProbeFamily {
             }
             offset = start + extra
         }
+        var st = stat()
+        if stat(path, &st) == 0, offset >= UInt64(max(0, st.st_size)) {
+            throw AttachError(.invalid("\(point.kind.name) offset 0x\(String(offset, radix: 16)) is beyond the end of '\(path)'"), at: point.range)
+        }
         return [AttachTarget(kind: point.kind, location: .userFunction(path: path, symbol: symbol, offset: offset),
                              name: "\(point.kind.name):\(path):\(function)", range: point.range)]
     }
