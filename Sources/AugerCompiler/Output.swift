@@ -22,6 +22,8 @@ public struct AttachTarget: Sendable {
         /// A function (or address) in an ELF file, at `offset` bytes into the file.
         case userFunction(path: String, symbol: String, offset: UInt64)
         case perfEvent(PerfEventSource)
+        /// A kernel function by name, `offset` bytes in (kprobes).
+        case kernelFunction(name: String, offset: UInt64)
     }
 
     public init(kind: ProbeKind, location: Location, name: String, range: SourceRange = .none) {

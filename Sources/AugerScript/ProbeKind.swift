@@ -181,5 +181,5 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
     public var isTimer: Bool { self == .interval || self == .profile }
 
     /// Whether resolving the kind's attach points needs tracefs.
-    public var needsTracefs: Bool { self == .tracepoint || self == .rawtracepoint }
+    public var needsTracefs: Bool { self == .tracepoint || self == .rawtracepoint || self == .kprobe || self == .kretprobe }
 }

@@ -140,10 +140,32 @@ extension PerfEvent {
     /// through the kernel's uprobe PMU: for every process that maps the
     /// file, or only `pid`.
     public static func uprobe(path: String, offset: UInt64, returnProbe: Bool = false, pid: Int32 = -1) throws -> PerfEvent {
-        let pmu = "/sys/bus/event_source/devices/uprobe"
+        try dynamicProbe(pmu: "uprobe", target: path, offset: offset, returnProbe: returnProbe, pid: pid,
+                         what: "\(returnProbe ? "uretprobe" : "uprobe") \(path)+0x\(String(offset, radix: 16))")
+    }
+
+    /// A kprobe (or kretprobe) on the kernel function `function`, `offset`
+    /// bytes in (or at the address `function` when it is 0x…), through the
+    /// kernel's kprobe PMU; it fires on every CPU for every process.
+    public static func kprobe(function: String, offset: UInt64 = 0, returnProbe: Bool = false) throws -> PerfEvent {
+        try dynamicProbe(pmu: "kprobe", target: function, offset: offset, returnProbe: returnProbe, pid: -1,
+                         what: "\(returnProbe ? "kretprobe" : "kprobe") \(function)\(offset == 0 ? "" : "+\(offset)")")
+    }
+
+    /// A kprobe at a kernel address (config1 0: no name, config2 the address).
+    public static func kprobe(address: UInt64, returnProbe: Bool = false) throws -> PerfEvent {
+        try dynamicProbe(pmu: "kprobe", target: nil, offset: address, returnProbe: returnProbe, pid: -1,
+                         what: "\(returnProbe ? "kretprobe" : "kprobe") 0x\(String(address, radix: 16))")
+    }
+
+    /// The uprobe and kprobe PMUs take the same attributes: config1 points to
+    /// the path (or function name), config2 is the offset, and one config bit
+    /// (named in format/retprobe) asks for a return probe.
+    static func dynamicProbe(pmu name: String, target: String?, offset: UInt64, returnProbe: Bool, pid: Int32, what: String) throws -> PerfEvent {
+        let pmu = "/sys/bus/event_source/devices/\(name)"
         guard let type = UInt32((try? readFile(pmu + "/type"))?.filter { !$0.isWhitespace } ?? "") else {
-            throw BPFError(call: "perf_event_open", context: "open uprobe \(path)", errno: Errno(rawValue: ENOENT),
-                           hint: "This kernel has no uprobe PMU (\(pmu))")
+            throw BPFError(call: "perf_event_open", context: "open \(what)", errno: Errno(rawValue: ENOENT),
+                           hint: "This kernel has no \(name) PMU (\(pmu))")
         }
         var attr = perf_event_attr()
         attr.type = type
@@ -155,11 +177,11 @@ extension PerfEvent {
         }
         attr.sample_period = 1
         attr.wakeup_events = 1
-        return try path.withCString { cpath in
-            attr.config1 = UInt64(UInt(bitPattern: cpath))   // uprobe_path
-            attr.config2 = offset                             // probe_offset
-            return try PerfEvent(attr: attr, pid: pid, cpu: pid == -1 ? 0 : -1,
-                                 what: "\(returnProbe ? "uretprobe" : "uprobe") \(path)+0x\(String(offset, radix: 16))")
+        attr.config2 = offset
+        guard let target else { return try PerfEvent(attr: attr, pid: pid, cpu: pid == -1 ? 0 : -1, what: what) }
+        return try target.withCString { ctarget in
+            attr.config1 = UInt64(UInt(bitPattern: ctarget))
+            return try PerfEvent(attr: attr, pid: pid, cpu: pid == -1 ? 0 : -1, what: what)
         }
     }
 }

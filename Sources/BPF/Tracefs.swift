@@ -55,6 +55,20 @@ public struct Tracefs: Sendable {
         }
     }
 
+    /// The kernel functions kprobes and fentry may attach to, from
+    /// `available_filter_functions` (`name` or `name [module]`).
+    public func traceableFunctions() throws -> [(name: String, module: String?)] {
+        let text: String
+        do { text = try readFile(root + "/available_filter_functions") } catch let e as Errno {
+            throw BPFError(call: "open", context: "list traceable functions in \(root)", errno: e)
+        }
+        return text.split(separator: "\n").map { line in
+            let parts = line.split(separator: " ")
+            let module = parts.count > 1 ? String(parts[1].dropFirst().dropLast()) : nil
+            return (String(parts[0]), module)
+        }
+    }
+
     private func read(_ path: String, tracepoint: String) throws -> String {
         do { return try readFile(path) } catch let e as Errno {
             throw BPFError(call: "open", context: "find tracepoint \(tracepoint)", errno: e,

@@ -124,6 +124,37 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertEqual(try failure("self:signal:SIGKILL").message, "self:signal probes take SIGUSR1 or SIGUSR2, not 'SIGKILL'")
     }
 
+    /// Gives the fixture a kprobe PMU and ftrace's list of traceable functions.
+    func withKprobes() throws {
+        try FileManager.default.createDirectory(atPath: directory + "/sys/bus/event_source/devices/kprobe", withIntermediateDirectories: true)
+        try "vfs_read\nvfs_readv\nvfs_write\n__do_sys_getppid\ntcp_connect\nnf_hook_slow [nf_tables]\n"
+            .write(toFile: directory + "/available_filter_functions", atomically: true, encoding: .utf8)
+    }
+
+    func testKprobesResolveAgainstFtracesList() throws {
+        try withKprobes()
+        let exact = try resolve("kprobe:vfs_read")
+        XCTAssertEqual(exact.map(\.name), ["kprobe:vfs_read"])
+        guard case .kernelFunction(let name, let offset) = exact[0].location else { return XCTFail("\(exact[0].location)") }
+        XCTAssertEqual([name, String(offset)], ["vfs_read", "0"])
+        XCTAssertEqual(exact[0].programType, .kprobe)
+        XCTAssertEqual(try resolve("kprobe:vfs_*").map(\.name), ["kprobe:vfs_read", "kprobe:vfs_readv", "kprobe:vfs_write"])
+        XCTAssertEqual(try resolve("kr:vfs_rea?").map(\.name), ["kretprobe:vfs_read"])
+        XCTAssertEqual(try resolve("kprobe:nf_tables:nf_*").map(\.name), ["kprobe:nf_tables:nf_hook_slow"])
+        guard case .kernelFunction(_, let plus) = try resolve("kprobe:vfs_read+0x10")[0].location else { return XCTFail() }
+        XCTAssertEqual(plus, 16)
+        XCTAssertEqual(try resolve("kprobe:0xffffffff81000000").map(\.name), ["kprobe:0xffffffff81000000"])
+    }
+
+    func testKprobeMistakes() throws {
+        try withKprobes()
+        XCTAssertEqual(try failure("kprobe:nothing_*").message, "No matches for kprobe nothing_*.")
+        XCTAssertTrue(try failure("kprobe:nothing_*").isNoMatch)
+        XCTAssertEqual(try failure("kretprobe:vfs_read+4").message, "kretprobes attach to a function's start, not an offset")
+        XCTAssertEqual(try failure("kprobe:vfs_read+x").message, "invalid offset in 'vfs_read+x'")
+        XCTAssertEqual(try failure("fentry:vfs_read").message, "fentry probes are not supported yet")
+    }
+
     func testKernelFunctionsNeedKprobesWhichTheFixtureLacks() throws {
         let error = try failure("kprobe:*_read")
         XCTAssertFalse(error.isNoMatch)

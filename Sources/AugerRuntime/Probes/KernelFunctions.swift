@@ -2,22 +2,91 @@ import AugerCompiler
 import AugerScript
 import BPF
 
-/// kprobe, kretprobe, fentry and fexit: the kernel's own functions. Auger
-/// resolves their names against BTF but cannot attach them yet.
+/// kprobe and kretprobe (through the kernel's kprobe PMU), fentry and fexit
+/// (not yet): the kernel's own functions.
 struct KernelFunctionProbes: ProbeFamily {
     func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
+        let written = point.parts.last ?? ""
+        let function = String(written.prefix { $0 != "+" })
+        let isKprobe = point.kind == .kprobe || point.kind == .kretprobe
         // A function the kernel does not have is named as bpftrace names it, before what Auger lacks.
-        let function = point.parts.last ?? ""
-        if !function.contains("*"), let btf = system.kernel.btf, btf.function(named: function) == nil {
+        // With kprobes, ftrace's list decides instead: syscall entry points such as
+        // __x64_sys_getppid are traceable but have no BTF.
+        if !(isKprobe && system.hasKprobes), !Glob.isPattern(function), !function.hasPrefix("0x"),
+           let btf = system.kernel.btf, btf.function(named: function) == nil {
             throw AttachError(.noMatches(point.kind, point.parts.joined(separator: ":")), at: point.range)
         }
-        if point.kind == .kprobe || point.kind == .kretprobe, !system.hasKprobes {
-            throw AttachError(.unavailable("\(point.kind.name) probes need kprobes, which this kernel does not have (CONFIG_KPROBES is off); Auger cannot serve them with fentry yet"), at: point.range)
+        switch point.kind {
+        case .kprobe, .kretprobe:
+            guard system.hasKprobes else {
+                throw AttachError(.unavailable("\(point.kind.name) probes need kprobes, which this kernel does not have (CONFIG_KPROBES is off); Auger cannot serve them with fentry yet"), at: point.range)
+            }
+            return try kprobes(point, system)
+        default:
+            throw AttachError(.notSupported(point.kind), at: point.range)
         }
-        throw AttachError(.notSupported(point.kind), at: point.range)
     }
 
     func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link] {
-        throw AttachError(.notSupported(target.kind), at: target.range)
+        guard case .kernelFunction(let name, let offset) = target.location else { throw AttachError(.notSupported(target.kind), at: target.range) }
+        let isReturn = target.kind == .kretprobe
+        return [try AttachError.attaching(target) {
+            if name.hasPrefix("0x"), let address = UInt64(name.dropFirst(2), radix: 16) {
+                return try program.attach(to: PerfEvent.kprobe(address: address, returnProbe: isReturn))
+            }
+            return try program.attach(to: PerfEvent.kprobe(function: name, offset: offset, returnProbe: isReturn))
+        }]
+    }
+
+    /// `kprobe:[MODULE:]FUNCTION[+OFFSET]`, `kprobe:0xADDRESS`; FUNCTION and
+    /// MODULE may be wildcards, matched against the functions ftrace can trace.
+    func kprobes(_ point: AttachPoint, _ system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
+        let written = point.parts.last!
+        let module = point.parts.count == 2 ? point.parts[0] : nil
+        func target(_ name: String, _ offset: UInt64, module: String?) -> AttachTarget {
+            let shown = (module.map { "\($0):" } ?? "") + name + (offset == 0 ? "" : "+\(offset)")
+            return AttachTarget(kind: point.kind, location: .kernelFunction(name: name, offset: offset),
+                                name: "\(point.kind.name):\(shown)", range: point.range)
+        }
+        if written.hasPrefix("0x") {
+            guard UInt64(written.dropFirst(2), radix: 16) != nil else { throw AttachError(.invalid("invalid address '\(written)'"), at: point.range) }
+            return [target(written, 0, module: nil)]
+        }
+        var function = written
+        var offset: UInt64 = 0
+        if let plus = written.firstIndex(of: "+") {
+            guard point.kind == .kprobe, let n = Self.number(written[written.index(after: plus)...]) else {
+                throw AttachError(.invalid(point.kind == .kprobe ? "invalid offset in '\(written)'" : "kretprobes attach to a function's start, not an offset"), at: point.range)
+            }
+            function = String(written[..<plus])
+            offset = n
+        }
+        // ftrace's list says which functions may be probed; without tracefs the kernel decides at attach.
+        guard let traceable = try? system.tracefs?.traceableFunctions() else {
+            if Glob.isPattern(function) || (module.map(Glob.isPattern) ?? false) {
+                throw AttachError(.unavailable("kprobe wildcards need tracefs (available_filter_functions)"), at: point.range)
+            }
+            return [target(function, offset, module: module)]
+        }
+        var seen: Set<String> = []
+        let matches = traceable.filter { f in
+            Glob.matches(function, f.name) && (module.map { m in f.module.map { Glob.matches(m, $0) } ?? (m == "vmlinux") } ?? true)
+                && seen.insert(f.name).inserted
+        }
+        if matches.isEmpty {
+            if Glob.isPattern(function) || (module.map(Glob.isPattern) ?? false) {
+                throw AttachError(.noMatches(point.kind, point.parts.joined(separator: ":")), at: point.range)
+            }
+            // Not in ftrace's list but a kernel symbol (6.12's __x64_sys_* wrappers): a kprobe
+            // still attaches there, through a breakpoint instead of ftrace.
+            guard module == nil, KernelSymbols.address(of: function) != nil else { throw AttachError(.notTraceable(function), at: point.range) }
+            return [target(function, offset, module: nil)]
+        }
+        return matches.map { target($0.name, offset, module: module == nil ? nil : $0.module ?? "vmlinux") }
+    }
+
+    /// `16` or `0x10`.
+    static func number(_ s: Substring) -> UInt64? {
+        s.hasPrefix("0x") ? UInt64(s.dropFirst(2), radix: 16) : UInt64(s)
     }
 }

@@ -85,6 +85,8 @@ public struct AttachError: Error, Sendable {
     public enum Reason: Sendable {
         /// Nothing on this system has the name: `No matches for tracepoint x:y.`
         case noMatches(ProbeKind, String)
+        /// A kernel function ftrace cannot trace (or that does not exist).
+        case notTraceable(String)
         /// A wildcard that matched nothing.
         case noValidAttachPoints
         /// A value in the attach point that cannot be used (a signal, a rate, a binary).
@@ -109,6 +111,7 @@ public struct AttachError: Error, Sendable {
         switch reason {
         case .noMatches(let kind, let what): "No matches for \(kind.name) \(what)."
         case .noValidAttachPoints: "Probe has no valid attach points."
+        case .notTraceable(let function): "\(function) is not traceable (either non-existing, inlined, or marked as \"notrace\")"
         case .invalid(let why), .unavailable(let why): why
         case .notSupported(let kind): "\(kind.name) probes are not supported yet"
         case .kernel(let target, let error): "Error attaching probe: \(target): \(error)"
@@ -125,7 +128,7 @@ public struct AttachError: Error, Sendable {
     /// bpftrace reports names that match nothing before anything else.
     public var isNoMatch: Bool {
         switch reason {
-        case .noMatches, .noValidAttachPoints: true
+        case .noMatches, .noValidAttachPoints, .notTraceable: true
         default: false
         }
     }

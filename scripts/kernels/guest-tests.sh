@@ -1,0 +1,40 @@
+#!/bin/sh
+# Runs inside the guest kernel (busybox sh): kernel-function probes against
+# real events, with exact counts. Prints one KTEST line per test and
+# "KTEST done" at the end; the host script reads them from the console.
+PATH=/bin:/usr/bin
+export PATH
+
+check() { # name, expected text (fixed string), command...
+    name=$1; want=$2; shift 2
+    out=$("$@" 2>&1); status=$?
+    if echo "$out" | grep -qF -- "$want"; then
+        echo "KTEST pass $name"
+    else
+        echo "KTEST fail $name (status $status): wanted '$want', got:"
+        echo "$out" | head -n 20 | sed 's/^/KTEST |   /'
+    fi
+}
+
+check kprobe-counts-calls "@: 1000" \
+    auger -q -e 'kprobe:__x64_sys_getppid /pid == cpid/ { @ = count(); }' -c 'auger-workload getppid 1000'
+check kprobe-short-name "@: 500" \
+    auger -q -e 'k:__x64_sys_getppid /pid == cpid/ { @ = count(); }' -c 'auger-workload getppid 500'
+check kretprobe-counts-returns "@: 1000" \
+    auger -q -e 'kretprobe:__x64_sys_getppid /pid == cpid/ { @ = count(); }' -c 'auger-workload getppid 1000'
+# getppid returns the workload's parent: auger itself, so a pid above 1.
+out=$(auger -q -e 'kretprobe:__x64_sys_getppid /pid == cpid/ { @r = min(retval); }' -c 'auger-workload getppid 10' 2>&1)
+if echo "$out" | grep -qE '^@r: [1-9][0-9]*$' && ! echo "$out" | grep -q '^@r: 1$'; then echo "KTEST pass kretprobe-retval"
+else echo "KTEST fail kretprobe-retval: $out"; fi
+check kprobe-func-symbolized "@[__x64_sys_getppid]: 300" \
+    auger -q -e 'kprobe:__x64_sys_getppid /pid == cpid/ { @[func] = count(); }' -c 'auger-workload getppid 300'
+check kprobe-wildcard-func-probe "@[vfs_read, kprobe:vfs_read]: " \
+    auger -q -e 'kprobe:vfs_rea? /pid == cpid/ { @[func, probe] = count(); }' -c 'head -c 1 /proc/version'
+check kprobe-missing-function 'nonexistent_function_xyz is not traceable (either non-existing, inlined, or marked as "notrace")' \
+    auger -e 'kprobe:nonexistent_function_xyz { @ = count(); }'
+check kprobe-args-registers "@[true]: " \
+    auger -q -e 'kprobe:vfs_read /pid == cpid/ { @[arg2 > 0] = count(); }' -c 'head -c 1 /proc/version'
+check kprobe-wildcard-no-match "No matches for kprobe nonexistent_*." \
+    auger -e 'kprobe:nonexistent_* { @ = count(); }'
+check info-reports-kprobes "kprobe: yes" auger --info
+echo "KTEST done"
