@@ -59,3 +59,26 @@ final class RangeCheckTests: XCTestCase {
         XCTAssertTrue(semaErrors(#"begin { join("abc"); }"#).contains("ERROR: join() takes an array of strings"))
     }
 }
+
+/// Hostile scripts get a bounded report: a few errors, lines cut to their place.
+final class DiagnosticLimitTests: XCTestCase {
+    func testManyErrorsAreCountedNotAllPrinted() {
+        let text = "begin { " + (0..<50).map { "print(nope\($0));" }.joined(separator: " ") + " }"
+        let errors = semaErrors(text)
+        XCTAssertEqual(errors.components(separatedBy: "ERROR: unknown identifier").count - 1, Diagnostics.shownErrors)
+        XCTAssertTrue(errors.hasSuffix("... and 30 further diagnostics not shown"), String(errors.suffix(200)))
+    }
+
+    func testLongLinesAreEchoedAroundTheError() {
+        let text = "begin { " + String(repeating: "$a = 1; ", count: 500) + "print(nope); }"
+        let errors = semaErrors(text)
+        let lines = errors.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.count, 3, errors)
+        XCTAssertLessThan(lines[1].count, Diagnostic.echoWidth + 10)
+        XCTAssertTrue(lines[1].contains("print(nope)"))
+        // The underline still sits under the name.
+        let underline = lines[2]
+        let start = underline.firstIndex(of: "~")!.utf16Offset(in: underline)
+        XCTAssertEqual(Array(lines[1].utf8)[start..<start + 4].map { Character(UnicodeScalar($0)) }, Array("nope"))
+    }
+}
