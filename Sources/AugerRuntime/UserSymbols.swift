@@ -66,24 +66,56 @@ struct ELFSymbols {
     /// Loadable segments: file offset, size in the file, virtual address.
     let segments: [(offset: UInt64, size: UInt64, address: UInt64)]
 
+    /// Larger files are not read: a symbol table is never this big, and a
+    /// path may name /dev/zero.
+    static let maxFileSize = 1 << 30
+
     init?(path: String) {
-        guard let bytes = try? readBytes(path), bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2, bytes[5] == 1 else { return nil }
-        func u16(_ at: Int) -> Int { at + 2 <= bytes.count ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : 0 }
-        func u32(_ at: Int) -> UInt64 { (0..<4).reduce(0) { at + 4 <= bytes.count ? $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) : 0 } }
-        func u64(_ at: Int) -> UInt64 { (0..<8).reduce(0) { at + 8 <= bytes.count ? $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) : 0 } }
+        // Only regular files: a FIFO or a device would block or never end.
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= Self.maxFileSize else { return nil }
+        guard let bytes = try? readBytes(path) else { return nil }
+        self.init(bytes: bytes)
+    }
+
+    /// Parses ELF64 little-endian bytes. Every offset and size comes from
+    /// the file, which anyone may have written: each is checked against the
+    /// file's length, so a hostile header gives no symbols, never a trap.
+    init?(bytes: [UInt8]) {
+        guard bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2, bytes[5] == 1 else { return nil }
+        let count = bytes.count
+        func u16(_ at: Int) -> Int { at >= 0 && at <= count - 2 ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : 0 }
+        func u32(_ at: Int) -> UInt64 { at >= 0 && at <= count - 4 ? (0..<4).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
+        func u64(_ at: Int) -> UInt64 { at >= 0 && at <= count - 8 ? (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
+        /// A file offset or size as an Int, or nil when it points past the file.
+        func inFile(_ v: UInt64) -> Int? { v <= UInt64(count) ? Int(v) : nil }
 
         var segments: [(offset: UInt64, size: UInt64, address: UInt64)] = []
-        let phoff = Int(u64(32)), phentsize = u16(54), phnum = u16(56)
-        for i in 0..<phnum {
-            let p = phoff + i * phentsize
-            if u32(p) == 1 { segments.append((u64(p + 8), u64(p + 32), u64(p + 16))) } // PT_LOAD
+        if let phoff = inFile(u64(32)) {
+            let phentsize = u16(54), phnum = u16(56)
+            for i in 0..<phnum {
+                let p = phoff + i * phentsize  // both small: no overflow
+                guard p <= count - 56 else { break }
+                let (offset, address, size) = (u64(p + 8), u64(p + 16), u64(p + 32))
+                // A segment that wraps around the address space is nonsense; skip it.
+                guard u32(p) == 1, address.addingReportingOverflow(size).overflow == false,
+                      offset.addingReportingOverflow(size).overflow == false else { continue } // PT_LOAD
+                segments.append((offset, size, address))
+            }
         }
-        let shoff = Int(u64(40)), shentsize = u16(58), shnum = u16(60)
-        func section(_ i: Int) -> (type: UInt64, offset: Int, size: Int, link: Int, entsize: Int) {
-            let s = shoff + i * shentsize
-            return (u32(s + 4), Int(u64(s + 24)), Int(u64(s + 32)), Int(u32(s + 40)), Int(u64(s + 56)))
+        var sections: [(type: UInt64, offset: Int, size: Int, link: Int, entsize: Int)] = []
+        if let shoff = inFile(u64(40)) {
+            let shentsize = u16(58), shnum = u16(60)
+            for i in 0..<shnum {
+                let s = shoff + i * shentsize
+                guard s <= count - 64 else { break }
+                guard let offset = inFile(u64(s + 24)), let size = inFile(u64(s + 32)), offset <= count - size else {
+                    sections.append((0, 0, 0, 0, 0))  // keeps the indices that sh_link refers to
+                    continue
+                }
+                sections.append((u32(s + 4), offset, size, Int(u32(s + 40)), Int(clamping: u64(s + 56))))
+            }
         }
-        let sections = (0..<shnum).map(section)
         // The full symbol table when present; stripped files keep only the dynamic one.
         let table = sections.first { $0.type == 2 } ?? sections.first { $0.type == 11 }
         var functions: [(UInt64, UInt64, String)] = []
@@ -91,12 +123,12 @@ struct ELFSymbols {
             let strings = sections[table.link]
             for i in 0..<(table.size / 24) {
                 let s = table.offset + i * 24
-                guard s + 24 <= bytes.count, bytes[s + 4] & 0xf == 2 else { continue } // STT_FUNC
+                guard bytes[s + 4] & 0xf == 2 else { continue } // STT_FUNC
                 let value = u64(s + 8), size = u64(s + 16)
-                guard value != 0 else { continue }
-                var end = strings.offset + Int(u32(s))
-                let start = end
-                while end < bytes.count && end < strings.offset + strings.size && bytes[end] != 0 { end += 1 }
+                guard value != 0, let nameOffset = Int(exactly: u32(s)), nameOffset < strings.size else { continue }
+                let start = strings.offset + nameOffset
+                var end = start
+                while end < strings.offset + strings.size && bytes[end] != 0 { end += 1 }
                 guard end > start else { continue }
                 functions.append((value, size, String(decoding: bytes[start..<end], as: UTF8.self)))
             }
@@ -125,7 +157,7 @@ struct ELFSymbols {
         }
         guard lo > 0 else { return nil }
         let (start, size, name) = functions[lo - 1]
-        if size > 0 && address >= start + size { return nil }
+        if size > 0 && address - start >= size { return nil }
         return (name, address - start)
     }
 }

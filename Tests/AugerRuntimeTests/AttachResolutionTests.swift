@@ -205,6 +205,46 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertEqual(try resolve("ur:\(binary):fixture_one")[0].kind, .uretprobe)
     }
 
+    func testHostileELFHeadersGiveNoSymbolsNeverATrap() throws {
+        let good = try Array(Data(contentsOf: URL(fileURLWithPath: try buildELF())))
+        XCTAssertNotNil(ELFSymbols(bytes: good)?.fileOffset(ofFunction: "fixture_one"))
+        func patched(_ at: Int, _ value: UInt64) -> [UInt8] {
+            var bytes = good
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(at..<at + 8, with: $0) }
+            return bytes
+        }
+        XCTAssertNil(ELFSymbols(bytes: patched(40, .max)), "section headers at 0xffff…")   // e_shoff
+        XCTAssertNil(ELFSymbols(bytes: patched(40, UInt64(good.count - 10))))
+        _ = ELFSymbols(bytes: patched(32, .max))?.fileOffset(ofFunction: "fixture_one")    // e_phoff
+        // Every section's offset and size set to nonsense, one at a time.
+        let shoff = Int(good[40..<48].reversed().reduce(0) { $0 << 8 | UInt64($1) })
+        let shnum = Int(good[60]) | Int(good[61]) << 8
+        for i in 0..<shnum {
+            for field in [24, 32, 56] {
+                for value: UInt64 in [.max, 1 << 62, UInt64(good.count)] {
+                    _ = ELFSymbols(bytes: patched(shoff + i * 64 + field, value))?.symbol(atFileOffset: 0x1000)
+                }
+            }
+        }
+        // Random bytes over the headers and tables, with a fixed seed.
+        var seed: UInt64 = 0x2545F4914F6CDD1D
+        func next() -> Int { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return Int(seed % UInt64(Int.max)) }
+        for _ in 0..<2000 {
+            var bytes = good
+            for _ in 0..<8 { bytes[next() % min(bytes.count, 4096) ] = UInt8(next() & 0xff) }
+            for _ in 0..<4 { bytes[shoff + next() % (shnum * 64)] = UInt8(next() & 0xff) }
+            if let elf = ELFSymbols(bytes: bytes) {
+                _ = elf.fileOffset(ofFunction: "fixture_two")
+                _ = elf.symbol(atFileOffset: UInt64(next() % bytes.count))
+            }
+        }
+    }
+
+    func testUprobePathsMustBeRegularFiles() throws {
+        XCTAssertNil(ELFSymbols(path: "/dev/zero"), "a device is never read")
+        XCTAssertEqual(try failure("uprobe:/dev/zero:f").message, "'/dev/zero' is not an ELF file with symbols")
+    }
+
     func testUprobeOfAMissingFunctionOrBinary() throws {
         let binary = try buildELF()
         XCTAssertEqual(try failure("uprobe:\(binary):no_such_function").message, "No matches for uprobe \(binary):no_such_function.")
