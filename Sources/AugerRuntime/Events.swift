@@ -108,11 +108,21 @@ struct EventHandler {
     }
 
     /// cat(): a file's contents, at most `limit` bytes.
+    /// Reads at most `limit` bytes and never waits: a FIFO with no writer
+    /// or an endless device must not stall the event loop.
     static func fileContents(_ path: String, limit: Int) -> String {
-        guard let text = try? readText(path) else {
-            return "ERROR: failed to open file '\(path)' (\(String(cString: strerror(errno))))\n"
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return "ERROR: failed to open file '\(path)' (\(String(cString: strerror(errno))))\n" }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: max(0, limit))
+        var have = 0
+        while have < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + have, $0.count - have) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            have += n
         }
-        return String(decoding: Array(text.utf8.prefix(limit)), as: UTF8.self)
+        return String(decoding: bytes[..<have], as: UTF8.self)
     }
 
     /// system(): runs a shell command and returns what it printed.

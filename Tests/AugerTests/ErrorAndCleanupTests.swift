@@ -21,6 +21,15 @@ final class ErrorTests: AugerTestCase {
         XCTAssertTrue(notExecutable.stderr.contains("'/etc/passwd' is not executable"), notExecutable.stderr)
     }
 
+    func testCatReadsAtMostItsLimitAndNeverBlocks() throws {
+        let fifo = NSTemporaryDirectory() + "auger-cat-fifo-\(getpid())"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        defer { unlink(fifo) }
+        let r = try auger(["-e", #"config = { max_cat_bytes = 100 } BEGIN { cat("/dev/zero"); cat("\#(fifo)"); printf("|done\n"); }"#], timeout: 10)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.utf8.count, 100 + "|done\n\n".utf8.count, "(a blank line ends the run)")
+    }
+
     func testOutputThatCannotBeWrittenIsAnError() throws {
         let r = try auger(["-e", #"BEGIN { printf("hi\n"); }"#, "-o", "/dev/full"])
         XCTAssertEqual(r.status, 1)
