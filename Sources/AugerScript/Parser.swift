@@ -9,6 +9,8 @@ public struct Parser {
     var inPredicate = false
     var depth = 0
     static let maxDepth = 150
+    /// Operators (or postfix steps) in one chain, such as `a + b + … + z`.
+    static let maxChain = 400
 
     /// Thrown to abandon the current statement or probe after reporting.
     struct Abandon: Error {}

@@ -25,8 +25,13 @@ extension Parser {
 
     mutating func parseBinary(_ minPrec: Int) throws(Abandon) -> Expr {
         var left = try parseUnary()
+        var operators = 0
         while case .punct(let p) = tok.kind, let prec = Self.precedence[p], prec >= minPrec {
             if p == "/" && inPredicate { break }
+            // Each operator nests the tree one level deeper for every later
+            // pass; past this, checking it would exhaust the stack.
+            operators += 1
+            if operators > Self.maxChain { throw fail("expression too complex: more than \(Self.maxChain) operators in a row; split it up with variables") }
             advance()
             let right = try parseBinary(prec + 1)
             left = Expr(.binary(BinaryOp(rawValue: p)!, left, right), left.range.to(right.range))
@@ -92,7 +97,10 @@ extension Parser {
 
     mutating func parsePostfix() throws(Abandon) -> Expr {
         var e = try parsePrimary()
+        var steps = 0
         while true {
+            steps += 1
+            if steps > Self.maxChain { throw fail("expression too complex: more than \(Self.maxChain) field accesses or indexes in a row") }
             switch tok.kind {
             case .punct("."), .punct("->"):
                 let arrow = tok.isPunct("->")

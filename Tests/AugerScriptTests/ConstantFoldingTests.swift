@@ -82,3 +82,23 @@ final class DiagnosticLimitTests: XCTestCase {
         XCTAssertEqual(Array(lines[1].utf8)[start..<start + 4].map { Character(UnicodeScalar($0)) }, Array("nope"))
     }
 }
+
+/// Very long expressions get an error at their place instead of exhausting the stack.
+final class ExpressionLimitTests: XCTestCase {
+    func parseErrors(_ text: String) -> String {
+        let source = SourceFile(name: "stdin", text: text)
+        return Parser.parse(source).1.rendered(in: source)
+    }
+
+    func testLongOperatorChainsAreRefused() {
+        let long = "begin { $x = " + Array(repeating: "1", count: 7000).joined(separator: " + ") + "; }"
+        XCTAssertTrue(parseErrors(long).contains("ERROR: expression too complex: more than \(Parser.maxChain) operators in a row"))
+        let fine = "begin { $x = " + Array(repeating: "$y", count: Parser.maxChain).joined(separator: " || ") + "; }"
+        XCTAssertEqual(parseErrors(fine), "")
+    }
+
+    func testLongFieldChainsAreRefused() {
+        let long = "begin { $x = curtask" + String(repeating: "->parent", count: 10000) + "; }"
+        XCTAssertTrue(parseErrors(long).contains("ERROR: expression too complex: more than \(Parser.maxChain) field accesses or indexes in a row"))
+    }
+}
