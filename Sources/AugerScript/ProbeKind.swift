@@ -78,7 +78,7 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
         case .watchpoint: "watchpoint:0x1000:8:w"
         case .software: "software:cpu-clock:1000000"
         case .selfSignal: "self:signal:SIGUSR1"
-        default: nil
+        case .begin, .end, .rawtracepoint, .kretprobe, .fentry, .fexit, .uretprobe, .usdt, .hardware, .asyncwatchpoint, .iter, .bench, .test: nil
         }
     }
 
@@ -97,7 +97,7 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
         switch self {
         case .kprobe, .uprobe, .usdt: .registers
         case .rawtracepoint: .contextWords
-        default: .none
+        case .begin, .end, .tracepoint, .kretprobe, .fentry, .fexit, .uretprobe, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .iter, .selfSignal, .bench, .test: .none
         }
     }
 
@@ -105,7 +105,7 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
     public var hasArgs: Bool {
         switch self {
         case .tracepoint, .rawtracepoint, .fentry, .fexit, .uprobe, .uretprobe, .iter: true
-        default: false
+        case .begin, .end, .kprobe, .kretprobe, .usdt, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .selfSignal, .bench, .test: false
         }
     }
 
@@ -113,7 +113,7 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
     public var hasRetval: Bool {
         switch self {
         case .kretprobe, .uretprobe, .fexit: true
-        default: false
+        case .begin, .end, .tracepoint, .rawtracepoint, .kprobe, .fentry, .uprobe, .usdt, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .iter, .selfSignal, .bench, .test: false
         }
     }
 
@@ -124,7 +124,7 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
     public var hasFunc: Bool {
         switch self {
         case .kprobe, .kretprobe, .uprobe, .uretprobe, .fentry, .fexit: true
-        default: false
+        case .begin, .end, .tracepoint, .rawtracepoint, .usdt, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .iter, .selfSignal, .bench, .test: false
         }
     }
 
@@ -137,7 +137,7 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
         switch self {
         case .iter, .kprobe, .kretprobe, .uprobe, .uretprobe, .tracepoint, .profile, .interval, .software, .hardware,
              .watchpoint, .asyncwatchpoint: true
-        default: false
+        case .begin, .end, .rawtracepoint, .fentry, .fexit, .usdt, .selfSignal, .bench, .test: false
         }
     }
 
@@ -146,7 +146,7 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
     public var tracesUserSpace: Bool {
         switch self {
         case .uprobe, .uretprobe, .usdt: true
-        default: false
+        case .begin, .end, .tracepoint, .rawtracepoint, .kprobe, .kretprobe, .fentry, .fexit, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .iter, .selfSignal, .bench, .test: false
         }
     }
 
@@ -161,7 +161,7 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
     public var runsInAuger: Bool {
         switch self {
         case .begin, .end, .bench, .selfSignal, .test: true
-        default: false
+        case .tracepoint, .rawtracepoint, .kprobe, .kretprobe, .fentry, .fexit, .uprobe, .uretprobe, .usdt, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .iter: false
         }
     }
 
@@ -173,7 +173,7 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
     public var filteredByPID: Bool {
         switch self {
         case .tracepoint, .rawtracepoint, .kprobe, .kretprobe, .fentry, .fexit: true
-        default: false
+        case .begin, .end, .uprobe, .uretprobe, .usdt, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .iter, .selfSignal, .bench, .test: false
         }
     }
 
