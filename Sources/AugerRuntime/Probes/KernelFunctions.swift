@@ -61,9 +61,10 @@ struct KernelFunctionProbes: ProbeFamily {
             function = String(written[..<plus])
             offset = n
         }
+        let isWildcard = Glob.isPattern(function) || (module.map(Glob.isPattern) ?? false)
         // ftrace's list says which functions may be probed; without tracefs the kernel decides at attach.
         guard let traceable = try? system.tracefs?.traceableFunctions() else {
-            if Glob.isPattern(function) || (module.map(Glob.isPattern) ?? false) {
+            if isWildcard {
                 throw AttachError(.unavailable("kprobe wildcards need tracefs (available_filter_functions)"), at: point.range)
             }
             return [target(function, offset, module: module)]
@@ -74,7 +75,7 @@ struct KernelFunctionProbes: ProbeFamily {
                 && seen.insert(f.name).inserted
         }
         if matches.isEmpty {
-            if Glob.isPattern(function) || (module.map(Glob.isPattern) ?? false) {
+            if isWildcard {
                 throw AttachError(.noMatches(point.kind, point.parts.joined(separator: ":")), at: point.range)
             }
             // Not in ftrace's list but a kernel symbol (6.12's __x64_sys_* wrappers): a kprobe

@@ -35,7 +35,7 @@ struct PerfEventProbes: ProbeFamily {
     static func source(_ kind: ProbeKind, _ parts: [String], cpus: [Int32]) throws(RateError) -> PerfEventSource {
         switch kind {
         case .interval:
-            return PerfEventSource(counter: .software(.cpuClock), rate: try rate(parts), cpus: cpus.prefix(1).map { $0 })
+            return PerfEventSource(counter: .software(.cpuClock), rate: try rate(parts), cpus: Array(cpus.prefix(1)))
         case .software:
             guard let event = softwareEvent(parts[0]) else { throw RateError(message: "unknown software event '\(parts[0])'") }
             let clock = event == .cpuClock || event == .taskClock
