@@ -176,6 +176,7 @@ final class AttachResolutionTests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)  // not the caller's, which may be unreadable
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
