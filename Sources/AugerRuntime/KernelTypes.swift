@@ -34,6 +34,21 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
         return parameters.map { RecordField(name: $0.name, type: type($0.type)) }
     }
 
+    /// fentry and fexit read these from their context, one u64 each.
+    public func kernelFunction(_ name: String) -> FunctionSignature? {
+        guard let btf, let function = btf.function(named: name), let proto = btf.prototype(ofFunction: function),
+              let returns = btf.returnType(ofPrototype: proto) else { return nil }
+        let parameters = btf.namedParameters(proto)
+        guard parameters.allSatisfy({ !$0.name.isEmpty }) else { return nil }
+        var slots: [Int] = [], next = 0
+        for p in parameters {
+            slots.append(next)
+            if case .record(_, let size, _) = btf.shape(p.type), size > 8 { next += 2 } else { next += 1 }
+        }
+        return FunctionSignature(parameters: parameters.map { RecordField(name: $0.name, type: type($0.type)) },
+                                 slots: slots, returnType: type(returns), returnSlot: next)
+    }
+
     public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] {
         guard let all = try? tracepoints?.tracefs.tracepoints() else { return [] }
         return all.filter { Glob.matches(category, $0.category) && Glob.matches(name, $0.name) }

@@ -101,13 +101,32 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
         }
     }
 
-    /// Whether the `args` builtin is a record of the probe's arguments.
-    public var hasArgs: Bool {
+    /// Where the fields of `args` are read from.
+    public enum ArgsLayout: Sendable {
+        /// The tracepoint's record, laid out as its tracefs format says.
+        case tracepointRecord
+        /// One u64 word of the context per argument, typed by BTF
+        /// (raw tracepoints, fentry, fexit).
+        case contextWords
+        /// Registers and stack, as the program's debug info places them (uprobes).
+        case debugInfo
+        /// The iterator's context struct.
+        case iteratorContext
+        case none
+    }
+
+    public var argsLayout: ArgsLayout {
         switch self {
-        case .tracepoint, .rawtracepoint, .fentry, .fexit, .uprobe, .uretprobe, .iter: true
-        case .begin, .end, .kprobe, .kretprobe, .usdt, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .selfSignal, .bench, .test: false
+        case .tracepoint: .tracepointRecord
+        case .rawtracepoint, .fentry, .fexit: .contextWords
+        case .uprobe, .uretprobe: .debugInfo
+        case .iter: .iteratorContext
+        case .begin, .end, .kprobe, .kretprobe, .usdt, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .selfSignal, .bench, .test: .none
         }
     }
+
+    /// Whether the `args` builtin is a record of the probe's arguments.
+    public var hasArgs: Bool { argsLayout != .none }
 
     /// Whether `retval` is the traced function's return value.
     public var hasRetval: Bool {
@@ -180,6 +199,12 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
     /// Timers start after BEGIN has run, so `interval:s:1` fires a whole second after it.
     public var isTimer: Bool { self == .interval || self == .profile }
 
-    /// Whether resolving the kind's attach points needs tracefs.
-    public var needsTracefs: Bool { self == .tracepoint || self == .rawtracepoint || self == .kprobe || self == .kretprobe }
+    /// Whether resolving the kind's attach points needs tracefs: tracepoint
+    /// formats, or ftrace's list of the functions that may be traced.
+    public var needsTracefs: Bool {
+        switch self {
+        case .tracepoint, .rawtracepoint, .kprobe, .kretprobe, .fentry, .fexit: true
+        case .begin, .end, .uprobe, .uretprobe, .usdt, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint, .iter, .selfSignal, .bench, .test: false
+        }
+    }
 }

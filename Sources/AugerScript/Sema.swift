@@ -13,6 +13,8 @@ public protocol TypeInfoProvider {
     func structFieldNames(_ typeName: String) -> [String]?
     /// A raw tracepoint's arguments (from BTF), in order.
     func rawTracepointArgs(_ name: String) -> [RecordField]?
+    /// A kernel function's parameters and return type (from BTF), for fentry and fexit.
+    func kernelFunction(_ name: String) -> FunctionSignature?
     /// The tracepoints `category:name` matches (wildcards allowed), for the
     /// fields of `args` in a probe on several.
     func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)]
@@ -35,9 +37,33 @@ extension TypeInfoProvider {
     public func kernelVariable(_ name: String) -> (btfID: UInt32, type: SType)? { nil }
     public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] { [] }
     public func rawTracepointArgs(_ name: String) -> [RecordField]? { nil }
+    public func kernelFunction(_ name: String) -> FunctionSignature? { nil }
     public func structFieldNames(_ typeName: String) -> [String]? { nil }
     public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
     public var lenientNames: Bool { false }
+}
+
+/// What a kernel function takes and returns, as the type checker sees it.
+public struct FunctionSignature: Sendable, Equatable {
+    public var parameters: [RecordField]
+    /// The context word each parameter starts at: a struct passed by value
+    /// takes two when it is over 8 bytes.
+    public var slots: [Int]
+    public var returnType: SType
+    /// fexit's context holds the return value after the parameters.
+    public var returnSlot: Int
+
+    public init(parameters: [RecordField], slots: [Int], returnType: SType, returnSlot: Int) {
+        self.parameters = parameters
+        self.slots = slots
+        self.returnType = returnType
+        self.returnSlot = returnSlot
+    }
+
+    /// A parameter's context word and type.
+    public func parameter(_ name: String) -> (slot: Int, type: SType)? {
+        parameters.firstIndex { $0.name == name }.map { (slots[$0], parameters[$0].type) }
+    }
 }
 
 /// Where a struct member is and what it holds.

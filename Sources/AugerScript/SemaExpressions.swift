@@ -177,6 +177,8 @@ extension Sema {
                 if let why = Builtins.restriction(base, kind: kind) { error(why, range); break }
             }
             if base == "args" { return argsType(range) }
+            if base == "retval", kinds.allSatisfy({ $0 == .fexit }), let returns = kernelFunctionSignature()?.returnType,
+               returns.isInteger || returns.isPointer { return returns }
             if base == "func" && kinds.allSatisfy(\.tracesUserSpace) { return .usym }
             return t
         }

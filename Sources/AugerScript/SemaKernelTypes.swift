@@ -74,11 +74,23 @@ extension Sema {
             guard let first = all.first ?? nil, all.allSatisfy({ $0 == first }) else { return .probeArgs }
             return .record(first)
         }
+        if let signature = kernelFunctionSignature() { return .record(signature.parameters) }
+        if !attachPoints.isEmpty, attachPoints.allSatisfy({ $0.kind == .fentry || $0.kind == .fexit }) { return .probeArgs }
         let all = tracepointFields()
         // Tracepoints of one format (e.g. sys_exit_open and sys_exit_openat) share it.
         guard let first = all.first, all.dropFirst().allSatisfy({ $0 == first }) else { return .probeArgs }
         for field in first { if case .enumValue(let e) = field.type { noteKernelEnum(e) } }
         return .record(first)
+    }
+
+    /// The one signature of the kernel functions an fentry or fexit probe
+    /// names without wildcards; nil if they differ or BTF does not know them.
+    func kernelFunctionSignature() -> FunctionSignature? {
+        guard !attachPoints.isEmpty, attachPoints.allSatisfy({ ($0.kind == .fentry || $0.kind == .fexit) && !$0.raw.contains("*") }),
+              let provider else { return nil }
+        let all = attachPoints.map { provider.kernelFunction($0.parts.last!) }
+        guard let first = all.first ?? nil, all.allSatisfy({ $0 == first }) else { return nil }
+        return first
     }
 
     /// The fields of each tracepoint the probe attaches to (wildcards

@@ -121,6 +121,12 @@ public final class KernelBTF: @unchecked Sendable {
     }
     private var functionIndex: [String: UInt32]?
 
+    /// Every kernel function BTF describes, for fentry wildcards and listings.
+    public var functionNames: Dictionary<String, UInt32>.Keys {
+        _ = function(named: "")
+        return functionIndex!.keys
+    }
+
     /// A type after typedefs, const, volatile, restrict and type tags.
     public func resolved(_ id: UInt32) -> UInt32 {
         var id = id
@@ -185,6 +191,12 @@ public final class KernelBTF: @unchecked Sendable {
     public func namedParameters(_ proto: UInt32) -> [(name: String, type: UInt32)] {
         guard let at = offset(proto), let (kind, _, vlen, _) = header(proto), kind == .functionPrototype else { return [] }
         return (0..<vlen).map { (string(Self.u32(bytes, at + 12 + $0 * 8)), Self.u32(bytes, at + 12 + $0 * 8 + 4)) }
+    }
+
+    /// A function prototype's return type (0: void).
+    public func returnType(ofPrototype proto: UInt32) -> UInt32? {
+        guard let (kind, _, _, type) = header(proto), kind == .functionPrototype else { return nil }
+        return type
     }
 
     /// A FUNC's prototype.
