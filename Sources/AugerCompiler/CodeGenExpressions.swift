@@ -2,6 +2,22 @@ import AugerScript
 import BPF
 
 extension ProbeCodeGen {
+    /// The context word holding argument `name` of a raw tracepoint, fentry or
+    /// fexit probe, and its type: from the function's signature when the
+    /// target has one (wildcards: each target its own), else from `args`' record.
+    func contextWord(_ name: String, of args: Expr, _ e: Expr) throws(CompileError) -> (slot: Int, type: SType) {
+        if let signature = target.signature {
+            guard let word = signature.parameter(name) else {
+                throw CompileError(message: "\(target.name) has no argument named '\(name)'", range: e.range)
+            }
+            return word
+        }
+        guard case .record(let fields) = args.type ?? .unknown, let i = fields.firstIndex(where: { $0.name == name }) else {
+            throw CompileError(message: "the arguments of \(target.name) are not known: it needs the kernel's BTF", range: e.range)
+        }
+        return (i, fields[i].type)
+    }
+
     /// Evaluates a scalar expression (integer, bool, pointer, symbol address) into r0.
     func scalar(_ e: Expr) throws(CompileError) {
         switch e.kind {
@@ -52,13 +68,10 @@ extension ProbeCodeGen {
             }
             truncate(to: e.type ?? .u64)
         case .field(let x, let name, _):
-            if x.isArgs, target.kind == .rawtracepoint {
-                // A raw tracepoint's context is its arguments, one u64 each.
-                guard case .record(let fields) = x.type ?? .unknown, let i = fields.firstIndex(where: { $0.name == name }) else {
-                    throw CompileError(message: "the arguments of \(target.name) are not known: it needs the kernel's BTF", range: e.range)
-                }
-                asm.emit(.load(.u64, .r0, .r6, Int16(8 * i)))
-                truncate(to: e.type ?? .u64)
+            if x.isArgs || x.type == .probeArgs, target.kind.argsLayout == .contextWords {
+                let word = try contextWord(name, of: x, e)
+                asm.emit(.load(.u64, .r0, .r6, Int16(8 * word.slot)))
+                truncate(to: e.type == nil || e.type == .unknown ? word.type : e.type!)
             } else if x.isArgs || x.type == .probeArgs {
                 try tracepointField(name, e)
             } else if isMemory(x.type), case .record(let fields) = x.type!, let i = fields.firstIndex(where: { $0.name == name }) {

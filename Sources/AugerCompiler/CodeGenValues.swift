@@ -49,7 +49,13 @@ extension ProbeCodeGen {
             // The program's context pointer, as the probe type defines it.
             asm.emit(.mov(.r0, .r6))
         case "retval":
-            asm.emit(.load(.u64, .r0, .r6, Int16(Registers.returnValue)))
+            // fexit: the word after the arguments; return probes: pt_regs.
+            let at = target.signature.map { 8 * $0.returnSlot } ?? Registers.returnValue
+            asm.emit(.load(.u64, .r0, .r6, Int16(at)))
+            truncate(to: e.type ?? .i64)
+        case "func" where target.signature != nil || target.kind == .kretprobe:
+            // The trampoline (and the kretprobe) knows which function it was entered for.
+            asm.emit(.mov(.r1, .r6), .call(.getFuncIp))
         case "func":
             if target.kind.isReturnProbe {
                 throw CompileError(message: "func in return probes is not supported yet", range: e.range)
@@ -153,8 +159,8 @@ extension ProbeCodeGen {
             zero(off, size)
             scratchPointer(.r1, off)
             asm.emit(.mov(.r2, Int32(min(16, size))), .call(.getCurrentComm))
-        case .identifier where e.isArgs && target.kind == .tracepoint:
-            // `args` as a value: a record of the tracepoint's fields.
+        case .identifier where e.isArgs && [.tracepointRecord, .contextWords].contains(target.kind.argsLayout):
+            // `args` as a value: a record of the tracepoint's fields or the function's arguments.
             guard case .record(let fields) = type else { throw CompileError(message: "args is a record here", range: e.range) }
             for (field, at) in zip(fields, Layout.offsets(fields.map(\.type))) {
                 let access = Expr(.field(e, field.name, arrow: false), e.range)

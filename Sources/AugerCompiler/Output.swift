@@ -24,6 +24,9 @@ public struct AttachTarget: Sendable {
         case perfEvent(PerfEventSource)
         /// A kernel function by name, `offset` bytes in (kprobes).
         case kernelFunction(name: String, offset: UInt64)
+        /// A kernel function a BPF trampoline calls the program from (fentry,
+        /// fexit): its BTF id and what its context words hold.
+        case tracedFunction(name: String, btfID: UInt32, signature: FunctionSignature)
     }
 
     public init(kind: ProbeKind, location: Location, name: String, range: SourceRange = .none) {
@@ -36,6 +39,12 @@ public struct AttachTarget: Sendable {
     /// For tracepoints: the record layout.
     public var format: TracepointFormat? {
         if case .tracepoint(_, _, let format) = location { return format }
+        return nil
+    }
+
+    /// For fentry and fexit: the function's signature.
+    public var signature: FunctionSignature? {
+        if case .tracedFunction(_, _, let signature) = location { return signature }
         return nil
     }
 

@@ -110,7 +110,11 @@ final class ProbeCodeGen {
             assembled = lean
             sourceMap = sourceMap.map { ($0.instruction - Self.scratchPrologue, $0.range) }
         }
-        let spec = ProgramSpec(name: name, type: target.programType, assembled: assembled)
+        var spec = ProgramSpec(name: name, type: target.programType, assembled: assembled)
+        if case .tracedFunction(_, let id, _) = target.location {
+            spec.expectedAttachType = target.kind.attachType
+            spec.attachBTFID = id
+        }
         return (spec, sourceMap)
     }
 

@@ -44,4 +44,34 @@ final class PrologueTests: XCTestCase {
         XCTAssertTrue(usesScratch(try compile("interval:ms:1 { @[comm] = count(); }")))
         XCTAssertTrue(usesScratch(try compile(#"interval:ms:1 { @[1] = 1; for ($kv : @) { print($kv); } }"#)))
     }
+
+    /// vfs_read(struct file *file, char *buf, size_t count, loff_t *pos), as BTF gives it.
+    static let vfsRead = FunctionSignature(
+        parameters: [RecordField(name: "file", type: .pointer(.cType("struct file"))), RecordField(name: "buf", type: .pointer(.i8)),
+                     RecordField(name: "count", type: .u64), RecordField(name: "pos", type: .pointer(.i64))],
+        slots: [0, 1, 2, 3], returnType: .i64, returnSlot: 4)
+
+    func traced(_ kind: ProbeKind) -> AttachTarget {
+        AttachTarget(kind: kind, location: .tracedFunction(name: "vfs_read", btfID: 4242, signature: Self.vfsRead),
+                     name: "\(kind.name):vmlinux:vfs_read")
+    }
+
+    /// A load of context word `n` (8-byte words) into any register.
+    func readsContextWord(_ spec: ProgramSpec, _ n: Int) -> Bool {
+        spec.instructions.contains { $0 == .load(.u64, Register(rawValue: $0.dst)!, .r6, Int16(8 * n)) }
+    }
+
+    func testFentryAndFexitNameTheirFunctionAndReadArgumentsFromContextWords() throws {
+        let entry = try compile("fentry:vfs_read { @ = sum(args.count); }", traced(.fentry))
+        XCTAssertEqual(entry.type, .tracing)
+        XCTAssertEqual(entry.expectedAttachType, .traceFentry)
+        XCTAssertEqual(entry.attachBTFID, 4242)
+        XCTAssertTrue(readsContextWord(entry, 2))
+        XCTAssertFalse(readsContextWord(entry, 4))
+        let exit = try compile("fexit:vfs_read { @ = sum(retval); }", traced(.fexit))
+        XCTAssertEqual(exit.expectedAttachType, .traceFexit)
+        XCTAssertTrue(readsContextWord(exit, 4), "retval follows the four arguments")
+        // func: the trampoline's own answer, not a register.
+        XCTAssertTrue(try compile("fentry:vfs_read { @[func] = count(); }", traced(.fentry)).instructions.contains(.call(.getFuncIp)))
+    }
 }
