@@ -39,7 +39,7 @@ public enum SystemInfo {
 
         let tracefs = try? Tracefs.locate()
         let kprobes = exists("/sys/bus/event_source/devices/kprobe") || tracefs.map { exists($0.root + "/kprobe_events") } == true
-        let fentry = btf.map { fentryAttaches($0) } ?? false
+        let fentry = btf.map { KernelFunctionSupport.fentryAttaches($0) } ?? false
         out += "\nProbe types\n"
         out += "  tracepoint: \(yes(tracefs != nil))\n"
         out += "  rawtracepoint: \(yes(programLoads(.rawTracepoint, [.mov(.r0, 0), .exit])))\n"
@@ -57,15 +57,5 @@ public enum SystemInfo {
 
     static func programLoads(_ type: ProgramType, _ instructions: [Instruction]) -> Bool {
         (try? BPF.Program(ProgramSpec(name: "probe", type: type, instructions: instructions))) != nil
-    }
-
-    /// Whether an fentry program loads and attaches to a kernel function.
-    static func fentryAttaches(_ btf: KernelBTF) -> Bool {
-        guard let id = btf.function(named: "vfs_read") ?? btf.function(named: "do_nanosleep") else { return false }
-        let spec = ProgramSpec(name: "probe", type: .tracing, instructions: [.mov(.r0, 0), .exit],
-                               expectedAttachType: .traceFentry, attachBTFID: id)
-        guard let program = try? BPF.Program(spec), let link = try? program.attachRawTracepoint(nil) else { return false }
-        link.close()
-        return true
     }
 }

@@ -152,7 +152,52 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertTrue(try failure("kprobe:nothing_*").isNoMatch)
         XCTAssertEqual(try failure("kretprobe:vfs_read+4").message, "kretprobes attach to a function's start, not an offset")
         XCTAssertEqual(try failure("kprobe:vfs_read+x").message, "invalid offset in 'vfs_read+x'")
-        XCTAssertEqual(try failure("fentry:vfs_read").message, "fentry probes are not supported yet")
+    }
+
+    /// fentry and fexit name their function by its id in the running kernel's BTF.
+    func testFentryResolvesToTheFunctionsBTFIDAndSignature() throws {
+        try withKprobes()
+        var system = self.system
+        system.assumeTrampolines = true
+        func resolve(_ text: String) throws -> [AttachTarget] { try AttachPointResolver(system).resolve(try point(text)) }
+        func failure(_ text: String) throws -> AttachError {
+            do { _ = try resolve(text) } catch let error as AttachError { return error }
+            XCTFail("\(text) resolved")
+            throw XCTSkip("failed above")
+        }
+        guard let btf = try? KernelBTF(), let id = btf.function(named: "vfs_read") else {
+            return try TestGate.require("the kernel has no BTF describing vfs_read", what: "fentry resolution")
+        }
+        let exact = try resolve("fentry:vfs_read")
+        XCTAssertEqual(exact.map(\.name), ["fentry:vmlinux:vfs_read"])
+        guard case .tracedFunction(let name, let btfID, let signature) = exact[0].location else { return XCTFail("\(exact[0].location)") }
+        XCTAssertEqual(name, "vfs_read")
+        XCTAssertEqual(btfID, id)
+        XCTAssertEqual(signature.parameters.map(\.name), ["file", "buf", "count", "pos"])
+        XCTAssertEqual(signature.slots, [0, 1, 2, 3])
+        XCTAssertEqual(signature.returnSlot, 4)
+        XCTAssertEqual(signature.returnType, .i64)
+        XCTAssertEqual(exact[0].programType, .tracing)
+        // Wildcards match BTF's functions that ftrace can trace (the fixture's list).
+        XCTAssertEqual(try resolve("fexit:vfs_rea*").map(\.name), ["fexit:vmlinux:vfs_read", "fexit:vmlinux:vfs_readv"])
+        XCTAssertEqual(try resolve("kfunc:vmlinu?:vfs_write").map(\.name), ["fentry:vmlinux:vfs_write"])
+        XCTAssertEqual(try failure("fentry:nonsense_xyz").message, "No matches for fentry nonsense_xyz.")
+        XCTAssertEqual(try failure("fentry:nothing_*").message, "No matches for fentry nothing_*.")
+        XCTAssertTrue(try failure("fentry:nf_tables:nf_hook_slow").message.contains("module functions"))
+    }
+
+    /// Without kprobes or trampolines, the error names a probe that sees the same event.
+    func testUnavailableKernelFunctionsSuggestTheTracepointThatCoversThem() throws {
+        XCTAssertEqual(KernelFunctionSupport.syscallName("__x64_sys_openat"), "openat")
+        XCTAssertEqual(KernelFunctionSupport.syscallName("ksys_read"), "read")
+        XCTAssertNil(KernelFunctionSupport.syscallName("vfs_read"))
+        XCTAssertNil(KernelFunctionSupport.syscallName("__x64_sys_"))
+        XCTAssertEqual(KernelFunctionSupport.alternatives(to: "__se_sys_openat", for: .kretprobe, in: system), ["tracepoint:syscalls:sys_exit_openat"])
+        XCTAssertEqual(KernelFunctionSupport.alternatives(to: "sched_switch", for: .kprobe, in: system).last, "tracepoint:sched:sched_switch")
+        XCTAssertEqual(KernelFunctionSupport.alternatives(to: "vfs_read", for: .fentry, in: system), [])
+        try withKprobes()
+        XCTAssertEqual(KernelFunctionSupport.alternatives(to: "vfs_read", for: .fexit, in: system), ["kretprobe:vfs_read"])
+        XCTAssertTrue(KernelFunctionSupport.suggestion("vfs_*", .fentry, system).contains("auger -l 'tracepoint:*'"))
     }
 
     func testKernelFunctionsNeedKprobesWhichTheFixtureLacks() throws {

@@ -80,6 +80,21 @@ final class ErrorTests: AugerTestCase {
         XCTAssertTrue(order.stderr.hasPrefix("stdin:1:29-48: ERROR: No matches for tracepoint syscalls:nonsense.\n"), order.stderr)
     }
 
+    /// On kernels without trampolines (these VMs) fentry is one located sentence
+    /// naming what is missing and what works instead; elsewhere it counts.
+    func testFentryWhereTheKernelRefusesTrampolines() throws {
+        let hasFentry = try auger(["--info"]).stdout.contains("  fentry: yes")
+        let r = try auger(["-e", "fentry:ksys_read { @ = count(); exit(); }"])
+        if hasFentry {
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return
+        }
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("stdin:1:1-17: ERROR: fentry probes need BPF trampolines, which this kernel refuses"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("tracepoint:syscalls:sys_enter_read sees the same event\n"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 3, "one sentence, the line, the marker: \(r.stderr)")
+    }
+
     func testMissingFile() throws {
         let r = try auger(["/nonexistent/script.bt"])
         XCTAssertEqual(r.status, 1)

@@ -3,7 +3,7 @@ import AugerScript
 import BPF
 
 /// kprobe and kretprobe (through the kernel's kprobe PMU), fentry and fexit
-/// (not yet): the kernel's own functions.
+/// (BPF trampolines, by BTF id): the kernel's own functions.
 struct KernelFunctionProbes: ProbeFamily {
     func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
         let written = point.parts.last ?? ""
@@ -13,21 +13,29 @@ struct KernelFunctionProbes: ProbeFamily {
         // With kprobes, ftrace's list decides instead: syscall entry points such as
         // __x64_sys_getppid are traceable but have no BTF.
         if !(isKprobe && system.hasKprobes), !Glob.isPattern(function), !function.hasPrefix("0x"),
-           let btf = system.kernel.btf, btf.function(named: function) == nil {
+           let btf = system.kernel.btf, btf.function(named: function) == nil,
+           !(isKprobe && KernelSymbols.address(of: function) != nil) {
             throw AttachError(.noMatches(point.kind, point.parts.joined(separator: ":")), at: point.range)
         }
         switch point.kind {
         case .kprobe, .kretprobe:
             guard system.hasKprobes else {
-                throw AttachError(.unavailable("\(point.kind.name) probes need kprobes, which this kernel does not have (CONFIG_KPROBES is off); Auger cannot serve them with fentry yet"), at: point.range)
+                let instead = KernelFunctionSupport.suggestion(function, point.kind, system)
+                throw AttachError(.unavailable("\(point.kind.name) probes need kprobes, which this kernel does not have (CONFIG_KPROBES is off)\(instead)"), at: point.range)
             }
             return try kprobes(point, system)
+        case .fentry, .fexit:
+            return try tracedFunctions(point, system)
         default:
             throw AttachError(.notSupported(point.kind), at: point.range)
         }
     }
 
     func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link] {
+        if case .tracedFunction = target.location {
+            // The program names its function by BTF id; the trampoline is built at attach.
+            return [try AttachError.attaching(target) { try program.attachRawTracepoint(nil) }]
+        }
         guard case .kernelFunction(let name, let offset) = target.location else { throw AttachError(.notSupported(target.kind), at: target.range) }
         let isReturn = target.kind == .kretprobe
         return [try AttachError.attaching(target) {
@@ -84,6 +92,35 @@ struct KernelFunctionProbes: ProbeFamily {
             return [target(function, offset, module: nil)]
         }
         return matches.map { target($0.name, offset, module: module == nil ? nil : $0.module ?? "vmlinux") }
+    }
+
+    /// `fentry:[MODULE:]FUNCTION`: functions BTF describes, wildcards matched
+    /// against those ftrace can trace (BTF also lists notrace functions).
+    func tracedFunctions(_ point: AttachPoint, _ system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
+        let function = point.parts.last!
+        let module = point.parts.count == 2 ? point.parts[0] : "vmlinux"
+        guard Glob.matches(module, "vmlinux") else {
+            throw AttachError(.unavailable("\(point.kind.name) probes on module functions are not supported yet; only vmlinux's"), at: point.range)
+        }
+        guard let btf = system.kernel.btf else {
+            throw AttachError(.unavailable("\(point.kind.name) probes need the kernel's BTF (/sys/kernel/btf/vmlinux), which this kernel does not have"), at: point.range)
+        }
+        var names = [function]
+        if Glob.isPattern(function) {
+            let traceable = (try? system.tracefs?.traceableFunctions()).map { Set($0.filter { $0.module == nil }.map(\.name)) }
+            names = btf.functionNames.filter { Glob.matches(function, $0) && traceable?.contains($0) != false }.sorted()
+        }
+        let targets = names.compactMap { name -> AttachTarget? in
+            guard let id = btf.function(named: name), let signature = system.kernel.kernelFunction(name) else { return nil }
+            return AttachTarget(kind: point.kind, location: .tracedFunction(name: name, btfID: id, signature: signature),
+                                name: "\(point.kind.name):vmlinux:\(name)", range: point.range)
+        }
+        guard !targets.isEmpty else { throw AttachError(.noMatches(point.kind, function), at: point.range) }
+        guard system.hasTrampolines else {
+            let instead = KernelFunctionSupport.suggestion(function, point.kind, system)
+            throw AttachError(.unavailable("\(point.kind.name) probes need BPF trampolines, which this kernel refuses (it would not load and attach a trivial fentry program)\(instead)"), at: point.range)
+        }
+        return targets
     }
 
     /// `16` or `0x10`.

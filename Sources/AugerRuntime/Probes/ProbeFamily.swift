@@ -56,6 +56,12 @@ public struct ProbeSystem: Sendable {
     /// Whether the kernel has a module of this name with BTF.
     func hasModuleBTF(_ module: String) -> Bool { access("\(sysfs)/kernel/btf/\(module)", F_OK) == 0 }
 
+    /// Tests set this to resolve fentry probes as if the kernel built trampolines.
+    var assumeTrampolines: Bool?
+
+    /// Whether fentry and fexit programs attach here (probed once).
+    var hasTrampolines: Bool { assumeTrampolines ?? KernelFunctionSupport.trampolinesWork }
+
     /// Whether the kernel has kprobes (their PMU).
     var hasKprobes: Bool { access("\(sysfs)/bus/event_source/devices/kprobe", F_OK) == 0 }
 }
