@@ -14,8 +14,9 @@ public struct ProbeLister {
         let search = pattern.map { $0.contains(":") || $0.contains("*") ? $0 : "*\($0)*" } ?? "*"
         var out = ""
         let types = (try? Tracefs.locate()).map { TracepointTypes(tracefs: $0) }
-        func add(_ name: String, _ detail: () -> [String] = { [] }) {
-            guard Glob.matches(search, name) else { return }
+        /// `short`: the name without its module, which a pattern may also match (`fentry:vfs_*`).
+        func add(_ name: String, short: String? = nil, _ detail: () -> [String] = { [] }) {
+            guard Glob.matches(search, name) || short.map({ Glob.matches(search, $0) }) == true else { return }
             out += name + "\n"
             if verbose { for line in detail() { out += "    " + line + "\n" } }
         }
@@ -36,7 +37,34 @@ public struct ProbeLister {
                 add("rawtracepoint:vmlinux:\(name)") { btf.map { Self.rawParameters($0, name) } ?? [] }
             }
         }
+        let wanted = { (kind: ProbeKind) in
+            let first = search.prefix { $0 != ":" }
+            return first.count == search.count || Glob.matches(String(first), kind.name)
+        }
+        // ftrace's list is long (50,000 functions): read once, and only when asked for.
+        if wanted(.kprobe) || wanted(.fentry) || wanted(.fexit) {
+            let functions = try? types?.tracefs.traceableFunctions()
+            if wanted(.kprobe) {
+                for f in functions ?? [] { add("kprobe:" + (f.module.map { "\($0):" } ?? "") + f.name) }
+            }
+            if wanted(.fentry) || wanted(.fexit), let btf = try? KernelBTF() {
+                // Without ftrace's list (unreadable under lockdown), every function BTF describes.
+                let traced = functions.map { Set($0.lazy.filter { $0.module == nil }.map(\.name)) }
+                let names = btf.functionNames.filter { traced?.contains($0) ?? true }.sorted()
+                for kind in [ProbeKind.fentry, .fexit] where wanted(kind) {
+                    for name in names { add("\(kind.name):vmlinux:\(name)", short: "\(kind.name):\(name)") { Self.parameters(btf, name, returns: kind == .fexit) } }
+                }
+            }
+        }
         return out
+    }
+
+    /// A kernel function's parameters as C declares them, and for fexit its return value.
+    static func parameters(_ btf: KernelBTF, _ name: String, returns: Bool) -> [String] {
+        guard let function = btf.function(named: name), let proto = btf.prototype(ofFunction: function) else { return [] }
+        var lines = btf.namedParameters(proto).map { btf.declaration($0.type, $0.name) }
+        if returns, let type = btf.returnType(ofPrototype: proto), type != 0 { lines.append(btf.declaration(type, "retval")) }
+        return lines
     }
 
     /// The attach points of a program, expanded (tracepoint wildcards) and
