@@ -5,6 +5,9 @@
 //   auger-workload sleep MS      sleeps, then exits
 //   auger-workload call N        N calls of auger_workload_probe(i), for uprobes
 //   auger-workload touch N       touches N fresh pages: at least N page faults
+//   auger-workload pread N       N pread(2)s of 4093 bytes from a file it writes,
+//                                $TMPDIR/auger-pread (kernel-function tests
+//                                match the odd size to skip the loader's reads)
 //   auger-workload getppid N sleep MS …   several, in order
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +41,15 @@ for step in stride(from: 1, to: args.count, by: 2) {
               memory != MAP_FAILED else { fail("mmap failed") }
         for i in 0..<n { memory.storeBytes(of: UInt8(1), toByteOffset: i * page, as: UInt8.self) }
         munmap(memory, n * page)
+    case "pread":
+        let path = (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/auger-pread"
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { fail("cannot create \(path)") }
+        var buffer = [UInt8](repeating: 7, count: 4093)
+        guard write(fd, &buffer, buffer.count) == buffer.count else { fail("cannot write \(path)") }
+        for _ in 0..<n { guard pread(fd, &buffer, buffer.count, 0) == buffer.count else { fail("short pread") } }
+        close(fd)
+        unlink(path)
     default:
         fail("unknown workload \(args[step])")
     }

@@ -37,4 +37,33 @@ check kprobe-args-registers "@[true]: " \
 check kprobe-wildcard-no-match "No matches for kprobe nonexistent_*." \
     auger -e 'kprobe:nonexistent_* { @ = count(); }'
 check info-reports-kprobes "kprobe: yes" auger --info
+check kretprobe-func "@[vfs_read]: 20" \
+    auger -q -e 'kretprobe:vfs_read /pid == cpid && retval == 4093/ { @[func] = count(); }' -c 'auger-workload pread 20'
+
+# fentry and fexit: BPF trampolines, arguments typed by BTF. The workload's
+# reads are 4093 bytes, which tells them from the dynamic loader's.
+check fentry-counts-calls "@: 1000" \
+    auger -q -e 'fentry:vfs_read /pid == cpid && args.count == 4093/ { @ = count(); }' -c 'auger-workload pread 1000'
+check fentry-alias-kfunc "@: 10" \
+    auger -q -e 'kfunc:vfs_read /pid == cpid && args.count == 4093/ { @ = count(); }' -c 'auger-workload pread 10'
+check fexit-retval-sum "@: 409300" \
+    auger -q -e 'fexit:vfs_read /pid == cpid && args.count == 4093/ { @ = sum(retval); }' -c 'auger-workload pread 100'
+# ssize_t: signed, so retval > -1 holds (an unsigned compare would make -1 the largest value).
+check fexit-retval-signed "@[true]: 30" \
+    auger -q -e 'fexit:vfs_read /pid == cpid && args.count == 4093/ { @[retval > -1] = count(); }' -c 'auger-workload pread 30'
+check fentry-struct-members "@[auger-pread]: 25" \
+    auger -q -e 'fentry:vfs_read /pid == cpid && args.count == 4093/ { @[str(args.file->f_path.dentry->d_name.name)] = count(); }' -c 'auger-workload pread 25'
+check fentry-func "func: vfs_read" \
+    auger -q -e 'fentry:vfs_read { printf("func: %s\n", func); exit(); }' -c 'head -c 1 /proc/version'
+check fentry-wildcard-probe "@[fentry:vmlinux:vfs_read]: 40" \
+    auger -q -e 'fentry:vfs_rea? /pid == cpid && args.count == 4093/ { @[probe] = count(); }' -c 'auger-workload pread 40'
+check fentry-module-vmlinux "@: 5" \
+    auger -q -e 'fentry:vmlinu*:vfs_read /pid == cpid && args.count == 4093/ { @ = count(); }' -c 'auger-workload pread 5'
+check fentry-print-args "{ .path = 0x" \
+    auger -q -e 'fentry:vfs_open { print(args); exit(); }' -c 'head -c 1 /proc/version'
+check fentry-missing "No matches for fentry nonsense." \
+    auger -e 'fentry:vfs_read,fentry:nonsense { exit(); }'
+check fentry-list-verbose "    size_t count" auger -lv 'fentry:vfs_read'
+check fexit-list-retval "    ssize_t retval" auger -lv 'fexit:vfs_read'
+check info-reports-fentry "fentry: yes" auger --info
 echo "KTEST done"
