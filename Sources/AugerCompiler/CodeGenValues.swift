@@ -53,8 +53,8 @@ extension ProbeCodeGen {
             let at = target.signature.map { 8 * $0.returnSlot } ?? Registers.returnValue
             asm.emit(.load(.u64, .r0, .r6, Int16(at)))
             truncate(to: e.type ?? .i64)
-        case "func" where target.signature != nil || target.kind == .kretprobe:
-            // The trampoline (and the kretprobe) knows which function it was entered for.
+        case "func" where target.signature != nil || target.kind == .kretprobe || target.isMultiFunction:
+            // The trampoline (the kretprobe, the fprobe) knows which function it was entered for.
             asm.emit(.mov(.r1, .r6), .call(.getFuncIp))
         case "func":
             if target.kind.isReturnProbe {

@@ -24,6 +24,9 @@ public struct AttachTarget: Sendable {
         case perfEvent(PerfEventSource)
         /// A kernel function by name, `offset` bytes in (kprobes).
         case kernelFunction(name: String, offset: UInt64)
+        /// Many kernel functions' entries (or returns) behind one kprobe_multi
+        /// link, served by one program.
+        case kernelFunctions(names: [String])
         /// A kernel function a BPF trampoline calls the program from (fentry,
         /// fexit): its BTF id and what its context words hold.
         case tracedFunction(name: String, btfID: UInt32, signature: FunctionSignature)
@@ -46,6 +49,18 @@ public struct AttachTarget: Sendable {
     public var signature: FunctionSignature? {
         if case .tracedFunction(_, _, let signature) = location { return signature }
         return nil
+    }
+
+    /// How many probes the target stands for: each function of a kprobe_multi counts.
+    public var probeCount: Int {
+        if case .kernelFunctions(let names) = location { return names.count }
+        return 1
+    }
+
+    /// Whether one program serves several kernel functions (so `func` comes from the kernel).
+    public var isMultiFunction: Bool {
+        if case .kernelFunctions = location { return true }
+        return false
     }
 
     /// The program type that serves this kind.

@@ -115,6 +115,7 @@ final class ProbeCodeGen {
             spec.expectedAttachType = target.kind.attachType
             spec.attachBTFID = id
         }
+        if target.isMultiFunction { spec.expectedAttachType = .traceKprobeMulti }
         return (spec, sourceMap)
     }
 

@@ -48,7 +48,9 @@ struct ScriptCompilation {
         if !checked.diagnostics.all.isEmpty && options.warnings { warnings.write(checked.diagnostics.rendered(in: source) + "\n") }
 
         let config = Config(checked.program.config)
-        let resolver = AttachPointResolver(ProbeSystem(tracefs: tracefs, types: types, kernel: kernel, pid: options.pid))
+        var system = ProbeSystem(tracefs: tracefs, types: types, kernel: kernel, pid: options.pid)
+        system.disabled = options.disabledFeatures
+        let resolver = AttachPointResolver(system)
         let targets = try resolve(checked.program, resolver, config, source)
         let compiled: CompiledScript
         let maxKeys = UInt32(clamping: config.integer("max_map_keys") ?? 4096)
@@ -86,16 +88,23 @@ struct ScriptCompilation {
         var failures: [AttachError] = []
         for probe in program.probes {
             var list: [AttachTarget] = []
+            var emptyWildcards: [AttachError] = []
             for point in probe.attachPoints where passesFilter(point.kind, "\(point.kind.name):\(point.parts.joined(separator: ":"))") {
                 do { list += try resolver.resolve(point) } catch {
+                    // A wildcard that matches nothing adds nothing; it is an error only when the probe is left empty.
+                    if case .noMatches = error.reason, point.parts.contains(where: Glob.isPattern) { emptyWildcards.append(error); continue }
                     if missing == "error" { failures.append(error) }
                     if missing == "warn" { skipped.warning(error.message + (error.message.hasSuffix(".") ? " " : ". ") + "Skipping.", at: error.range) }
                 }
             }
+            if list.isEmpty, let first = emptyWildcards.first {
+                if missing == "error" { failures.append(first) }
+                if missing == "warn" { skipped.warning(first.message + " Skipping.", at: first.range) }
+            }
             if list.isEmpty, !probe.attachPoints.isEmpty, missing == "warn" {
                 skipped.warning("Probe has no valid attach points. It is being removed which may cause issues with program behavior.", at: probe.attachPoints[0].range)
             }
-            targets.append(list.filter { passesFilter($0.kind, $0.name) })
+            targets.append(resolver.combine(list.filter { passesFilter($0.kind, $0.name) }, of: probe))
         }
         // Probes that match nothing are reported before what Auger cannot do yet, as bpftrace reports them.
         if let first = failures.first(where: \.isNoMatch) ?? failures.first {

@@ -33,5 +33,8 @@ public struct RunOptions: @unchecked Sendable { // Regex is not Sendable
     /// --include: headers included before the script, as `#include <FILE>`.
     public var includes: [String] = []
 
+    /// --no-feature: kernel mechanisms not to use (kprobe_multi, …).
+    public var disabledFeatures: Set<KernelFeature> = []
+
     public init() {}
 }

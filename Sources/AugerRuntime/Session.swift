@@ -105,7 +105,8 @@ public final class Session {
         for (compiledProgram, program) in others where !compiledProgram.target.kind.isTimer {
             loaded.links += try resolver.attach(program, to: compiledProgram.target)
         }
-        let n = loaded.programs.count
+        // Each function behind a kprobe_multi link counts, as bpftrace counts them.
+        let n = loaded.programs.reduce(0) { $0 + $1.0.target.probeCount }
         if !options.quiet {
             options.format.output.attached(n, out: out, err: err)
         }

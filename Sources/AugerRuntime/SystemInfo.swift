@@ -44,7 +44,7 @@ public enum SystemInfo {
         out += "  tracepoint: \(yes(tracefs != nil))\n"
         out += "  rawtracepoint: \(yes(programLoads(.rawTracepoint, [.mov(.r0, 0), .exit])))\n"
         out += "  kprobe: \(yes(kprobes))\n"
-        out += "  kprobe_multi: \(kprobes ? "unknown (not tried)" : "no")\n"
+        out += "  kprobe_multi: \(!kprobes ? "no" : KernelFunctionSupport.kprobeMultiProblem.map { "no (\($0))" } ?? "yes")\n"
         out += "  kprobe_session: \(kprobes ? "unknown (not tried)" : "no")\n"
         out += "  uprobe: \(yes(exists("/sys/bus/event_source/devices/uprobe")))\n"
         out += "  fentry: \(yes(fentry))\n"

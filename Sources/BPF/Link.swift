@@ -63,6 +63,24 @@ extension Program {
         return Link(fd: fd)
     }
 
+    /// Attaches a kprobe program loaded for `.traceKprobeMulti` to the entry
+    /// (or return) of every function in `functions` with one link (fprobe,
+    /// Linux 5.18+): one ftrace update for all of them instead of one each.
+    public func attachKprobeMulti(_ functions: [String], returnProbe: Bool) throws -> Link {
+        var names = functions.map { strdup($0) }
+        defer { names.forEach { free($0) } }
+        let what = functions.count == 1 ? functions[0] : "\(functions.count) functions (\(functions[0]), …)"
+        return try names.withUnsafeMutableBufferPointer { buffer in
+            var attr = bpf_attr()
+            attr.link_create.prog_fd = UInt32(fd.rawValue)
+            attr.link_create.attach_type = AttachType.traceKprobeMulti.rawValue
+            attr.link_create.kprobe_multi.flags = returnProbe ? UInt32(BPF_F_KPROBE_MULTI_RETURN) : 0
+            attr.link_create.kprobe_multi.cnt = UInt32(functions.count)
+            attr.link_create.kprobe_multi.syms = Sys.address(buffer.baseAddress)
+            return Link(fd: try Sys.bpfFD(BPF_LINK_CREATE, &attr, "attach program \"\(spec.name)\" to \(what)"))
+        }
+    }
+
     /// Attaches a tracepoint program to `category:name` through tracefs.
     public func attachTracepoint(category: String, name: String, tracefs: Tracefs? = nil) throws -> Link {
         let fs = try tracefs ?? Tracefs.locate()

@@ -20,6 +20,8 @@ public enum AttachType: UInt32, Sendable {
     case traceFentry = 24
     case traceFexit = 25
     case perfEvent = 41           // BPF_PERF_EVENT, for BPF_LINK_CREATE
+    /// kprobe programs attached to many functions through one fprobe link.
+    case traceKprobeMulti = 42
 }
 
 /// A description of a program: instructions and what the kernel needs to

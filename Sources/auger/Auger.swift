@@ -48,6 +48,9 @@ struct Auger: ParsableCommand {
             -k              warn when a helper call fails (so far: reading a map element that is not there)
             -l [SEARCH]     list probes matching SEARCH (with -v, their arguments)
             --mode MODE     'run' (default) or 'bench': run BEGIN, time each bench:NAME probe, run END
+            --no-feature F,...
+                            do not use these kernel features even where present:
+                            kprobe_multi, uprobe_multi, kprobe_session
             --no-warnings   do not print the script's warnings
             -o FILE         write output to FILE
             -p PID          trace process PID; stop when it exits
@@ -112,6 +115,9 @@ struct Auger: ParsableCommand {
 
     @Option(name: .customLong("mode"), help: "run (default) or bench.")
     var mode: String = "run"
+
+    @Option(name: .customLong("no-feature"), help: "Kernel features not to use: kprobe_multi, uprobe_multi, kprobe_session.")
+    var noFeature: [String] = []
 
     @Flag(name: .customLong("no-warnings"), help: "Do not print warnings.")
     var noWarnings = false
@@ -228,6 +234,14 @@ struct Auger: ParsableCommand {
                 FileHandleOutput.stderr("ERROR: Invalid --probe-filter regex '\(probeFilter)': \(error)\n")
                 throw ExitCode(1)
             }
+        }
+        for name in noFeature.flatMap({ $0.split(separator: ",") }) {
+            guard let feature = KernelFeature(rawValue: String(name)) else {
+                let valid = KernelFeature.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+                FileHandleOutput.stderr("ERROR: Invalid feature: \(name)\nValid features: \(valid)\n")
+                throw ExitCode(1)
+            }
+            options.disabledFeatures.insert(feature)
         }
         options.format = format
         options.quiet = q

@@ -74,4 +74,18 @@ final class PrologueTests: XCTestCase {
         // func: the trampoline's own answer, not a register.
         XCTAssertTrue(try compile("fentry:vfs_read { @[func] = count(); }", traced(.fentry)).instructions.contains(.call(.getFuncIp)))
     }
+
+    /// One program behind a kprobe_multi link loads for that link and asks
+    /// the kernel which function fired; one kprobe reads the instruction pointer.
+    func testMultiFunctionKprobesLoadForTheirLinkAndAskForTheFunction() throws {
+        let multi = AttachTarget(kind: .kprobe, location: .kernelFunctions(names: ["vfs_read", "vfs_write"]), name: "kprobe:vfs_*")
+        let spec = try compile("kprobe:vfs_* { @[func] = count(); }", multi)
+        XCTAssertEqual(spec.type, .kprobe)
+        XCTAssertEqual(spec.expectedAttachType, .traceKprobeMulti)
+        XCTAssertTrue(spec.instructions.contains(.call(.getFuncIp)))
+        let single = try compile("kprobe:vfs_read { @[func] = count(); }",
+                                 AttachTarget(kind: .kprobe, location: .kernelFunction(name: "vfs_read", offset: 0), name: "kprobe:vfs_read"))
+        XCTAssertEqual(single.expectedAttachType, AttachType.none)
+        XCTAssertFalse(single.instructions.contains(.call(.getFuncIp)))
+    }
 }

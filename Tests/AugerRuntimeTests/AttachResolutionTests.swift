@@ -154,6 +154,42 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertEqual(try failure("kprobe:vfs_read+x").message, "invalid offset in 'vfs_read+x'")
     }
 
+    /// A probe's kprobes are served by one kprobe_multi link where the kernel
+    /// has them, unless the probe reads `probe` (then each needs its own name).
+    func testKprobeWildcardsCombineIntoOneMultiLinkTarget() throws {
+        try withKprobes()
+        func combined(_ text: String, multi: Bool = true, disabled: Set<KernelFeature> = []) throws -> [AttachTarget] {
+            var system = self.system
+            system.assumeKprobeMulti = multi
+            system.disabled = disabled
+            let (program, diagnostics) = Parser.parse(SourceFile(name: "stdin", text: text))
+            XCTAssertFalse(diagnostics.hasErrors, diagnostics.rendered(in: SourceFile(name: "stdin", text: text)))
+            let resolver = AttachPointResolver(system)
+            let probe = program.probes[0]
+            return resolver.combine(try probe.attachPoints.flatMap { try resolver.resolve($0) }, of: probe)
+        }
+        let one = try combined("kprobe:vfs_* { @ = count(); }")
+        XCTAssertEqual(one.map(\.name), ["kprobe:vfs_*"])
+        guard case .kernelFunctions(let names) = one[0].location else { return XCTFail("\(one[0].location)") }
+        XCTAssertEqual(names, ["vfs_read", "vfs_readv", "vfs_write"])
+        XCTAssertEqual(one[0].probeCount, 3)
+        XCTAssertTrue(one[0].isMultiFunction)
+        // Entries and returns are separate links; a function named twice is attached once.
+        let mixed = try combined("kprobe:vfs_read*,kretprobe:vfs_write,kretprobe:tcp_connect,kprobe:vfs_read { }")
+        XCTAssertEqual(mixed.map(\.name), ["kprobe:vfs_read*,kprobe:vfs_read", "kretprobe:vfs_write,kretprobe:tcp_connect"])
+        XCTAssertEqual(mixed.map(\.probeCount), [2, 2])
+        XCTAssertEqual(mixed.map(\.kind), [.kprobe, .kretprobe])
+        // Offsets and addresses need a kprobe each; so does a probe that reads `probe`.
+        XCTAssertEqual(try combined("kprobe:vfs_read+4,kprobe:vfs_write+4 { }").count, 2)
+        XCTAssertEqual(try combined("kprobe:vfs_* { @[probe] = count(); }").map(\.name), ["kprobe:vfs_read", "kprobe:vfs_readv", "kprobe:vfs_write"])
+        XCTAssertEqual(try combined("kprobe:vfs_* /probe == \"x\"/ { }").count, 3)
+        XCTAssertEqual(try combined("kprobe:vfs_* { @[func] = count(); }").count, 1)
+        // Without kprobe_multi, or with --no-feature kprobe_multi: one each.
+        XCTAssertEqual(try combined("kprobe:vfs_* { }", multi: false).count, 3)
+        XCTAssertEqual(try combined("kprobe:vfs_* { }", disabled: [.kprobeMulti]).count, 3)
+        XCTAssertEqual(try combined("kprobe:vfs_read { }").count, 1)
+    }
+
     /// fentry and fexit name their function by its id in the running kernel's BTF.
     func testFentryResolvesToTheFunctionsBTFIDAndSignature() throws {
         try withKprobes()

@@ -37,8 +37,32 @@ check kprobe-args-registers "@[true]: " \
 check kprobe-wildcard-no-match "No matches for kprobe nonexistent_*." \
     auger -e 'kprobe:nonexistent_* { @ = count(); }'
 check info-reports-kprobes "kprobe: yes" auger --info
+check info-reports-kprobe-multi "kprobe_multi: " auger --info
+auger --info 2>&1 | grep kprobe_multi | sed 's/^ */KTEST info /'
 check kretprobe-func "@[vfs_read]: 20" \
     auger -q -e 'kretprobe:vfs_read /pid == cpid && retval == 4093/ { @[func] = count(); }' -c 'auger-workload pread 20'
+
+# Wildcards through one kprobe_multi link (fprobe) where the kernel has it:
+# the same counts, one program; --no-feature kprobe_multi gives one each.
+check kprobe-multi-counts "@[vfs_read]: 50" \
+    auger -q -e 'kprobe:vfs_rea? /pid == cpid && arg2 == 4093/ { @[func] = count(); }' -c 'auger-workload pread 50'
+check kretprobe-multi-retval "@[vfs_read]: 20" \
+    auger -q -e 'kretprobe:vfs_rea? /pid == cpid && retval == 4093/ { @[func] = count(); }' -c 'auger-workload pread 20'
+check kprobe-no-multi-counts "@[vfs_read]: 30" \
+    auger -q --no-feature kprobe_multi -e 'kprobe:vfs_rea? /pid == cpid && arg2 == 4093/ { @[func] = count(); }' -c 'auger-workload pread 30'
+programs=$(auger --dry-run -d dis -e 'kprobe:vfs_* { @ = count(); }' 2>&1 | grep -c '^kp_')
+single=$(auger --dry-run -d dis --no-feature kprobe_multi -e 'kprobe:vfs_* { @ = count(); }' 2>&1 | grep -c '^kp_')
+# Debian's 6.1 has no fprobe: there each function keeps its own program.
+if auger --info | grep -q 'kprobe_multi: yes'; then expected=1; else expected=$single; fi
+if [ "$programs" = "$expected" ] && [ "$single" -gt 10 ]; then echo "KTEST pass kprobe-multi-one-program ($programs of $single)"
+else echo "KTEST fail kprobe-multi-one-program: $programs programs with kprobe_multi, $single without"; fi
+out=$(auger -e 'kprobe:vfs_* { exit(); } interval:ms:200 { exit(); }' 2>&1)
+if echo "$out" | grep -qE '^Attached [0-9]{2,} probes$'; then echo "KTEST pass kprobe-multi-attached-count"
+else echo "KTEST fail kprobe-multi-attached-count: $out"; fi
+check kprobe-multi-mixed-attachpoint "hit" \
+    auger -q -e 'kprobe:vfs_read,kprobe:nonsense* { printf("hit\n"); exit(); }' -c 'head -c 1 /proc/version'
+check kprobe-multi-probe-builtin "@[kprobe:vfs_read]: 10" \
+    auger -q -e 'kprobe:vfs_rea? /pid == cpid && arg2 == 4093/ { @[probe] = count(); }' -c 'auger-workload pread 10'
 
 # fentry and fexit: BPF trampolines, arguments typed by BTF. The workload's
 # reads are 4093 bytes, which tells them from the dynamic loader's.

@@ -22,6 +22,29 @@ enum KernelFunctionSupport {
         return true
     }
 
+    /// Whether kprobe_multi links attach here: the kernel knows the attach
+    /// type and was built with fprobe. Asked once per process, by attaching
+    /// an empty program to one function for a moment.
+    static var kprobeMultiWorks: Bool { kprobeMultiProblem == nil }
+
+    /// Why kprobe_multi links do not attach here (nil when they do).
+    static let kprobeMultiProblem: String? = {
+        let spec = ProgramSpec(name: "probe", type: .kprobe, instructions: [.mov(.r0, 0), .exit],
+                               expectedAttachType: .traceKprobeMulti)
+        let program: BPF.Program
+        do { program = try BPF.Program(spec) } catch { return "\(error)" }
+        var problem = "no function to try"
+        for function in ["vfs_read", "do_nanosleep", "schedule"] {
+            do {
+                try program.attachKprobeMulti([function], returnProbe: false).close()
+                return nil
+            } catch let error as BPFError where error.errno == .notSupported {
+                return "the kernel was built without fprobe (CONFIG_FPROBE)"
+            } catch { problem = "\(error)" }
+        }
+        return problem
+    }()
+
     /// Probes that see the same event as `function`: fentry or kprobe on it
     /// where the kernel can, a tracepoint of the same name, or the system
     /// call's tracepoint for a syscall's entry points.

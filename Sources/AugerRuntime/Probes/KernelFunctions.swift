@@ -36,8 +36,11 @@ struct KernelFunctionProbes: ProbeFamily {
             // The program names its function by BTF id; the trampoline is built at attach.
             return [try AttachError.attaching(target) { try program.attachRawTracepoint(nil) }]
         }
-        guard case .kernelFunction(let name, let offset) = target.location else { throw AttachError(.notSupported(target.kind), at: target.range) }
         let isReturn = target.kind == .kretprobe
+        if case .kernelFunctions(let names) = target.location {
+            return [try AttachError.attaching(target) { try program.attachKprobeMulti(names, returnProbe: isReturn) }]
+        }
+        guard case .kernelFunction(let name, let offset) = target.location else { throw AttachError(.notSupported(target.kind), at: target.range) }
         return [try AttachError.attaching(target) {
             if name.hasPrefix("0x"), let address = UInt64(name.dropFirst(2), radix: 16) {
                 return try program.attach(to: PerfEvent.kprobe(address: address, returnProbe: isReturn))
@@ -121,6 +124,34 @@ struct KernelFunctionProbes: ProbeFamily {
             throw AttachError(.unavailable("\(point.kind.name) probes need BPF trampolines, which this kernel refuses (it would not load and attach a trivial fentry program)\(instead)"), at: point.range)
         }
         return targets
+    }
+
+    /// A probe's kprobes (and its kretprobes) at functions' starts, as one
+    /// target each that one kprobe_multi link serves: one program to verify
+    /// and one ftrace update instead of one per function. Not when the probe
+    /// reads `probe`, which then names each function, so each gets its own program.
+    static func combine(_ targets: [AttachTarget], of probe: Probe, in system: ProbeSystem) -> [AttachTarget] {
+        func function(_ t: AttachTarget) -> String? {
+            guard case .kernelFunction(let name, 0) = t.location, !name.hasPrefix("0x") else { return nil }
+            return name
+        }
+        let candidates = targets.filter { ($0.kind == .kprobe || $0.kind == .kretprobe) && function($0) != nil }
+        guard candidates.count > 1, system.hasKprobeMulti, !probe.uses(builtin: "probe") else { return targets }
+        var out: [AttachTarget] = []
+        var merged: Set<ProbeKind> = []
+        for t in targets {
+            guard function(t) != nil, t.kind == .kprobe || t.kind == .kretprobe else { out.append(t); continue }
+            let same = candidates.filter { $0.kind == t.kind }
+            if same.count < 2 { out.append(t); continue }
+            guard merged.insert(t.kind).inserted else { continue }
+            var seen: Set<String> = []
+            let names = same.compactMap(function).filter { seen.insert($0).inserted }
+            // Named as written: `kprobe:vfs_*,kprobe:ksys_read`.
+            let written = probe.attachPoints.filter { $0.kind == t.kind }.map { "\($0.kind.name):\($0.parts.joined(separator: ":"))" }
+            out.append(AttachTarget(kind: t.kind, location: .kernelFunctions(names: names),
+                                    name: written.joined(separator: ","), range: t.range))
+        }
+        return out
     }
 
     /// `16` or `0x10`.

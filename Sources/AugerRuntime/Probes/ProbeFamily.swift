@@ -31,6 +31,17 @@ extension ProbeKind {
     }
 }
 
+/// Mechanisms Auger uses where the kernel has them, which `--no-feature`
+/// turns off (bpftrace's names).
+public enum KernelFeature: String, Sendable, CaseIterable {
+    /// One link for many kprobes.
+    case kprobeMulti = "kprobe_multi"
+    /// One link for many uprobes (Auger attaches uprobes one by one so far).
+    case uprobeMulti = "uprobe_multi"
+    /// A kprobe and kretprobe on one function as one program (not used yet).
+    case kprobeSession = "kprobe_session"
+}
+
 /// What resolving and attaching may look at on the running system.
 public struct ProbeSystem: Sendable {
     public var tracefs: Tracefs?
@@ -58,6 +69,15 @@ public struct ProbeSystem: Sendable {
 
     /// Tests set this to resolve fentry probes as if the kernel built trampolines.
     var assumeTrampolines: Bool?
+    /// Tests set this to combine kprobes as if the kernel had kprobe_multi links.
+    var assumeKprobeMulti: Bool?
+    /// --no-feature: mechanisms not to use even where the kernel has them.
+    public var disabled: Set<KernelFeature> = []
+
+    /// Whether one kprobe_multi link may serve many kprobes (probed once).
+    var hasKprobeMulti: Bool {
+        !disabled.contains(.kprobeMulti) && (assumeKprobeMulti ?? (hasKprobes && KernelFunctionSupport.kprobeMultiWorks))
+    }
 
     /// Whether fentry and fexit programs attach here (probed once).
     var hasTrampolines: Bool { assumeTrampolines ?? KernelFunctionSupport.trampolinesWork }
@@ -78,6 +98,11 @@ public struct AttachPointResolver: Sendable {
 
     public func resolve(_ point: AttachPoint) throws(AttachError) -> [AttachTarget] {
         try point.kind.family.resolve(point, in: system)
+    }
+
+    /// One probe's targets, with those one link can serve merged (kprobe_multi).
+    public func combine(_ targets: [AttachTarget], of probe: Probe) -> [AttachTarget] {
+        KernelFunctionProbes.combine(targets, of: probe, in: system)
     }
 
     /// Attaches `program` to `target`; an error names the attach point's place.
