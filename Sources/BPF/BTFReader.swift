@@ -33,22 +33,34 @@ public final class KernelBTF: @unchecked Sendable {
     }
 
     private let bytes: [UInt8]
-    private let typesStart: Int, stringsStart: Int
-    /// Byte offset of each type id's record (id 0 is void).
+    private let typesStart: Int, stringsStart: Int, stringsLength: UInt32
+    /// Byte offset of each type id's record (index 0 stands for void, or for
+    /// the base's last type in split BTF).
     private var offsets: [Int] = [0]
     private var records: [String: UInt32] = [:]
+    /// A module's BTF is split: its ids and string offsets continue the
+    /// kernel's, which it refers to for the types they share.
+    public let base: KernelBTF?
+    /// Added to a local index to give a type id (0 without a base).
+    private let idShift: UInt32
+    /// Where the base's strings end.
+    private let stringShift: UInt32
 
-    public convenience init(path: String = "/sys/kernel/btf/vmlinux") throws {
-        try self.init(bytes: readBytes(path))
+    public convenience init(path: String = "/sys/kernel/btf/vmlinux", base: KernelBTF? = nil) throws {
+        try self.init(bytes: readBytes(path), base: base)
     }
 
-    public init(bytes: [UInt8]) throws {
+    public init(bytes: [UInt8], base: KernelBTF? = nil) throws {
         self.bytes = bytes
+        self.base = base
+        idShift = base.map { $0.idShift + UInt32($0.offsets.count - 1) } ?? 0
+        stringShift = base.map { $0.stringShift + $0.stringsLength } ?? 0
         guard bytes.count >= 24, bytes[0] == 0x9f, bytes[1] == 0xeb else { throw BTFReadError.notBTF }
         let header = Int(Self.u32(bytes, 4))
         typesStart = header + Int(Self.u32(bytes, 8))
         let typesLength = Int(Self.u32(bytes, 12))
         stringsStart = header + Int(Self.u32(bytes, 16))
+        stringsLength = Self.u32(bytes, 20)
         guard typesStart + typesLength <= bytes.count, stringsStart <= bytes.count else { throw BTFReadError.truncated }
         var at = typesStart
         while at + 12 <= typesStart + typesLength {
@@ -57,14 +69,20 @@ public final class KernelBTF: @unchecked Sendable {
             let kind = (info >> 24) & 0x1f, vlen = Int(info & 0xffff)
             if kind == Kind.structure.rawValue || kind == Kind.union.rawValue {
                 let name = string(Self.u32(bytes, at))
-                if !name.isEmpty { records[(kind == Kind.union.rawValue ? "union " : "struct ") + name] = UInt32(offsets.count - 1) }
+                if !name.isEmpty { records[(kind == Kind.union.rawValue ? "union " : "struct ") + name] = idShift + UInt32(offsets.count - 1) }
             }
             at += 12 + Self.trailerSize(kind: kind, vlen: vlen)
         }
     }
 
+    /// The ids this BTF itself describes (a module's own, after the kernel's).
+    private var localIDs: Range<UInt32> { (idShift + 1)..<(idShift + UInt32(offsets.count)) }
+
+    /// The base's answer for an id the base describes.
+    private func inBase(_ id: UInt32) -> KernelBTF? { id <= idShift ? base : nil }
+
     /// The id of `struct name` or `union name` (tag included).
-    public func record(named name: String) -> UInt32? { records[name] }
+    public func record(named name: String) -> UInt32? { records[name] ?? base?.record(named: name) }
 
     /// Every named struct and union, tag included.
     public var recordNames: [String] { Array(records.keys) }
@@ -72,7 +90,7 @@ public final class KernelBTF: @unchecked Sendable {
     /// The id of the kernel variable `name` (a VAR type: per-CPU variables
     /// are described), and the id of its type.
     public func variable(named name: String) -> (id: UInt32, type: UInt32)? {
-        for id in 1..<UInt32(offsets.count) {
+        for id in localIDs {
             guard let at = offset(id), (Self.u32(bytes, at + 4) >> 24) & 0x1f == Kind.variable.rawValue,
                   string(Self.u32(bytes, at)) == name else { continue }
             return (id, Self.u32(bytes, at + 8))
@@ -85,7 +103,7 @@ public final class KernelBTF: @unchecked Sendable {
     public var enumerations: [String: [(name: String, value: Int64)]] {
         if let cached = enumCache { return cached }
         var out: [String: [(name: String, value: Int64)]] = [:]
-        for id in 1..<UInt32(offsets.count) {
+        for id in localIDs {
             guard let at = offset(id) else { continue }
             let info = Self.u32(bytes, at + 4), kind = (info >> 24) & 0x1f, vlen = Int(info & 0xffff)
             let signed = info >> 31 != 0
@@ -111,7 +129,7 @@ public final class KernelBTF: @unchecked Sendable {
     public func function(named name: String) -> UInt32? {
         if functionIndex == nil {
             var index: [String: UInt32] = [:]
-            for id in 1..<UInt32(offsets.count) {
+            for id in localIDs {
                 guard let at = offset(id), (Self.u32(bytes, at + 4) >> 24) & 0x1f == Kind.function.rawValue else { continue }
                 index[string(Self.u32(bytes, at))] = id
             }
@@ -143,6 +161,7 @@ public final class KernelBTF: @unchecked Sendable {
     public func shape(_ id: UInt32) -> Shape {
         let id = resolved(id)
         guard id != 0 else { return .void }
+        if let base = inBase(id) { return base.shape(id) }
         guard let (kind, name, _, sizeOrType) = header(id), let at = offset(id) else { return .other }
         switch kind {
         case .int:
@@ -159,6 +178,7 @@ public final class KernelBTF: @unchecked Sendable {
     /// The members of a struct or union, in order.
     public func members(_ id: UInt32) -> [Member] {
         let id = resolved(id)
+        if let base = inBase(id) { return base.members(id) }
         guard let at = offset(id), let (kind, _, _, _) = header(id), kind == .structure || kind == .union else { return [] }
         let info = Self.u32(bytes, at + 4), vlen = Int(info & 0xffff), bitfields = info >> 31 != 0
         return (0..<vlen).map { i in
@@ -182,13 +202,14 @@ public final class KernelBTF: @unchecked Sendable {
         return nil
     }
 
-    private func offset(_ id: UInt32) -> Int? { Int(id) < offsets.count && id > 0 ? offsets[Int(id)] : nil }
+    private func offset(_ id: UInt32) -> Int? { localIDs.contains(id) ? offsets[Int(id - idShift)] : nil }
 
     /// A function prototype's parameter types.
     func parameters(_ proto: UInt32) -> [UInt32] { namedParameters(proto).map(\.type) }
 
     /// A function prototype's parameters: names (empty where BTF has none) and types.
     public func namedParameters(_ proto: UInt32) -> [(name: String, type: UInt32)] {
+        if let base = inBase(proto) { return base.namedParameters(proto) }
         guard let at = offset(proto), let (kind, _, vlen, _) = header(proto), kind == .functionPrototype else { return [] }
         return (0..<vlen).map { (string(Self.u32(bytes, at + 12 + $0 * 8)), Self.u32(bytes, at + 12 + $0 * 8 + 4)) }
     }
@@ -207,6 +228,7 @@ public final class KernelBTF: @unchecked Sendable {
 
     /// A type's kind, name, vlen and size-or-type, as stored.
     func header(_ id: UInt32) -> (Kind, String, Int, UInt32)? {
+        if let base = inBase(id) { return base.header(id) }
         guard let at = offset(id) else { return nil }
         let info = Self.u32(bytes, at + 4)
         guard let kind = Kind(rawValue: (info >> 24) & 0x1f) else { return nil }
@@ -214,7 +236,8 @@ public final class KernelBTF: @unchecked Sendable {
     }
 
     private func string(_ offset: UInt32) -> String {
-        var end = stringsStart + Int(offset)
+        if let base, offset < stringShift { return base.string(offset) }
+        var end = stringsStart + Int(offset - stringShift)
         let start = end
         while end < bytes.count && bytes[end] != 0 { end += 1 }
         return String(decoding: bytes[start..<end], as: UTF8.self)

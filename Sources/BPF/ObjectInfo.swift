@@ -49,6 +49,32 @@ public enum LoadedObjects {
     }
 }
 
+/// The kernel's own BTF objects: vmlinux's and each loaded module's.
+public enum KernelBTFObject {
+    /// A descriptor for the BTF the kernel holds for `module`, which a
+    /// tracing program at one of the module's functions names at load
+    /// (`attach_btf_obj_fd`); nil when no loaded module has BTF of that name.
+    public static func open(module: String) throws -> FileDescriptor? {
+        for id in try LoadedObjects.ids(BPF_BTF_GET_NEXT_ID, "BTF objects") {
+            var attr = bpf_attr()
+            attr.btf_id = id
+            // Gone since listed (a module unloaded): not this one.
+            guard let raw = try absentIsNil({ () throws -> Int32 in try Sys.bpf(BPF_BTF_GET_FD_BY_ID, &attr, "open BTF object \(id)") }) else { continue }
+            let fd = FileDescriptor(owning: raw)
+            var name = [UInt8](repeating: 0, count: 64)
+            var info = bpf_btf_info()
+            try name.withUnsafeMutableBytes { buf in
+                info.name = Sys.address(buf.baseAddress)
+                info.name_len = UInt32(buf.count)
+                try getInfo(fd, &info, "BTF object \(id)")
+            }
+            if info.kernel_btf != 0, String(decoding: name.prefix { $0 != 0 }, as: UTF8.self) == module { return fd }
+            fd.close()
+        }
+        return nil
+    }
+}
+
 private func getInfo<T>(_ fd: FileDescriptor, _ info: inout T, _ what: String) throws {
     var attr = bpf_attr()
     try withUnsafeMutableBytes(of: &info) { buf in

@@ -66,6 +66,16 @@ public final class Program: Sendable {
             do { btf = try builder.load() } catch { return (nil, "", error as? BPFError) }
         }
         defer { btf?.close() }
+        // A module's function is named by an id in that module's BTF.
+        var moduleBTF: FileDescriptor?
+        if let module = spec.attachBTFModule {
+            do { moduleBTF = try KernelBTFObject.open(module: module) } catch { return (nil, "", error as? BPFError) }
+            guard moduleBTF != nil else {
+                return (nil, "", BPFError(call: "BPF_PROG_LOAD", context: "load program \"\(spec.name)\"", errno: .noEntry,
+                                          hint: "The kernel has no BTF for module \(module) (is it loaded?)"))
+            }
+        }
+        defer { moduleBTF?.close() }
         let license = Array(spec.license.utf8) + [0]
         var attr = bpf_attr()
         var failure: BPFError?
@@ -80,6 +90,7 @@ public final class Program: Sendable {
                     attr.license = Sys.address(l.baseAddress)
                     attr.expected_attach_type = spec.expectedAttachType.rawValue
                     attr.attach_btf_id = spec.attachBTFID
+                    if let moduleBTF { attr.attach_btf_obj_fd = UInt32(moduleBTF.rawValue) }
                     if let btf {
                         attr.prog_btf_fd = UInt32(btf.rawValue)
                         attr.func_info_rec_size = 8

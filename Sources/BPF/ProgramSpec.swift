@@ -38,6 +38,9 @@ public struct ProgramSpec: Hashable, Sendable {
     public var expectedAttachType: AttachType
     /// For tracing programs: the BTF id of the function or tracepoint to attach to.
     public var attachBTFID: UInt32
+    /// For tracing programs at a module's function: the module whose BTF
+    /// `attachBTFID` is an id in (nil: vmlinux's).
+    public var attachBTFModule: String?
     /// BPF functions after the main one (callbacks), by first instruction.
     /// When there are any, loading describes every function to the kernel in BTF.
     public var functions: [FunctionStart] = []

@@ -27,6 +27,46 @@ final class BTFReaderTests: XCTestCase {
         return blob + types + strings
     }
 
+    /// A module's BTF after the sample's: ids continue at 10 and string
+    /// offsets after the base's, and its types refer to the base's.
+    func splitBlob(after base: [UInt8]) -> [UInt8] {
+        func le(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian, Array.init) }
+        let baseStrings = UInt32(base[20]) | UInt32(base[21]) << 8
+        var strings: [UInt8] = [0]
+        func name(_ s: String) -> UInt32 { defer { strings += Array(s.utf8) + [0] }; return baseStrings + UInt32(strings.count) }
+        var types: [UInt8] = []
+        func type(_ nameOff: UInt32, kind: UInt32, vlen: UInt32 = 0, _ sizeOrType: UInt32, _ extra: [UInt32] = []) {
+            types += le(nameOff) + le(kind << 24 | vlen) + le(sizeOrType) + extra.flatMap(le)
+        }
+        type(0, kind: 13, vlen: 2, 1, [name("p"), 9, name("q"), 12])   // 10: int (outer_t *p, struct inner *q)
+        type(name("modfn"), kind: 12, 10)                             // 11: FUNC modfn
+        type(name("inner"), kind: 4, vlen: 1, 4, [name("x"), 1, 0])   // 12: struct inner { int x; }
+        type(0, kind: 2, 12)                                          // 13: struct inner *
+        var blob = le(0x0001_eB9F) + le(24) + le(0) + le(UInt32(types.count)) + le(UInt32(types.count)) + le(UInt32(strings.count))
+        blob[2] = 1; blob[3] = 0
+        return blob + types + strings
+    }
+
+    func testSplitBTFContinuesItsBasesIdsAndStrings() throws {
+        let base = try KernelBTF(bytes: sampleBlob())
+        let module = try KernelBTF(bytes: splitBlob(after: sampleBlob()), base: base)
+        let function = try XCTUnwrap(module.function(named: "modfn"))
+        XCTAssertEqual(function, 11)
+        XCTAssertEqual(Array(module.functionNames), ["modfn"], "only the module's own functions")
+        XCTAssertNil(base.function(named: "modfn"))
+        let proto = try XCTUnwrap(module.prototype(ofFunction: function))
+        XCTAssertEqual(module.namedParameters(proto).map(\.name), ["p", "q"])
+        XCTAssertEqual(module.returnType(ofPrototype: proto), 1)
+        XCTAssertEqual(module.shape(1), .integer(bytes: 4, signed: true), "a base type through the module")
+        XCTAssertEqual(module.resolved(8), 7)
+        XCTAssertEqual(module.members(7).map(\.name), ["a", "", "d", "e"])
+        XCTAssertEqual(module.record(named: "struct inner"), 12)
+        XCTAssertEqual(module.record(named: "struct outer"), 7, "the base's records are found too")
+        XCTAssertEqual(module.members(12).map(\.name), ["x"])
+        XCTAssertEqual(module.declaration(9, "p"), "outer_t *p")
+        XCTAssertEqual(module.declaration(13, "q"), "struct inner *q")
+    }
+
     func testMembersOffsetsAndAnonymousUnions() throws {
         let btf = try KernelBTF(bytes: sampleBlob())
         let outer = try XCTUnwrap(btf.record(named: "struct outer"))
