@@ -28,8 +28,9 @@ public struct AttachTarget: Sendable {
         /// link, served by one program.
         case kernelFunctions(names: [String])
         /// A kernel function a BPF trampoline calls the program from (fentry,
-        /// fexit): its BTF id and what its context words hold.
-        case tracedFunction(name: String, btfID: UInt32, signature: FunctionSignature)
+        /// fexit): its BTF id (in its module's BTF, when `module` is not nil)
+        /// and what its context words hold.
+        case tracedFunction(name: String, module: String?, btfID: UInt32, signature: FunctionSignature)
     }
 
     public init(kind: ProbeKind, location: Location, name: String, range: SourceRange = .none) {
@@ -47,7 +48,7 @@ public struct AttachTarget: Sendable {
 
     /// For fentry and fexit: the function's signature.
     public var signature: FunctionSignature? {
-        if case .tracedFunction(_, _, let signature) = location { return signature }
+        if case .tracedFunction(_, _, _, let signature) = location { return signature }
         return nil
     }
 

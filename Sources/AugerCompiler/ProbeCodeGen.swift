@@ -111,9 +111,10 @@ final class ProbeCodeGen {
             sourceMap = sourceMap.map { ($0.instruction - Self.scratchPrologue, $0.range) }
         }
         var spec = ProgramSpec(name: name, type: target.programType, assembled: assembled)
-        if case .tracedFunction(_, let id, _) = target.location {
+        if case .tracedFunction(_, let module, let id, _) = target.location {
             spec.expectedAttachType = target.kind.attachType
             spec.attachBTFID = id
+            spec.attachBTFModule = module
         }
         if target.isMultiFunction { spec.expectedAttachType = .traceKprobeMulti }
         return (spec, sourceMap)

@@ -35,9 +35,9 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
     }
 
     /// fentry and fexit read these from their context, one u64 each.
-    public func kernelFunction(_ name: String) -> FunctionSignature? {
-        guard let btf, let function = btf.function(named: name), let proto = btf.prototype(ofFunction: function),
-              let returns = btf.returnType(ofPrototype: proto) else { return nil }
+    public func kernelFunction(_ name: String, module: String? = nil) -> FunctionSignature? {
+        guard let btf = module.map(moduleBTF) ?? btf, let function = btf.function(named: name),
+              let proto = btf.prototype(ofFunction: function), let returns = btf.returnType(ofPrototype: proto) else { return nil }
         let parameters = btf.namedParameters(proto)
         guard parameters.allSatisfy({ !$0.name.isEmpty }) else { return nil }
         var slots: [Int] = [], next = 0
@@ -45,9 +45,18 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
             slots.append(next)
             if case .record(_, let size, _) = btf.shape(p.type), size > 8 { next += 2 } else { next += 1 }
         }
-        return FunctionSignature(parameters: parameters.map { RecordField(name: $0.name, type: type($0.type)) },
-                                 slots: slots, returnType: type(returns), returnSlot: next)
+        return FunctionSignature(parameters: parameters.map { RecordField(name: $0.name, type: type($0.type, in: btf)) },
+                                 slots: slots, returnType: type(returns, in: btf), returnSlot: next)
     }
+
+    /// A loaded module's BTF (/sys/kernel/btf/MODULE), split from vmlinux's; read once.
+    public func moduleBTF(_ module: String) -> KernelBTF? {
+        if let known = modules[module] { return known }
+        let read = btf.flatMap { try? KernelBTF(path: "/sys/kernel/btf/\(module)", base: $0) }
+        modules[module] = .some(read)
+        return read
+    }
+    private var modules: [String: KernelBTF?] = [:]
 
     public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] {
         guard let all = try? tracepoints?.tracefs.tracepoints() else { return [] }
@@ -106,19 +115,21 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
     }
 
     /// bpftrace's view of a BTF type: char arrays are strings.
-    func type(_ id: UInt32, depth: Int = 0) -> SType {
-        guard let btf else { return .unknown }
+    /// Module BTF (`in`) describes the kernel's types too; struct names are
+    /// looked up in vmlinux's later, so a module's own structs stay opaque.
+    func type(_ id: UInt32, in module: KernelBTF? = nil, depth: Int = 0) -> SType {
+        guard let btf = module ?? btf else { return .unknown }
         switch btf.shape(id) {
         case .void: return .void
         case .integer(let bytes, let signed): return .integer(bits: 8 * max(1, min(bytes, 8)), signed: signed)
         case .enumeration(let bytes): return .integer(bits: 8 * max(1, min(bytes, 8)), signed: false)
         case .pointer(let target):
             if depth > 2 { return .pointer(.void) }
-            let pointee = type(target, depth: depth + 1)
+            let pointee = type(target, in: module, depth: depth + 1)
             return .pointer(pointee == .unknown ? .void : pointee)
         case .array(let element, let count):
             if case .integer(bytes: 1, _) = btf.shape(element) { return .string(max(count, 1)) }
-            let e = type(element, depth: depth + 1)
+            let e = type(element, in: module, depth: depth + 1)
             return e.isInteger ? .array(e, count) : .unknown
         case .record(let name, _, let union):
             return .cType(name.isEmpty ? "btf#\(btf.resolved(id))" : (union ? "union " : "struct ") + name)

@@ -54,6 +54,15 @@ public struct ProbeLister {
                 for kind in [ProbeKind.fentry, .fexit] where wanted(kind) {
                     for name in names { add("\(kind.name):vmlinux:\(name)", short: "\(kind.name):\(name)") { Self.parameters(btf, name, returns: kind == .fexit) } }
                 }
+                // Loaded modules' functions, from their BTF (split from vmlinux's).
+                for module in (directoryEntries("/sys/kernel/btf") ?? []).sorted() where module != "vmlinux" {
+                    guard let split = try? KernelBTF(path: "/sys/kernel/btf/\(module)", base: btf) else { continue }
+                    let traced = functions.map { Set($0.lazy.filter { $0.module == module }.map(\.name)) }
+                    let names = split.functionNames.filter { traced?.contains($0) ?? true }.sorted()
+                    for kind in [ProbeKind.fentry, .fexit] where wanted(kind) {
+                        for name in names { add("\(kind.name):\(module):\(name)") { Self.parameters(split, name, returns: kind == .fexit) } }
+                    }
+                }
             }
         }
         return out

@@ -12,6 +12,18 @@ func readText(_ path: String) throws -> String {
     }
 }
 
+/// The names in a directory, without `.` and `..`; nil if it cannot be read.
+func directoryEntries(_ path: String) -> [String]? {
+    guard let dir = opendir(path) else { return nil }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
 /// Failures of the runtime, each a sentence for the user.
 public enum RuntimeError: Error, CustomStringConvertible {
     case system(String)

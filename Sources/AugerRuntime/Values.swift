@@ -233,13 +233,18 @@ final class KernelSymbols: @unchecked Sendable {
     }
 
     static func load() -> [(UInt64, String)] {
-        guard let text = try? readText("/proc/kallsyms") else { return [] }
+        (try? readText("/proc/kallsyms")).map(parse) ?? []
+    }
+
+    /// Code symbols by address; a module's name after the tab is left out,
+    /// as bpftrace prints `func` and stack frames.
+    static func parse(_ text: String) -> [(UInt64, String)] {
         var out: [(UInt64, String)] = []
         for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            guard parts.count >= 3, let a = UInt64(parts[0], radix: 16), a != 0,
+            let parts = line.split(separator: " ", maxSplits: 2)
+            guard parts.count == 3, let a = UInt64(parts[0], radix: 16), a != 0,
                   "tTwW".contains(parts[1]) else { continue }
-            out.append((a, String(parts[2])))
+            out.append((a, String(parts[2].prefix { $0 != "\t" })))
         }
         return out.sorted { $0.0 < $1.0 }
     }

@@ -14,7 +14,7 @@ public protocol TypeInfoProvider {
     /// A raw tracepoint's arguments (from BTF), in order.
     func rawTracepointArgs(_ name: String) -> [RecordField]?
     /// A kernel function's parameters and return type (from BTF), for fentry and fexit.
-    func kernelFunction(_ name: String) -> FunctionSignature?
+    func kernelFunction(_ name: String, module: String?) -> FunctionSignature?
     /// The tracepoints `category:name` matches (wildcards allowed), for the
     /// fields of `args` in a probe on several.
     func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)]
@@ -37,7 +37,7 @@ extension TypeInfoProvider {
     public func kernelVariable(_ name: String) -> (btfID: UInt32, type: SType)? { nil }
     public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] { [] }
     public func rawTracepointArgs(_ name: String) -> [RecordField]? { nil }
-    public func kernelFunction(_ name: String) -> FunctionSignature? { nil }
+    public func kernelFunction(_ name: String, module: String?) -> FunctionSignature? { nil }
     public func structFieldNames(_ typeName: String) -> [String]? { nil }
     public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
     public var lenientNames: Bool { false }

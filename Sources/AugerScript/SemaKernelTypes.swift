@@ -88,7 +88,9 @@ extension Sema {
     func kernelFunctionSignature() -> FunctionSignature? {
         guard !attachPoints.isEmpty, attachPoints.allSatisfy({ ($0.kind == .fentry || $0.kind == .fexit) && !$0.raw.contains("*") }),
               let provider else { return nil }
-        let all = attachPoints.map { provider.kernelFunction($0.parts.last!) }
+        let all = attachPoints.map { point in
+            provider.kernelFunction(point.parts.last!, module: point.parts.count == 2 && point.parts[0] != "vmlinux" ? point.parts[0] : nil)
+        }
         guard let first = all.first ?? nil, all.allSatisfy({ $0 == first }) else { return nil }
         return first
     }

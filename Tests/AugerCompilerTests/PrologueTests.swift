@@ -52,7 +52,7 @@ final class PrologueTests: XCTestCase {
         slots: [0, 1, 2, 3], returnType: .i64, returnSlot: 4)
 
     func traced(_ kind: ProbeKind) -> AttachTarget {
-        AttachTarget(kind: kind, location: .tracedFunction(name: "vfs_read", btfID: 4242, signature: Self.vfsRead),
+        AttachTarget(kind: kind, location: .tracedFunction(name: "vfs_read", module: nil, btfID: 4242, signature: Self.vfsRead),
                      name: "\(kind.name):vmlinux:vfs_read")
     }
 

@@ -12,7 +12,8 @@ struct KernelFunctionProbes: ProbeFamily {
         // A function the kernel does not have is named as bpftrace names it, before what Auger lacks.
         // With kprobes, ftrace's list decides instead: syscall entry points such as
         // __x64_sys_getppid are traceable but have no BTF.
-        if !(isKprobe && system.hasKprobes), !Glob.isPattern(function), !function.hasPrefix("0x"),
+        let inVmlinux = point.parts.count < 2 || point.parts[0] == "vmlinux"
+        if !(isKprobe && system.hasKprobes), inVmlinux, !Glob.isPattern(function), !function.hasPrefix("0x"),
            let btf = system.kernel.btf, btf.function(named: function) == nil,
            !(isKprobe && KernelSymbols.address(of: function) != nil) {
             throw AttachError(.noMatches(point.kind, point.parts.joined(separator: ":")), at: point.range)
@@ -86,7 +87,7 @@ struct KernelFunctionProbes: ProbeFamily {
                 && seen.insert(f.name).inserted
         }
         if matches.isEmpty {
-            if isWildcard {
+            if isWildcard || module != nil {
                 throw AttachError(.noMatches(point.kind, point.parts.joined(separator: ":")), at: point.range)
             }
             // Not in ftrace's list but a kernel symbol (6.12's __x64_sys_* wrappers): a kprobe
@@ -97,28 +98,32 @@ struct KernelFunctionProbes: ProbeFamily {
         return matches.map { target($0.name, offset, module: module == nil ? nil : $0.module ?? "vmlinux") }
     }
 
-    /// `fentry:[MODULE:]FUNCTION`: functions BTF describes, wildcards matched
-    /// against those ftrace can trace (BTF also lists notrace functions).
+    /// `fentry:[MODULE:]FUNCTION`: functions BTF describes (vmlinux's, or a
+    /// loaded module's), wildcards matched against those ftrace can trace
+    /// (BTF also lists notrace functions).
     func tracedFunctions(_ point: AttachPoint, _ system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
         let function = point.parts.last!
         let module = point.parts.count == 2 ? point.parts[0] : "vmlinux"
-        guard Glob.matches(module, "vmlinux") else {
-            throw AttachError(.unavailable("\(point.kind.name) probes on module functions are not supported yet; only vmlinux's"), at: point.range)
-        }
-        guard let btf = system.kernel.btf else {
+        guard system.kernel.btf != nil else {
             throw AttachError(.unavailable("\(point.kind.name) probes need the kernel's BTF (/sys/kernel/btf/vmlinux), which this kernel does not have"), at: point.range)
         }
-        var names = [function]
-        if Glob.isPattern(function) {
-            let traceable = (try? system.tracefs?.traceableFunctions()).map { Set($0.filter { $0.module == nil }.map(\.name)) }
-            names = btf.functionNames.filter { Glob.matches(function, $0) && traceable?.contains($0) != false }.sorted()
+        let traceable = try? system.tracefs?.traceableFunctions()
+        var targets: [AttachTarget] = []
+        for name in system.modulesWithBTF(matching: module) {
+            let moduleName = name == "vmlinux" ? nil : name
+            guard let btf = moduleName.map(system.kernel.moduleBTF) ?? system.kernel.btf else { continue }
+            var names = [function]
+            if Glob.isPattern(function) {
+                let inModule = traceable.map { Set($0.filter { $0.module == moduleName }.map(\.name)) }
+                names = btf.functionNames.filter { Glob.matches(function, $0) && inModule?.contains($0) != false }.sorted()
+            }
+            for f in names {
+                guard let id = btf.function(named: f), let signature = system.kernel.kernelFunction(f, module: moduleName) else { continue }
+                targets.append(AttachTarget(kind: point.kind, location: .tracedFunction(name: f, module: moduleName, btfID: id, signature: signature),
+                                            name: "\(point.kind.name):\(name):\(f)", range: point.range))
+            }
         }
-        let targets = names.compactMap { name -> AttachTarget? in
-            guard let id = btf.function(named: name), let signature = system.kernel.kernelFunction(name) else { return nil }
-            return AttachTarget(kind: point.kind, location: .tracedFunction(name: name, btfID: id, signature: signature),
-                                name: "\(point.kind.name):vmlinux:\(name)", range: point.range)
-        }
-        guard !targets.isEmpty else { throw AttachError(.noMatches(point.kind, function), at: point.range) }
+        guard !targets.isEmpty else { throw AttachError(.noMatches(point.kind, point.parts.joined(separator: ":")), at: point.range) }
         guard system.hasTrampolines else {
             let instead = KernelFunctionSupport.suggestion(function, point.kind, system)
             throw AttachError(.unavailable("\(point.kind.name) probes need BPF trampolines, which this kernel refuses (it would not load and attach a trivial fentry program)\(instead)"), at: point.range)

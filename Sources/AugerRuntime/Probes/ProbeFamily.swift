@@ -67,6 +67,13 @@ public struct ProbeSystem: Sendable {
     /// Whether the kernel has a module of this name with BTF.
     func hasModuleBTF(_ module: String) -> Bool { access("\(sysfs)/kernel/btf/\(module)", F_OK) == 0 }
 
+    /// vmlinux and the loaded modules with BTF whose names match `pattern`, sorted.
+    func modulesWithBTF(matching pattern: String) -> [String] {
+        guard Glob.isPattern(pattern) else { return pattern == "vmlinux" || hasModuleBTF(pattern) ? [pattern] : [] }
+        let all = directoryEntries("\(sysfs)/kernel/btf") ?? ["vmlinux"]
+        return all.filter { Glob.matches(pattern, $0) }.sorted()
+    }
+
     /// Tests set this to resolve fentry probes as if the kernel built trampolines.
     var assumeTrampolines: Bool?
     /// Tests set this to combine kprobes as if the kernel had kprobe_multi links.
