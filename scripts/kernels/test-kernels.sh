@@ -5,6 +5,7 @@
 #
 #   scripts/kernels/test-kernels.sh            # both kernels
 #   KERNELS="6.1" scripts/kernels/test-kernels.sh
+#   GUEST_SCRIPT=scripts/kernels/guest-bench.sh scripts/kernels/test-kernels.sh   (bench/kernels.sh)
 #
 # Needs qemu-system-x86, busybox-static, cpio, xz-utils and zstd (CI installs
 # them), and `swift build -c release --static-swift-stdlib` for auger and
@@ -31,14 +32,14 @@ initramfs() { # builds $work/tests.cpio once
     rm -rf "$root"
     mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc,lib64,usr/lib/x86_64-linux-gnu,lib/x86_64-linux-gnu}
     cp "$(command -v busybox)" "$root/bin/busybox"
-    for tool in sh mount poweroff grep sed head echo cat sleep awk tr; do ln -sf busybox "$root/bin/$tool"; done
+    for tool in sh mount poweroff grep sed head echo cat sleep awk tr insmod dd; do ln -sf busybox "$root/bin/$tool"; done
     cp "$release/auger" "$release/auger-workload" "$root/bin/"
     # What the static-stdlib binaries still link: libc, libm, libstdc++, libgcc_s and the loader.
     for lib in $(for b in auger auger-workload; do ldd "$release/$b"; done | awk '/=>/ { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
         mkdir -p "$root$(dirname "$lib")"
         cp -L "$lib" "$root$lib"
     done
-    cp scripts/kernels/guest-tests.sh "$root/bin/guest-tests"
+    cp "${GUEST_SCRIPT:-scripts/kernels/guest-tests.sh}" "$root/bin/guest-tests"
     echo "guest" > "$root/etc/hostname"
     cat > "$root/init" <<'INIT'
 #!/bin/sh
@@ -48,6 +49,7 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+insmod /lib/modules/binfmt_misc.ko && mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 /bin/guest-tests
 poweroff -f
 INIT
@@ -62,15 +64,28 @@ boot() { # series → 0 when every test passed
     [ -n "$package" ] || { echo "kernels: no $1 kernel package in the archive"; return 1; }
     version=${package#linux-image-}; version=${version%-unsigned}
     vmlinux="$work/vmlinux-$version"
-    if [ ! -s "$vmlinux" ]; then
+    modules="$work/modules-$version.cpio"
+    if [ ! -s "$vmlinux" ] || [ ! -s "$modules" ]; then
         (cd "$work" && apt-get download -qq "$package")
         rm -rf "$work/deb" && dpkg-deb -x "$work/${package}"_*.deb "$work/deb"
         python3 scripts/kernels/vmlinux.py "$work/deb/boot/vmlinuz-$version" "$vmlinux"
+        # One small module, for module-function probes: binfmt_misc (its
+        # status file's read is bm_status_read). Uncompressed for busybox insmod.
+        local module
+        module=$(find "$work/deb/lib/modules" -name 'binfmt_misc.ko*' | head -n 1)
+        [ -n "$module" ] || { echo "kernels: $version has no binfmt_misc module"; return 1; }
+        mkdir -p "$work/deb/extra/lib/modules"
+        case "$module" in
+            *.xz) xz -dc "$module" ;; *.zst) zstd -qdc "$module" ;; *) cat "$module" ;;
+        esac > "$work/deb/extra/lib/modules/binfmt_misc.ko"
+        (cd "$work/deb/extra" && find . | cpio -o -H newc --quiet) > "$modules"
         rm -rf "$work/deb" "$work/${package}"_*.deb
     fi
+    # The kernel unpacks concatenated archives in turn: the tests, then this kernel's module.
+    cat "$work/tests.cpio" "$modules" > "$work/boot-$version.cpio"
     log="$work/console-$version.log"
     echo "kernels: booting $version"
-    timeout 600 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 -kernel "$vmlinux" -initrd "$work/tests.cpio" \
+    timeout 600 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 -kernel "$vmlinux" -initrd "$work/boot-$version.cpio" \
         -nographic -no-reboot -append "console=ttyS0 quiet panic=-1" > "$log" 2>&1 || true
     # The firmware's last message may share the first test's line.
     tr -d '\r' < "$log" | grep -o 'KTEST.*' > "$log.results" || true
