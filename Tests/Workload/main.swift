@@ -9,6 +9,9 @@
 //                                $TMPDIR/auger-pread (kernel-function tests
 //                                match the odd size to skip the loader's reads)
 //   auger-workload getppid N sleep MS …   several, in order
+//
+// With AUGER_WORKLOAD_ELAPSED set, prints `elapsed_ns T` at the end: the
+// steps' wall time, for benchmarks inside guest kernels (no python there).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,6 +29,12 @@ let args = CommandLine.arguments
 guard args.count >= 3, args.count % 2 == 1 else {
     fail("usage: auger-workload getppid N | sleep MS [...]")
 }
+func now() -> Int {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return t.tv_sec * 1_000_000_000 + t.tv_nsec
+}
+let started = now()
 for step in stride(from: 1, to: args.count, by: 2) {
     guard let n = Int(args[step + 1]) else { fail("not a number: \(args[step + 1])") }
     switch args[step] {
@@ -54,3 +63,4 @@ for step in stride(from: 1, to: args.count, by: 2) {
         fail("unknown workload \(args[step])")
     }
 }
+if getenv("AUGER_WORKLOAD_ELAPSED") != nil { print("elapsed_ns \(now() - started)") }
