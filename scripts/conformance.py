@@ -2,7 +2,8 @@
 """Runs bpftrace's runtime test suite (../shared/conformance/bpftrace-runtime)
 against auger and reports passed, failed and skipped tests with reasons.
 
-    scripts/conformance.py [--filter REGEX] [--cap SECONDS] [--budget SECONDS] [--auger PATH] [-v]
+    scripts/conformance.py [--filter REGEX] [--uses REGEX] [--cap SECONDS] [--budget SECONDS]
+                           [--auger PATH] [--kernel-features] [-v] [--failures]
 
 A test passes only when it ran and every expectation held. Tests whose helper
 programs (./testprogs/…, runtime/scripts/…) are missing, whose architecture
@@ -19,7 +20,11 @@ NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
 # Kernel features of these machines (DESIGN.md): no kprobes, no trampolines.
 FEATURES = {"btf": True, "lookup_percpu_elem": True, "loop": True, "get_tai_ns": True, "iter": False,
             "dwarf": False, "kprobe_multi": False, "uprobe_multi": False, "kprobe_session": False,
-            "get_func_ip": False, "dpath": False, "dwunwind": False, "libpath_resolv": False, "blazesym": False}
+            "get_func_ip": False, "dpath": False, "dwunwind": False, "libpath_resolv": False, "blazesym": False,
+            # Not bpftrace's feature names: the probes a test uses, which these machines cannot attach.
+            "kprobe": False, "fentry": False}
+KPROBE = re.compile(r"(^|[\s,{}])(kprobe|kretprobe|k|kr):")
+FENTRY = re.compile(r"(^|[\s,{}])(fentry|fexit|kfunc|kretfunc|f|fr):")
 
 
 def parse(path):
@@ -58,6 +63,10 @@ def skip_reason(t):
         want = not feature.startswith("!")
         if FEATURES.get(feature.lstrip("!"), False) != want:
             return "kernel facility missing: " + feature.lstrip("!")
+    probes = " ".join(t.get("PROG", []) + t.get("RUN", []))
+    for name, kind in (("kprobe", KPROBE), ("fentry", FENTRY)):
+        if kind.search(probes) and not FEATURES[name] and "WILL_FAIL" not in t:
+            return f"kernel facility missing: {name} (tested in the qemu guests)"
     for helper in re.findall(r"\./testprogs/[\w.-]+|\./testlibs/[\w.-]+|runtime/scripts/[\w.-]+", text):
         if not os.path.exists(os.path.join(DATA, helper)):
             return "helper program missing"
@@ -77,6 +86,38 @@ def skip_reason(t):
             if (key == "MIN_KERNEL" and have < want) or (key == "MAX_KERNEL" and have > want):
                 return "kernel version"
     return None
+
+
+def detect_features(auger):
+    """For other kernels (the qemu guests): what `auger --info` found there."""
+    info = subprocess.run([auger, "--info"], capture_output=True, text=True).stdout
+    have = lambda name: re.search(rf"^\s*{name}: yes", info, re.M) is not None
+    FEATURES["kprobe_multi"] = have("kprobe_multi")
+    FEATURES["kprobe"] = have("kprobe")
+    FEATURES["fentry"] = have("fentry")
+    # bpf_get_func_ip came with trampolines' kernels (5.15): Auger uses it for fentry and kretprobes.
+    FEATURES["get_func_ip"] = have("fentry") or have("kprobe")
+
+
+def stage_helpers():
+    """The tests run helper programs (./testprogs/syscall, ./testprogs/true)
+    that the data does not include. Ours are built from conformance-helpers/
+    into a copy of the data, so the data itself stays as it came."""
+    global DATA
+    sources = os.path.join(HERE, "conformance-helpers")
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if not cc or not os.path.isdir(sources):
+        print("conformance: no C compiler; tests that need helper programs are skipped")
+        return
+    staged = os.path.join(tempfile.mkdtemp(prefix="auger-conformance-data-"), "runtime")
+    shutil.copytree(DATA, staged, symlinks=True)
+    os.makedirs(os.path.join(staged, "testprogs"), exist_ok=True)
+    for name in sorted(os.listdir(sources)):
+        if name.endswith(".c"):
+            out = os.path.join(staged, "testprogs", name[:-2])
+            if subprocess.run([cc, "-O2", "-o", out, os.path.join(sources, name)], capture_output=True).returncode != 0:
+                print(f"conformance: could not build helper {name}")
+    DATA = staged
 
 
 def run_test(t, auger, cap):
@@ -220,10 +261,16 @@ def main():
     ap.add_argument("--auger", default=os.path.join(ROOT, ".build", "debug", "auger"))
     ap.add_argument("-v", "--verbose", action="store_true", help="print every test's result")
     ap.add_argument("--failures", action="store_true", help="summarize why tests failed")
+    ap.add_argument("--uses", help="run only tests whose PROG or RUN matches this regex (e.g. their probe kinds)")
+    ap.add_argument("--kernel-features", action="store_true",
+                    help="take kprobe_multi, get_func_ip, … from `auger --info` instead of this machine's known facts")
     args = ap.parse_args()
     if not os.path.isdir(DATA):
         print(f"conformance data not found at {DATA}")
         return 0
+    if args.kernel_features:
+        detect_features(args.auger)
+    stage_helpers()
     tests = []
     for name in sorted(os.listdir(DATA)):
         path = os.path.join(DATA, name)
@@ -231,6 +278,8 @@ def main():
             tests += parse(path)
     if args.filter:
         tests = [t for t in tests if re.search(args.filter, f"{t['file']}:{t['NAME'][0]}")]
+    if args.uses:
+        tests = [t for t in tests if re.search(args.uses, " ".join(t.get("PROG", []) + t.get("RUN", [])))]
     # Run a copy, so the binary can be rebuilt while the suite runs. The suite
     # expects the tracer's process to be called bpftrace (comm, pidof, pkill).
     auger = os.path.join(tempfile.mkdtemp(prefix="auger-conformance-"), "bpftrace")
