@@ -94,7 +94,10 @@ struct ScriptCompilation {
                     // A wildcard that matches nothing adds nothing; it is an error only when the probe is left empty.
                     if case .noMatches = error.reason, point.parts.contains(where: Glob.isPattern) { emptyWildcards.append(error); continue }
                     if missing == "error" { failures.append(error) }
-                    if missing == "warn" { skipped.warning(error.message + (error.message.hasSuffix(".") ? " " : ". ") + "Skipping.", at: error.range) }
+                    if missing == "warn" {
+                        if let warning = error.warning { skipped.warning(warning, at: error.range) }
+                        skipped.warning(error.message + (error.message.hasSuffix(".") ? " " : ". ") + "Skipping.", at: error.range)
+                    }
                 }
             }
             if list.isEmpty, let first = emptyWildcards.first {
@@ -108,10 +111,23 @@ struct ScriptCompilation {
         }
         // Probes that match nothing are reported before what Auger cannot do yet, as bpftrace reports them.
         if let first = failures.first(where: \.isNoMatch) ?? failures.first {
-            throw RuntimeError.diagnostics(Self.error(first.message, first.range), source)
+            throw RuntimeError.diagnostics(first.diagnostics, source)
         }
         if !skipped.all.isEmpty && options.warnings { warnings.write(skipped.rendered(in: source) + "\n") }
         if targets.joined().isEmpty { throw RuntimeError.plain("No probes to attach") }
+        // One program per target: a wildcard over every kernel function would
+        // load tens of thousands. bpftrace's limit and words.
+        let limit = config.integer("max_bpf_progs") ?? 1024
+        var programs = 0
+        for (probe, list) in zip(program.probes, targets) {
+            programs += list.count
+            if programs > limit, let point = probe.attachPoints.first {
+                var d = Diagnostics()
+                d.error("Your program is trying to generate more than \(limit) BPF programs, which exceeds the current limit of \(limit)",
+                        at: point.range, hint: "You can increase the limit through the BPFTRACE_MAX_BPF_PROGS environment variable.")
+                throw RuntimeError.diagnostics(d, source)
+            }
+        }
         return targets
     }
 

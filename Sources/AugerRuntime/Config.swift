@@ -12,7 +12,8 @@ struct Config {
     static let legacyEnvironment = ["max_map_keys": "BPFTRACE_MAP_KEYS_MAX", "max_strlen": "BPFTRACE_STRLEN"]
 
     /// Settings Auger reads that the environment may give without the script.
-    static let environmentNames: Set<String> = ["max_map_keys", "max_strlen", "max_cat_bytes", "print_maps_on_exit", "stack_mode", "missing_probes"]
+    static let environmentNames: Set<String> = ["max_map_keys", "max_strlen", "max_cat_bytes", "print_maps_on_exit", "stack_mode", "missing_probes",
+                                                 "max_bpf_progs"]
 
     init(_ assignments: [ConfigAssignment]) {
         for a in assignments {

@@ -4,11 +4,14 @@ public struct Diagnostic: Hashable, Sendable {
     public var severity: Severity
     public var message: String
     public var range: SourceRange
+    /// What to do about it, printed after the source line as `HINT: …`.
+    public var hint: String?
 
-    public init(_ severity: Severity, _ message: String, at range: SourceRange) {
+    public init(_ severity: Severity, _ message: String, at range: SourceRange, hint: String? = nil) {
         self.severity = severity
         self.message = message
         self.range = range
+        self.hint = hint
     }
 
     /// bpftrace's form:
@@ -17,6 +20,10 @@ public struct Diagnostic: Hashable, Sendable {
     ///     begin { @=*uptr(kaddr("do_poweroff")) }
     ///             ~~~
     public func rendered(in source: SourceFile) -> String {
+        located(in: source) + (hint.map { "\nHINT: \($0)" } ?? "")
+    }
+
+    private func located(in source: SourceFile) -> String {
         let (line, column) = source.lineAndColumn(range.start)
         let (endLine, endColumn) = source.lineAndColumn(range.end)
         let text = source.line(line)
@@ -63,8 +70,8 @@ public struct Diagnostics: Sendable {
     /// How many errors are printed; the rest are counted.
     public static let shownErrors = 20
 
-    public mutating func error(_ message: String, at range: SourceRange) {
-        if all.count < Self.maxErrors { all.append(Diagnostic(.error, message, at: range)) }
+    public mutating func error(_ message: String, at range: SourceRange, hint: String? = nil) {
+        if all.count < Self.maxErrors { all.append(Diagnostic(.error, message, at: range, hint: hint)) }
     }
     public mutating func warning(_ message: String, at range: SourceRange) { all.append(Diagnostic(.warning, message, at: range)) }
     public mutating func append(contentsOf other: Diagnostics) { all += other.all }

@@ -62,10 +62,12 @@ public struct Tracefs: Sendable {
         do { text = try readFile(root + "/available_filter_functions") } catch let e as Errno {
             throw BPFError(call: "open", context: "list traceable functions in \(root)", errno: e)
         }
-        return text.split(separator: "\n").map { line in
+        return text.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ")
+            // Kernels since 6.0 list functions whose address ftrace lost as __ftrace_invalid_address___N.
+            guard let name = parts.first, !name.hasPrefix("__ftrace_invalid_address__") else { return nil }
             let module = parts.count > 1 ? String(parts[1].dropFirst().dropLast()) : nil
-            return (String(parts[0]), module)
+            return (String(name), module)
         }
     }
 

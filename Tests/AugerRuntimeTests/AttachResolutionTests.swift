@@ -152,6 +152,13 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertTrue(try failure("kprobe:nothing_*").isNoMatch)
         XCTAssertEqual(try failure("kretprobe:vfs_read+4").message, "kretprobes attach to a function's start, not an offset")
         XCTAssertEqual(try failure("kprobe:vfs_read+x").message, "invalid offset in 'vfs_read+x'")
+        // As bpftrace: a warning that it is not traceable, then that nothing matched.
+        let missing = try failure("kprobe:vmlinux:nothing_xyz_fn")
+        XCTAssertEqual(missing.message, "No matches for kprobe vmlinux:nothing_xyz_fn.")
+        XCTAssertEqual(missing.warning, "nothing_xyz_fn is not traceable (either non-existing, inlined, or marked as \"notrace\"); attaching to it will likely fail")
+        XCTAssertEqual(missing.diagnostics.all.count, 2)
+        XCTAssertEqual(try failure("kprobe:nonsense:vfs_read").message, "specified module nonsense in probe kprobe:nonsense:vfs_read is not loaded.")
+        XCTAssertEqual(try resolve("kprobe:nf_tables:nf_hook_slow").map(\.name), ["kprobe:nf_tables:nf_hook_slow"])
     }
 
     /// A probe's kprobes are served by one kprobe_multi link where the kernel

@@ -95,6 +95,20 @@ final class ErrorTests: AugerTestCase {
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 3, "one sentence, the line, the marker: \(r.stderr)")
     }
 
+    /// A wildcard that would load more programs than max_bpf_progs stops
+    /// before loading any, at its attach point, with bpftrace's words.
+    func testTooManyProgramsIsAnErrorBeforeAnythingLoads() throws {
+        let r = try auger(["-e", "tracepoint:syscalls:sys_enter_* { @[probe] = count(); }"], environment: ["BPFTRACE_MAX_BPF_PROGS": "20"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, """
+            stdin:1:1-32: ERROR: Your program is trying to generate more than 20 BPF programs, which exceeds the current limit of 20
+            tracepoint:syscalls:sys_enter_* { @[probe] = count(); }
+            ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+            HINT: You can increase the limit through the BPFTRACE_MAX_BPF_PROGS environment variable.
+
+            """)
+    }
+
     func testMissingFile() throws {
         let r = try auger(["/nonexistent/script.bt"])
         XCTAssertEqual(r.status, 1)

@@ -75,7 +75,7 @@ struct KernelFunctionProbes: ProbeFamily {
         }
         let isWildcard = Glob.isPattern(function) || (module.map(Glob.isPattern) ?? false)
         // ftrace's list says which functions may be probed; without tracefs the kernel decides at attach.
-        guard let traceable = try? system.tracefs?.traceableFunctions() else {
+        guard let traceable = system.traceableFunctions else {
             if isWildcard {
                 throw AttachError(.unavailable("kprobe wildcards need tracefs (available_filter_functions)"), at: point.range)
             }
@@ -83,17 +83,23 @@ struct KernelFunctionProbes: ProbeFamily {
         }
         var seen: Set<String> = []
         let matches = traceable.filter { f in
-            Glob.matches(function, f.name) && (module.map { m in f.module.map { Glob.matches(m, $0) } ?? (m == "vmlinux") } ?? true)
+            Glob.matches(function, f.name) && (module.map { m in f.module.map { Glob.matches(m, $0) } ?? Glob.matches(m, "vmlinux") } ?? true)
                 && seen.insert(f.name).inserted
         }
         if matches.isEmpty {
-            if isWildcard || module != nil {
-                throw AttachError(.noMatches(point.kind, point.parts.joined(separator: ":")), at: point.range)
+            let written = point.parts.joined(separator: ":")
+            if let module, !Glob.isPattern(module), module != "vmlinux", !traceable.contains(where: { $0.module == module }) {
+                throw AttachError(.invalid("specified module \(module) in probe \(point.kind.name):\(written) is not loaded."), at: point.range)
             }
+            if isWildcard { throw AttachError(.noMatches(point.kind, written), at: point.range) }
             // Not in ftrace's list but a kernel symbol (6.12's __x64_sys_* wrappers): a kprobe
             // still attaches there, through a breakpoint instead of ftrace.
-            guard module == nil, KernelSymbols.address(of: function) != nil else { throw AttachError(.notTraceable(function), at: point.range) }
-            return [target(function, offset, module: nil)]
+            guard module == nil || module == "vmlinux", KernelSymbols.address(of: function) != nil else {
+                var error = AttachError(.noMatches(point.kind, written), at: point.range)
+                error.warning = "\(function) is not traceable (either non-existing, inlined, or marked as \"notrace\"); attaching to it will likely fail"
+                throw error
+            }
+            return [target(function, offset, module: module)]
         }
         return matches.map { target($0.name, offset, module: module == nil ? nil : $0.module ?? "vmlinux") }
     }
@@ -107,7 +113,7 @@ struct KernelFunctionProbes: ProbeFamily {
         guard system.kernel.btf != nil else {
             throw AttachError(.unavailable("\(point.kind.name) probes need the kernel's BTF (/sys/kernel/btf/vmlinux), which this kernel does not have"), at: point.range)
         }
-        let traceable = try? system.tracefs?.traceableFunctions()
+        let traceable = system.traceableFunctions
         var targets: [AttachTarget] = []
         for name in system.modulesWithBTF(matching: module) {
             let moduleName = name == "vmlinux" ? nil : name

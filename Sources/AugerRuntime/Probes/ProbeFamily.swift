@@ -74,6 +74,11 @@ public struct ProbeSystem: Sendable {
         return all.filter { Glob.matches(pattern, $0) }.sorted()
     }
 
+    /// ftrace's list of traceable functions (50,000 lines), read once for
+    /// all of a script's attach points; nil without tracefs or when unreadable.
+    var traceableFunctions: [(name: String, module: String?)]? { functionList.value(tracefs) }
+    private let functionList = FunctionList()
+
     /// Tests set this to resolve fentry probes as if the kernel built trampolines.
     var assumeTrampolines: Bool?
     /// Tests set this to combine kprobes as if the kernel had kprobe_multi links.
@@ -123,8 +128,6 @@ public struct AttachError: Error, Sendable {
     public enum Reason: Sendable {
         /// Nothing on this system has the name: `No matches for tracepoint x:y.`
         case noMatches(ProbeKind, String)
-        /// A kernel function ftrace cannot trace (or that does not exist).
-        case notTraceable(String)
         /// A wildcard that matched nothing.
         case noValidAttachPoints
         /// A value in the attach point that cannot be used (a signal, a rate, a binary).
@@ -139,6 +142,9 @@ public struct AttachError: Error, Sendable {
 
     public var reason: Reason
     public var range: SourceRange
+    /// Said before the error, at the same place (bpftrace warns that a
+    /// function is not traceable, then says nothing matched).
+    public var warning: String?
 
     public init(_ reason: Reason, at range: SourceRange) {
         self.reason = reason
@@ -149,7 +155,6 @@ public struct AttachError: Error, Sendable {
         switch reason {
         case .noMatches(let kind, let what): "No matches for \(kind.name) \(what)."
         case .noValidAttachPoints: "Probe has no valid attach points."
-        case .notTraceable(let function): "\(function) is not traceable (either non-existing, inlined, or marked as \"notrace\")"
         case .invalid(let why), .unavailable(let why): why
         case .notSupported(let kind): "\(kind.name) probes are not supported yet"
         case .kernel(let target, let error): "Error attaching probe: \(target): \(error)"
@@ -158,15 +163,21 @@ public struct AttachError: Error, Sendable {
 
     /// The error at its place in the script: `file:line:col: ERROR: …`.
     static func rendered(_ error: AttachError, in source: SourceFile) -> String {
+        error.diagnostics.rendered(in: source)
+    }
+
+    /// The warning, if any, then the error.
+    var diagnostics: Diagnostics {
         var d = Diagnostics()
-        d.error(error.message, at: error.range)
-        return d.rendered(in: source)
+        if let warning { d.warning(warning, at: range) }
+        d.error(message, at: range)
+        return d
     }
 
     /// bpftrace reports names that match nothing before anything else.
     public var isNoMatch: Bool {
         switch reason {
-        case .noMatches, .noValidAttachPoints, .notTraceable: true
+        case .noMatches, .noValidAttachPoints: true
         default: false
         }
     }
@@ -191,5 +202,17 @@ extension AttachError {
         } catch {
             throw AttachError(.unavailable("Error attaching probe: \(target.name): \(error)"), at: target.range)
         }
+    }
+}
+
+/// The traceable-function list, read on first use. Resolving runs on one
+/// thread, before anything is attached.
+private final class FunctionList: @unchecked Sendable {
+    private var read = false
+    private var functions: [(name: String, module: String?)]?
+
+    func value(_ tracefs: Tracefs?) -> [(name: String, module: String?)]? {
+        if !read { functions = try? tracefs?.traceableFunctions(); read = true }
+        return functions
     }
 }
