@@ -127,7 +127,7 @@ final class AttachResolutionTests: XCTestCase {
     /// Gives the fixture a kprobe PMU and ftrace's list of traceable functions.
     func withKprobes() throws {
         try FileManager.default.createDirectory(atPath: directory + "/sys/bus/event_source/devices/kprobe", withIntermediateDirectories: true)
-        try "vfs_read\nvfs_readv\nvfs_write\n__do_sys_getppid\ntcp_connect\nnf_hook_slow [nf_tables]\n"
+        try "vfs_read\nvfs_readv\nvfs_write\n__do_sys_getppid\ntcp_connect\nnf_hook_slow [nf_tables]\nrcu_note_context_switch\nrcu_idle_exit\n"
             .write(toFile: directory + "/available_filter_functions", atomically: true, encoding: .utf8)
     }
 
@@ -157,6 +157,11 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertEqual(missing.message, "No matches for kprobe vmlinux:nothing_xyz_fn.")
         XCTAssertEqual(missing.warning, "nothing_xyz_fn is not traceable (either non-existing, inlined, or marked as \"notrace\"); attaching to it will likely fail")
         XCTAssertEqual(missing.diagnostics.all.count, 2)
+        // RCU's functions: never by wildcard (the probe is then left empty), never by name.
+        XCTAssertEqual(try failure("kprobe:rcu_*").message, "Probe has no valid attach points.")
+        XCTAssertFalse(try resolve("kprobe:*").map(\.name).contains { $0.contains("rcu_") })
+        XCTAssertEqual(try resolve("kprobe:*").count, 6)
+        XCTAssertEqual(try failure("kprobe:rcu_idle_exit").message, "rcu_idle_exit cannot be probed: kprobes on RCU functions can hang or crash the kernel")
         XCTAssertEqual(try failure("kprobe:nonsense:vfs_read").message, "specified module nonsense in probe kprobe:nonsense:vfs_read is not loaded.")
         XCTAssertEqual(try resolve("kprobe:nf_tables:nf_hook_slow").map(\.name), ["kprobe:nf_tables:nf_hook_slow"])
     }

@@ -81,11 +81,18 @@ struct KernelFunctionProbes: ProbeFamily {
             }
             return [target(function, offset, module: module)]
         }
+        if !isWildcard, Self.isRCU(function) {
+            throw AttachError(.invalid("\(function) cannot be probed: kprobes on RCU functions can hang or crash the kernel"), at: point.range)
+        }
         var seen: Set<String> = []
-        let matches = traceable.filter { f in
+        let found = traceable.filter { f in
             Glob.matches(function, f.name) && (module.map { m in f.module.map { Glob.matches(m, $0) } ?? Glob.matches(m, "vmlinux") } ?? true)
                 && seen.insert(f.name).inserted
         }
+        // A wildcard skips RCU's functions: a kprobe on those the idle loop
+        // calls crashed Debian's 6.1 here (as bpftrace skips them).
+        let matches = found.filter { !Self.isRCU($0.name) }
+        if matches.isEmpty && !found.isEmpty { throw AttachError(.noValidAttachPoints, at: point.range) }
         if matches.isEmpty {
             let written = point.parts.joined(separator: ":")
             if let module, !Glob.isPattern(module), module != "vmlinux", !traceable.contains(where: { $0.module == module }) {
@@ -164,6 +171,9 @@ struct KernelFunctionProbes: ProbeFamily {
         }
         return out
     }
+
+    /// RCU's own functions (`rcu_*`), which kprobes must not interrupt.
+    static func isRCU(_ function: String) -> Bool { function.hasPrefix("rcu_") }
 
     /// `16` or `0x10`.
     static func number(_ s: Substring) -> UInt64? {
