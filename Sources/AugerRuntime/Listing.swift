@@ -11,12 +11,13 @@ public struct ProbeLister {
         if let pattern, ["struct ", "union "].contains(where: { pattern.hasPrefix($0) }) {
             return types(pattern, verbose: verbose)
         }
-        let search = pattern.map { $0.contains(":") || $0.contains("*") ? $0 : "*\($0)*" } ?? "*"
+        // `kprobe:vfs_read,kprobe:vfs_write`: any of several patterns.
+        let searches = (pattern ?? "*").split(separator: ",").map(String.init).map { $0.contains(":") || $0.contains("*") ? $0 : "*\($0)*" }
         var out = ""
         let types = (try? Tracefs.locate()).map { TracepointTypes(tracefs: $0) }
         /// `short`: the name without its module, which a pattern may also match (`fentry:vfs_*`).
         func add(_ name: String, short: String? = nil, _ detail: () -> [String] = { [] }) {
-            guard Glob.matches(search, name) || short.map({ Glob.matches(search, $0) }) == true else { return }
+            guard searches.contains(where: { s in Glob.matches(s, name) || short.map { Glob.matches(s, $0) } == true }) else { return }
             out += name + "\n"
             if verbose { for line in detail() { out += "    " + line + "\n" } }
         }
@@ -38,14 +39,22 @@ public struct ProbeLister {
             }
         }
         let wanted = { (kind: ProbeKind) in
-            let first = search.prefix { $0 != ":" }
-            return first.count == search.count || Glob.matches(String(first), kind.name)
+            searches.contains { search in
+                let first = search.prefix { $0 != ":" }
+                return first.count == search.count || Glob.matches(String(first), kind.name)
+            }
         }
         // ftrace's list is long (50,000 functions): read once, and only when asked for.
         if wanted(.kprobe) || wanted(.fentry) || wanted(.fexit) {
             let functions = try? types?.tracefs.traceableFunctions()
             if wanted(.kprobe) {
-                for f in functions ?? [] { add("kprobe:" + (f.module.map { "\($0):" } ?? "") + f.name) }
+                // With -v, vmlinux functions' parameters from BTF, as for fentry (arg0… hold them).
+                let btf = verbose ? try? KernelBTF() : nil
+                for f in functions ?? [] {
+                    add("kprobe:" + (f.module.map { "\($0):" } ?? "") + f.name) {
+                        f.module == nil ? btf.map { Self.parameters($0, f.name, returns: false) } ?? [] : []
+                    }
+                }
             }
             if wanted(.fentry) || wanted(.fexit), let btf = try? KernelBTF() {
                 // Without ftrace's list (unreadable under lockdown), every function BTF describes.
