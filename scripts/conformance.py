@@ -23,8 +23,8 @@ FEATURES = {"btf": True, "lookup_percpu_elem": True, "loop": True, "get_tai_ns":
             "get_func_ip": False, "dpath": False, "dwunwind": False, "libpath_resolv": False, "blazesym": False,
             # Not bpftrace's feature names: the probes a test uses, which these machines cannot attach.
             "kprobe": False, "fentry": False}
-KPROBE = re.compile(r"(^|[\s,{}])(kprobe|kretprobe|k|kr):")
-FENTRY = re.compile(r"(^|[\s,{}])(fentry|fexit|kfunc|kretfunc|f|fr):")
+KPROBE = re.compile(r"""(^|[\s,{}"'])(kprobe|kretprobe|k|kr):""")
+FENTRY = re.compile(r"""(^|[\s,{}"'])(fentry|fexit|kfunc|kretfunc|f|fr):""")
 
 
 def parse(path):

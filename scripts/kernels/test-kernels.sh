@@ -6,6 +6,8 @@
 #   scripts/kernels/test-kernels.sh            # both kernels
 #   KERNELS="6.1" scripts/kernels/test-kernels.sh
 #   GUEST_SCRIPT=scripts/kernels/guest-bench.sh scripts/kernels/test-kernels.sh   (bench/kernels.sh)
+#   CONFORMANCE=1 scripts/kernels/test-kernels.sh   also runs bpftrace's kernel-function
+#       tests in each guest, chrooted into the host's root shared read-only over 9p
 #
 # Needs qemu-system-x86, busybox-static, cpio, xz-utils and zstd (CI installs
 # them), and `swift build -c release --static-swift-stdlib` for auger and
@@ -32,7 +34,7 @@ initramfs() { # builds $work/tests.cpio once
     rm -rf "$root"
     mkdir -p "$root"/{bin,dev,proc,sys,tmp,etc,lib64,usr/lib/x86_64-linux-gnu,lib/x86_64-linux-gnu}
     cp "$(command -v busybox)" "$root/bin/busybox"
-    for tool in sh mount poweroff grep sed head echo cat sleep awk tr insmod dd; do ln -sf busybox "$root/bin/$tool"; done
+    for tool in sh mount poweroff grep sed head echo cat sleep awk tr insmod dd chroot wc sort; do ln -sf busybox "$root/bin/$tool"; done
     cp "$release/auger" "$release/auger-workload" "$root/bin/"
     # What the static-stdlib binaries still link: libc, libm, libstdc++, libgcc_s and the loader.
     for lib in $(for b in auger auger-workload; do ldd "$release/$b"; done | awk '/=>/ { print $3 } $1 ~ /^\// { print $1 }' | sort -u); do
@@ -40,6 +42,10 @@ initramfs() { # builds $work/tests.cpio once
         cp -L "$lib" "$root$lib"
     done
     cp "${GUEST_SCRIPT:-scripts/kernels/guest-tests.sh}" "$root/bin/guest-tests"
+    cp scripts/kernels/guest-conformance.sh "$root/bin/guest-conformance"
+    mkdir -p "$root/host"
+    pwd > "$root/etc/auger-project"
+    [ "${CONFORMANCE:-0}" = 1 ] && echo "${CONFORMANCE_BUDGET:-500}" > "$root/etc/auger-conformance"
     echo "guest" > "$root/etc/hostname"
     cat > "$root/init" <<'INIT'
 #!/bin/sh
@@ -49,11 +55,13 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-insmod /lib/modules/binfmt_misc.ko && mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+for m in $(cat /lib/modules/load-order); do insmod /lib/modules/$m.ko; done
+mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 /bin/guest-tests
+[ -f /etc/auger-conformance ] && /bin/guest-conformance "$(cat /etc/auger-conformance)"
 poweroff -f
 INIT
-    chmod +x "$root/init" "$root/bin/guest-tests"
+    chmod +x "$root/init" "$root/bin/guest-tests" "$root/bin/guest-conformance"
     mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
     (cd "$root" && find . | cpio -o -H newc --quiet) > "$work/tests.cpio"
 }
@@ -64,20 +72,15 @@ boot() { # series → 0 when every test passed
     [ -n "$package" ] || { echo "kernels: no $1 kernel package in the archive"; return 1; }
     version=${package#linux-image-}; version=${version%-unsigned}
     vmlinux="$work/vmlinux-$version"
-    modules="$work/modules-$version.cpio"
+    modules="$work/modules-v2-$version.cpio"
     if [ ! -s "$vmlinux" ] || [ ! -s "$modules" ]; then
         (cd "$work" && apt-get download -qq "$package")
         rm -rf "$work/deb" && dpkg-deb -x "$work/${package}"_*.deb "$work/deb"
         python3 scripts/kernels/vmlinux.py "$work/deb/boot/vmlinuz-$version" "$vmlinux"
-        # One small module, for module-function probes: binfmt_misc (its
-        # status file's read is bm_status_read). Uncompressed for busybox insmod.
-        local module
-        module=$(find "$work/deb/lib/modules" -name 'binfmt_misc.ko*' | head -n 1)
-        [ -n "$module" ] || { echo "kernels: $version has no binfmt_misc module"; return 1; }
-        mkdir -p "$work/deb/extra/lib/modules"
-        case "$module" in
-            *.xz) xz -dc "$module" ;; *.zst) zstd -qdc "$module" ;; *) cat "$module" ;;
-        esac > "$work/deb/extra/lib/modules/binfmt_misc.ko"
+        # binfmt_misc for module-function probes (its status file's read is
+        # bm_status_read); 9p over virtio for the host's root (conformance).
+        python3 scripts/kernels/modules.py "$work/deb" "$work/deb/extra/lib/modules" binfmt_misc 9p 9pnet_virtio virtio_pci ||
+            { echo "kernels: could not take the modules out of $package"; rm -rf "$work/deb"; return 1; }
         (cd "$work/deb/extra" && find . | cpio -o -H newc --quiet) > "$modules"
         rm -rf "$work/deb" "$work/${package}"_*.deb
     fi
@@ -85,8 +88,10 @@ boot() { # series → 0 when every test passed
     cat "$work/tests.cpio" "$modules" > "$work/boot-$version.cpio"
     log="$work/console-$version.log"
     echo "kernels: booting $version"
-    timeout 600 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 -kernel "$vmlinux" -initrd "$work/boot-$version.cpio" \
-        -nographic -no-reboot -append "console=ttyS0 quiet panic=-1" > "$log" 2>&1 || true
+    local share=()
+    [ "${CONFORMANCE:-0}" = 1 ] && share=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
+    timeout 1500 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 -kernel "$vmlinux" -initrd "$work/boot-$version.cpio" \
+        "${share[@]}" -nographic -no-reboot -append "console=ttyS0 quiet panic=-1" > "$log" 2>&1 || true
     # The firmware's last message may share the first test's line.
     tr -d '\r' < "$log" | grep -o 'KTEST.*' > "$log.results" || true
     sed "s/^/  $version: /" "$log.results"
