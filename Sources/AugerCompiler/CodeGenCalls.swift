@@ -161,8 +161,10 @@ extension ProbeCodeGen {
             let bits = (args[0].type.map { Layout.elementSize($0) } ?? 8) * 8
             if bits > 8 { asm.emit(.endian(bigEndian: true, .r0, bits: Int32(bits))) } // one byte is its own swap
         case "len" where args.count == 1:
-            if case .map = args[0].kind { try mapLength(args[0], e.range) } else {
-                throw CompileError(message: "len() of a stack is not supported yet", range: e.range)
+            switch args[0].type {
+            case .kstack(let format)?: try stackDepth(user: false, format, e)
+            case .ustack(let format)?: try stackDepth(user: true, format, e)
+            default: try mapLength(args[0], e.range)
             }
         case "getopt":
             try scalarOption(args, e)

@@ -101,6 +101,28 @@ extension ProbeCodeGen {
         asm.label(failed)
     }
 
+    /// r0 = how many frames the current stack has (at most the format's
+    /// limit): bpf_get_stack copies them to scratch and says how many bytes.
+    func stackDepth(user: Bool, _ format: StackFormat, _ e: Expr) throws(CompileError) {
+        guard !target.kind.isSpecial else {
+            asm.emit(.mov(.r0, 0))
+            return
+        }
+        let size = 127 * 8, buffer = try scratch(size, e.range)
+        asm.emit(.mov(.r1, .r6))
+        scratchPointer(.r2, buffer)
+        asm.emit(.mov(.r3, Int32(size)), .mov(.r4, user ? 1 << 8 : 0), .call(.getStack))
+        let done = label("depth")
+        asm.emit(.mov(.r1, .r0), .mov(.r0, 0))
+        asm.jump(.jslt, .r1, 0, to: done)
+        asm.emit(.alu64(.rsh, .r1, 3), .mov(.r0, .r1))
+        if let limit = format.limit {
+            asm.jump(.jle, .r0, Int32(limit), to: done)
+            asm.emit(.mov(.r0, Int32(limit)))
+        }
+        asm.label(done)
+    }
+
     func argumentIndex(_ name: String) -> (Int, Bool)? {
         if name.hasPrefix("arg"), let n = Int(name.dropFirst(3)), n >= 0, n < 16 { return (n, false) }
         return nil

@@ -16,6 +16,8 @@ struct CompiledRun {
     var resolver: AttachPointResolver
     var printMapsOnExit: Bool
     var maxCatBytes: Int
+    /// `stack_mode`: how stacks print when the script gives no mode.
+    var stackMode: StackMode
 }
 
 /// Compiles a script against the running system, without loading anything.
@@ -76,7 +78,8 @@ struct ScriptCompilation {
         }
         return CompiledRun(script: compiled, source: source, enums: checked.enums, resolver: resolver,
                            printMapsOnExit: config.bool("print_maps_on_exit") ?? true,
-                           maxCatBytes: config.integer("max_cat_bytes") ?? 10240)
+                           maxCatBytes: config.integer("max_cat_bytes") ?? 10240,
+                           stackMode: config.string("stack_mode").flatMap(StackMode.init) ?? .bpftrace)
     }
 
     /// Each probe's targets on this system; `missing_probes` (error, the

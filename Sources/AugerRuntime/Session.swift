@@ -63,6 +63,7 @@ public final class Session {
         let run = try ScriptCompilation(options: options, warnings: err).compile(source)
         source = run.source
         decoder.enums = run.enums
+        decoder.stackMode = run.stackMode
         printMapsOnExit = run.printMapsOnExit
         maxCatBytes = run.maxCatBytes
         let compiled = run.script

@@ -14,6 +14,8 @@ struct ValueDecoder {
     let cgroups = CgroupPaths()
     /// Enum name → value → constant, for enum values.
     var enums: [String: [Int64: String]] = [:]
+    /// The `stack_mode` setting: how stacks without a mode of their own print.
+    var stackMode: StackMode = .bpftrace
     /// strftime() formats, by the index values carry.
     var timeFormats: [String] = []
     /// Wall-clock nanoseconds at monotonic zero, for strftime of nsecs.
@@ -65,16 +67,22 @@ struct ValueDecoder {
     /// A stack as bpftrace prints it: one frame a line, indented by eight.
     /// kstack values are stack ids; ustack values carry the process id in
     /// their high half, for its symbols.
-    func stackText(_ value: UInt64, user: Bool) -> String {
+    func stackText(_ value: UInt64, user: Bool, _ format: StackFormat = .whole) -> String {
         let id = user ? UInt64(UInt32(truncatingIfNeeded: value)) : value, pid = Int32(truncatingIfNeeded: value >> 32)
         guard (user ? Int32(bitPattern: UInt32(id)) >= 0 : Int64(bitPattern: id) >= 0), let stacks,
               let bytes = try? stacks.lookup(key: rawBytes(of: UInt32(truncatingIfNeeded: id))) else { return "" }
         var out = "\n"
-        for i in 0..<bytes.count / 8 {
+        // The kernel keeps every frame; a depth limit is applied here.
+        for i in 0..<min(bytes.count / 8, format.limit ?? Int.max) {
             let ip = word(bytes[...], i * 8)
             if ip == 0 { break }
-            let frame = (user ? userSymbols.symbolize(pid: pid, ip) : symbols.symbolize(ip)) ?? "0x" + String(ip, radix: 16)
-            out += "        " + frame + "\n"
+            let hex = String(ip, radix: 16)
+            func name() -> String { (user ? userSymbols.symbolize(pid: pid, ip) : symbols.symbolize(ip)) ?? "0x" + hex }
+            switch format.mode ?? stackMode {
+            case .raw: out += hex + "\n"
+            case .perf: out += "\t" + hex + " " + name() + (user ? " ([unknown])" : " ([kernel.kallsyms])") + "\n"
+            case .bpftrace, .buildID: out += "        " + name() + "\n"
+            }
         }
         return out
     }
@@ -109,7 +117,8 @@ struct ValueDecoder {
         case .string(let n): return string(bytes, n)
         case .pointer: return "0x" + String(word(bytes), radix: 16)
         case .ksym: return symbols.name(of: word(bytes)) ?? "0x" + String(word(bytes), radix: 16)
-        case .kstack, .ustack: return stackText(word(bytes), user: t == .ustack)
+        case .kstack(let format): return stackText(word(bytes), user: false, format)
+        case .ustack(let format): return stackText(word(bytes), user: true, format)
         case .timestamp: return timestampText(bytes)
         case .buffer(let n): return bufferText(bytes, n, style: "r")
         case .inet: return inetText(bytes)

@@ -26,8 +26,8 @@ enum Builtins {
         case "comm": return .string(16)
         case "probe", "probetype": return .string(64)
         case "curtask": return .pointer(.cType("struct task_struct"))
-        case "kstack": return .kstack
-        case "ustack": return .ustack
+        case "kstack": return .kstack(.whole)
+        case "ustack": return .ustack(.whole)
         case "func": return .ksym
         case "retval": return .i64
         case "args": return .probeArgs

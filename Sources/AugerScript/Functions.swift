@@ -15,8 +15,8 @@ public enum Functions {
 
     static func zeroArgumentType(_ name: String) -> SType {
         switch name {
-        case "kstack": .kstack
-        case "ustack": .ustack
+        case "kstack": .kstack(.whole)
+        case "ustack": .ustack(.whole)
         case "username": .username
         default: .u64
         }
@@ -147,7 +147,7 @@ extension Sema {
             guard arity(1...1) else { return .i64 }
             if case .map = args[0].kind { _ = mapArgument(0) } else {
                 let t = expr(args[0])
-                if t != .kstack && t != .ustack && t != .unknown { error("len() needs a map or a stack, not \(t)", args[0].range) }
+                if !t.isStack && t != .unknown { error("len() needs a map or a stack, not \(t)", args[0].range) }
             }
             return .i64
         case "str":
@@ -191,22 +191,28 @@ extension Sema {
             expr(args[0])
             return .macaddr
         case "kstack", "ustack":
-            guard arity(0...2) else { return name == "kstack" ? .kstack : .ustack }
+            let whole: SType = name == "kstack" ? .kstack(.whole) : .ustack(.whole)
+            guard arity(0...2) else { return whole }
+            var format = StackFormat.whole
             for (i, a) in args.enumerated() {
-                if case .identifier(let mode) = a.kind, i == 0 {
-                    if !["bpftrace", "perf", "raw", "build_id"].contains(mode) { error("unknown stack mode '\(mode)': use bpftrace, perf, raw or build_id", a.range) }
+                if case .identifier(let written) = a.kind, i == 0 {
+                    if let mode = StackMode(rawValue: written) { format.mode = mode } else {
+                        error("unknown stack mode '\(written)': use bpftrace, perf, raw or build_id", a.range)
+                    }
                     a.type = .typeValue
                 } else {
                     integer(i)
                     // Stacks hold at most PERF_MAX_STACK_DEPTH (127) frames.
                     if let depth = a.foldedConstant, !(0...127).contains(depth) {
                         error("\(name)() takes a depth from 0 to 127 frames, not \(depth)", a.range)
-                    } else if a.foldedConstant == nil {
+                    } else if let depth = a.foldedConstant {
+                        format.limit = Int(depth)
+                    } else {
                         error("\(name)()'s depth must be a constant", a.range)
                     }
                 }
             }
-            return name == "kstack" ? .kstack : .ustack
+            return name == "kstack" ? .kstack(format) : .ustack(format)
         case "strftime":
             guard arity(2...2) else { return .timestamp }
             _ = stringLiteral(0, "its format")

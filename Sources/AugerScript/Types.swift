@@ -16,7 +16,9 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
     /// as its constant's name.
     case enumValue(String)
     case aggregate(Aggregate)
-    case kstack, ustack, ksym, usym
+    /// A stack id, printed in a mode with at most so many frames.
+    case kstack(StackFormat), ustack(StackFormat)
+    case ksym, usym
     case timestamp, inet, macaddr, cgroupPath, strerror, username
     /// signal_name(n): a signal number that prints as its description.
     case signalName
@@ -114,8 +116,8 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
         case .cType(let name): name
         case .enumValue(let name): "enum \(name)"
         case .aggregate(let a): a.rawValue + "_t"
-        case .kstack: "kstack"
-        case .ustack: "ustack"
+        case .kstack(let f): "kstack" + f.suffix
+        case .ustack(let f): "ustack" + f.suffix
         case .ksym: "ksym_t"
         case .usym: "usym_t"
         case .timestamp: "timestamp"
@@ -146,4 +148,35 @@ public struct RecordField: Hashable, Sendable {
 /// Map value kinds that aggregate per CPU and merge in user space.
 public enum Aggregate: String, Sendable, CaseIterable {
     case count, sum, avg, min, max, stats, hist, lhist, tseries
+}
+
+/// bpftrace's stack modes: `bpftrace` (symbol+offset, indented), `perf`
+/// (address, symbol, object), `raw` (addresses), `build_id`.
+public enum StackMode: String, Sendable, Hashable, CaseIterable {
+    case bpftrace, perf, raw
+    case buildID = "build_id"
+}
+
+/// How a kstack or ustack value prints: `kstack(perf, 3)`. A nil mode is the
+/// `stack_mode` setting's; a nil limit is every frame taken.
+public struct StackFormat: Sendable, Hashable {
+    public var mode: StackMode?
+    public var limit: Int?
+    public init(mode: StackMode? = nil, limit: Int? = nil) { self.mode = mode; self.limit = limit }
+    /// Every frame, in the configured mode.
+    public static let whole = StackFormat()
+
+    var suffix: String {
+        let parts = [mode?.rawValue, limit.map(String.init)].compactMap { $0 }
+        return parts.isEmpty ? "" : "(" + parts.joined(separator: ", ") + ")"
+    }
+}
+
+extension SType {
+    public var isStack: Bool {
+        switch self {
+        case .kstack, .ustack: true
+        default: false
+        }
+    }
 }

@@ -314,6 +314,28 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(out.hasSuffix("]: 10\n\n"), out)
     }
 
+    /// kstack(N) prints N frames; perf mode the address, symbol and object;
+    /// raw mode (also the stack_mode setting) addresses only.
+    func testStackModesAndDepths() throws {
+        let out = try run(#"tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { printf("%s|%s|%s|\n", kstack(2), kstack(perf, 1), kstack(raw, 1)); }"#,
+                          ["-c", "\(Self.workload) getppid 1"])
+        let parts = out.split(separator: "|").map { $0.split(separator: "\n") }
+        XCTAssertEqual(parts.count, 4, out)
+        XCTAssertEqual(parts[0].count, 2, "two frames: \(out)")
+        XCTAssertTrue(parts[0].allSatisfy { $0.hasPrefix("        ") }, out)
+        XCTAssertEqual(parts[1].count, 1, out)
+        XCTAssertNotNil(parts[1].first?.wholeMatch(of: /\t[0-9a-f]{16} \w+\+\d+ \(\[kernel\.kallsyms\]\)/), out)
+        XCTAssertNotNil(parts[2].first?.wholeMatch(of: /[0-9a-f]{16}/), out)
+        let raw = try run("config = { stack_mode = raw } tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @c[kstack] = 1; }",
+                          ["-c", "\(Self.workload) getppid 1"])
+        XCTAssertNotNil(raw.firstMatch(of: /\n@c\[\n[0-9a-f]{16}\n/), raw)
+        // len(): the frames the kernel took, at most the limit.
+        let depth = try run("tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @all = len(kstack); @two = len(kstack(2)); @one = len(kstack(raw, 1)); }",
+                            ["-c", "\(Self.workload) getppid 1"])
+        XCTAssertNotNil(depth.firstMatch(of: /@all: [2-9]\d*\n/), depth)
+        XCTAssertTrue(depth.contains("@two: 2\n") && depth.contains("@one: 1\n"), depth)
+    }
+
     func testJSONOutput() throws {
         let out = try run(#"begin { printf("hi\n"); @x = 1; @h = hist(2); @m["a"] = 3; exit(); }"#, ["-f", "json"])
         let lines = out.split(separator: "\n").map(String.init)
