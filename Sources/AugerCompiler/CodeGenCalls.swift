@@ -204,6 +204,13 @@ extension ProbeCodeGen {
             mark(e.range)
             asm.emit(Instruction.loadImm64(.r1, UInt64(id), pseudo: PseudoSource.btfID))
             asm.emit(.call(args.count > 1 ? .perCpuPtr : .thisCpuPtr))
+        case "reg":
+            let name = args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            guard target.kind.contextHasRegisters else {
+                throw CompileError(message: "reg() can not be used in \(target.kind.name) probes: their context has no registers", range: e.range)
+            }
+            guard let offset = Registers.offsets[name] else { throw CompileError(message: "'\(name)' is not a register on x86_64", range: e.range) }
+            asm.emit(.load(.u64, .r0, .r6, Int16(offset)))
         case "kaddr":
             let symbol = args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? ""
             guard let address = compiler.kernelSymbolAddress(symbol) else {

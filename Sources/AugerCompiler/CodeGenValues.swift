@@ -409,6 +409,12 @@ enum Registers {
     static let arguments = [112, 104, 96, 88, 72, 64]  // di, si, dx, cx, r8, r9
     static let returnValue = 80                         // ax
     static let instructionPointer = 128                 // ip
+    /// x86_64's struct pt_regs, by the names reg() takes.
+    static let offsets: [String: Int] = [
+        "r15": 0, "r14": 8, "r13": 16, "r12": 24, "bp": 32, "bx": 40, "r11": 48, "r10": 56, "r9": 64, "r8": 72,
+        "ax": 80, "cx": 88, "dx": 96, "si": 104, "di": 112, "orig_ax": 120, "ip": 128, "pc": 128, "cs": 136,
+        "flags": 144, "sp": 152, "ss": 160,
+    ]
 }
 
 extension Array where Element == PreambleItem {

@@ -101,6 +101,15 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
         }
     }
 
+    /// Whether the program's context starts with the interrupted pt_regs, so
+    /// `reg("ip")` can read them (perf events' context begins with them too).
+    public var contextHasRegisters: Bool {
+        switch self {
+        case .kprobe, .kretprobe, .uprobe, .uretprobe, .usdt, .profile, .interval, .software, .hardware, .watchpoint, .asyncwatchpoint: true
+        case .begin, .end, .tracepoint, .rawtracepoint, .fentry, .fexit, .iter, .selfSignal, .bench, .test: false
+        }
+    }
+
     /// Where the fields of `args` are read from.
     public enum ArgsLayout: Sendable {
         /// The tracepoint's record, laid out as its tracefs format says.

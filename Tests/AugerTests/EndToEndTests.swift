@@ -210,6 +210,14 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "\n@[true, auger-workload]: 3\n\n")
     }
 
+    /// reg() reads the interrupted registers: the first argument is in di,
+    /// and the stack pointer is a user address.
+    func testRegistersByName() throws {
+        let out = try run(#"uprobe:\#(Self.workload):auger_workload_probe { @[reg("di") == arg0, reg("sp") > 0x10000, reg("ip") > 0x10000] = count(); }"#,
+                          ["-c", "\(Self.workload) call 4"])
+        XCTAssertEqual(out, "\n@[true, true, true]: 4\n\n")
+    }
+
     func testSyscallTracepointsReadKernelPointersFromTheKernel() throws {
         // A syscall's arguments point into the process; a pointer reached from curtask does not.
         let r = try auger(["-q", "-c", "\(Self.workload) getppid 2", "-e",

@@ -43,6 +43,10 @@ check kprobe-wildcard-no-match "No matches for kprobe nonexistent_*." \
 check info-reports-kprobes "kprobe: yes" auger --info
 check info-reports-kprobe-multi "kprobe_multi: " auger --info
 auger --info 2>&1 | grep kprobe_multi | sed 's/^ */KTEST info /'
+check kprobe-reg-ip "@[vfs_read]: 7" \
+    auger -q -e 'kprobe:vfs_read /pid == cpid && arg2 == 4093/ { @[ksym(reg("ip"))] = count(); }' -c 'auger-workload pread 7'
+check kprobe-stack-depth "@: 3" \
+    auger -q -e 'kprobe:vfs_read /pid == cpid && arg2 == 4093/ { @ = len(kstack(3)); }' -c 'auger-workload pread 2'
 check kretprobe-func "@[vfs_read]: 20" \
     auger -q -e 'kretprobe:vfs_read /pid == cpid && retval == 4093/ { @[func] = count(); }' -c 'auger-workload pread 20'
 
