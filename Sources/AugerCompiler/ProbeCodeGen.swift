@@ -333,6 +333,10 @@ final class ProbeCodeGen {
             asm.label(end)
         case .ifExpr(let s):
             try statement(s)
+        case .identifier, .integer, .string, .bool, .positional, .paramCount, .variable:
+            // A value nobody uses, read from nowhere that changes: nothing to do
+            // (`{ args }` over probes whose args differ is valid bpftrace).
+            break
         default:
             if isMemory(e.type) { _ = try memory(e) } else { try scalar(e) }
         }

@@ -218,6 +218,14 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertEqual(out, "\n@[true, true, true]: 4\n\n")
     }
 
+    /// A value used for nothing compiles to nothing, even `args` over
+    /// probes whose arguments differ (bpftrace's "mixed probe args").
+    func testUnusedValuesOverDifferentArgs() throws {
+        let r = try auger(["-e", "rawtracepoint:irq_handler_entry, rawtracepoint:irq_handler_exit { args; nsecs; } interval:ms:50 { exit(); }"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue((r.stdout + r.stderr).contains("Attached 3 probes\n"), r.stdout + r.stderr)
+    }
+
     func testSyscallTracepointsReadKernelPointersFromTheKernel() throws {
         // A syscall's arguments point into the process; a pointer reached from curtask does not.
         let r = try auger(["-q", "-c", "\(Self.workload) getppid 2", "-e",
