@@ -18,6 +18,8 @@ struct CompiledRun {
     var maxCatBytes: Int
     /// `stack_mode`: how stacks print when the script gives no mode.
     var stackMode: StackMode
+    /// `missing_probes = "warn"`: a probe the kernel will not attach is skipped with a warning.
+    var skipUnattachable: Bool
 }
 
 /// Compiles a script against the running system, without loading anything.
@@ -79,7 +81,8 @@ struct ScriptCompilation {
         return CompiledRun(script: compiled, source: source, enums: checked.enums, resolver: resolver,
                            printMapsOnExit: config.bool("print_maps_on_exit") ?? true,
                            maxCatBytes: config.integer("max_cat_bytes") ?? 10240,
-                           stackMode: config.string("stack_mode").flatMap(StackMode.init) ?? .bpftrace)
+                           stackMode: config.string("stack_mode").flatMap(StackMode.init) ?? .bpftrace,
+                           skipUnattachable: config.string("missing_probes") == "warn")
     }
 
     /// Each probe's targets on this system; `missing_probes` (error, the

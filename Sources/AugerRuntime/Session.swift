@@ -17,6 +17,8 @@ public final class Session {
     var exitRequested = false
     var child: ChildProcess?
     var printMapsOnExit = true
+    /// missing_probes = "warn": probes the kernel refuses are skipped, not fatal.
+    var skipUnattachable = false
     /// When the traced process's mappings were last read.
     var lastMappings: UInt64 = 0
     /// cat() prints at most this much of a file.
@@ -65,6 +67,7 @@ public final class Session {
         decoder.enums = run.enums
         decoder.stackMode = run.stackMode
         printMapsOnExit = run.printMapsOnExit
+        skipUnattachable = run.skipUnattachable
         maxCatBytes = run.maxCatBytes
         let compiled = run.script
         if options.dumpInstructions {
@@ -82,6 +85,14 @@ public final class Session {
     }
 
     // MARK: Running
+
+    /// missing_probes = "warn": a probe the kernel refused, said once and left out.
+    func warnSkipped(_ target: AttachTarget) {
+        guard options.warnings else { return }
+        var d = Diagnostics()
+        d.warning("Unable to attach probe: \(target.name). Skipping.", at: target.range)
+        err.write(d.rendered(in: source) + "\n")
+    }
 
     func execute(_ loaded: LoadedScript, _ resolver: AttachPointResolver) throws -> Int32 {
         decoder.stacks = loaded.stacks
@@ -103,11 +114,16 @@ public final class Session {
         let others = loaded.programs.filter { !$0.0.target.kind.runsInAuger }
         // bpftrace's order: attach, say so, run BEGIN. Timers start after
         // BEGIN, so `interval:s:1` fires a whole second after it.
+        var skipped = 0
         for (compiledProgram, program) in others where !compiledProgram.target.kind.isTimer {
-            loaded.links += try resolver.attach(program, to: compiledProgram.target)
+            do { loaded.links += try resolver.attach(program, to: compiledProgram.target) } catch {
+                guard skipUnattachable else { throw error }
+                warnSkipped(compiledProgram.target)
+                skipped += compiledProgram.target.probeCount
+            }
         }
         // Each function behind a kprobe_multi link counts, as bpftrace counts them.
-        let n = loaded.programs.reduce(0) { $0 + $1.0.target.probeCount }
+        let n = loaded.programs.reduce(0) { $0 + $1.0.target.probeCount } - skipped
         if !options.quiet {
             options.format.output.attached(n, out: out, err: err)
         }

@@ -143,7 +143,7 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertEqual(try resolve("kprobe:nf_tables:nf_*").map(\.name), ["kprobe:nf_tables:nf_hook_slow"])
         guard case .kernelFunction(_, let plus) = try resolve("kprobe:vfs_read+0x10")[0].location else { return XCTFail() }
         XCTAssertEqual(plus, 16)
-        XCTAssertEqual(try resolve("kprobe:0xffffffff81000000").map(\.name), ["kprobe:0xffffffff81000000"])
+        XCTAssertEqual(try resolve("kprobe:0xffffffff81000000").map(\.name), ["kprobe:18446744071578845184"], "named in decimal, as bpftrace does")
     }
 
     func testKprobeMistakes() throws {

@@ -50,8 +50,15 @@ final class ProbeTypeTests: AugerTestCase {
             XCTAssertTrue(r.stdout.contains("\n@: "), r.stdout)
         } else {
             XCTAssertEqual(r.status, 1)
-            XCTAssertTrue(r.stderr.hasPrefix("stdin:1:1-29: ERROR: Error attaching probe: hardware:instructions:100000: "), r.stderr)
+            // bpftrace's words, then what the kernel said as the hint.
+            XCTAssertTrue(r.stderr.hasPrefix("stdin:1:1-29: ERROR: Unable to attach probe: hardware:instructions:100000. If this is expected, set the 'missing_probes' config variable to 'warn'.\n"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("\nHINT: open hardware event instructions: perf_event_open failed: ENOENT"), r.stderr)
             XCTAssertTrue(r.stderr.contains("no hardware performance counters"), r.stderr)
+            // missing_probes = "warn": left out with a warning, and the rest runs.
+            let warned = try auger(["-e", #"config = { missing_probes = "warn" } hardware:instructions:100000 { } interval:ms:50 { exit(); }"#])
+            XCTAssertEqual(warned.status, 0, warned.stderr)
+            XCTAssertTrue(warned.stderr.contains("WARNING: Unable to attach probe: hardware:instructions:100000. Skipping.\n"), warned.stderr)
+            XCTAssertTrue((warned.stdout + warned.stderr).contains("Attached 1 probe\n"), warned.stdout + warned.stderr)
         }
     }
 

@@ -36,6 +36,8 @@ check kprobe-missing-function-error 'ERROR: No matches for kprobe nonexistent_fu
     auger -e 'kprobe:nonexistent_function_xyz { @ = count(); }'
 # RCU's functions are skipped: kprobes on all of them crashed 6.1 here.
 check kprobe-rcu-refused "ERROR: Probe has no valid attach points." auger -e 'kprobe:rcu_* { exit(); }'
+check kprobe-address-invalid "ERROR: Unable to attach probe: kprobe:305419896. If this is expected" \
+    auger -e 'kprobe:0x12345678 { }'
 check kprobe-args-registers "@[true]: " \
     auger -q -e 'kprobe:vfs_read /pid == cpid/ { @[arg2 > 0] = count(); }' -c 'head -c 1 /proc/version'
 check kprobe-wildcard-no-match "No matches for kprobe nonexistent_*." \

@@ -61,8 +61,10 @@ struct KernelFunctionProbes: ProbeFamily {
                                 name: "\(point.kind.name):\(shown)", range: point.range)
         }
         if written.hasPrefix("0x") {
-            guard UInt64(written.dropFirst(2), radix: 16) != nil else { throw AttachError(.invalid("invalid address '\(written)'"), at: point.range) }
-            return [target(written, 0, module: nil)]
+            guard let address = UInt64(written.dropFirst(2), radix: 16) else { throw AttachError(.invalid("invalid address '\(written)'"), at: point.range) }
+            // Named in decimal, as bpftrace names it (`kprobe:305419896`).
+            return [AttachTarget(kind: point.kind, location: .kernelFunction(name: written, offset: 0),
+                                 name: "\(point.kind.name):\(address)", range: point.range)]
         }
         var function = written
         var offset: UInt64 = 0

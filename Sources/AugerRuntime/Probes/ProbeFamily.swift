@@ -157,7 +157,7 @@ public struct AttachError: Error, Sendable {
         case .noValidAttachPoints: "Probe has no valid attach points."
         case .invalid(let why), .unavailable(let why): why
         case .notSupported(let kind): "\(kind.name) probes are not supported yet"
-        case .kernel(let target, let error): "Error attaching probe: \(target): \(error)"
+        case .kernel(let target, _): "Unable to attach probe: \(target). If this is expected, set the 'missing_probes' config variable to 'warn'."
         }
     }
 
@@ -166,12 +166,18 @@ public struct AttachError: Error, Sendable {
         error.diagnostics.rendered(in: source)
     }
 
-    /// The warning, if any, then the error.
+    /// The warning, if any, then the error; what the kernel said as its hint.
     var diagnostics: Diagnostics {
         var d = Diagnostics()
         if let warning { d.warning(warning, at: range) }
-        d.error(message, at: range)
+        d.error(message, at: range, hint: kernelReason)
         return d
+    }
+
+    /// Why the kernel refused to attach, when it did.
+    var kernelReason: String? {
+        if case .kernel(_, let error) = reason { return "\(error)" }
+        return nil
     }
 
     /// bpftrace reports names that match nothing before anything else.
