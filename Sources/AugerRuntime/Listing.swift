@@ -45,7 +45,9 @@ public struct ProbeLister {
             }
         }
         // ftrace's list is long (50,000 functions): read once, and only when asked for.
-        if wanted(.kprobe) || wanted(.fentry) || wanted(.fexit) {
+        // kretprobes share kprobes' functions: listed only when asked for by name.
+        let namesKretprobe = searches.contains { s in s.contains(":") && s.prefix { $0 != ":" } != "*" && Glob.matches(String(s.prefix { $0 != ":" }), "kretprobe") }
+        if wanted(.kprobe) || wanted(.fentry) || wanted(.fexit) || namesKretprobe {
             let functions = try? types?.tracefs.traceableFunctions()
             if wanted(.kprobe) {
                 // With -v, vmlinux functions' parameters from BTF, as for fentry (arg0… hold them).
@@ -55,6 +57,9 @@ public struct ProbeLister {
                         f.module == nil ? btf.map { Self.parameters($0, f.name, returns: false) } ?? [] : []
                     }
                 }
+            }
+            if namesKretprobe {
+                for f in functions ?? [] { add("kretprobe:" + (f.module.map { "\($0):" } ?? "") + f.name) }
             }
             if wanted(.fentry) || wanted(.fexit), let btf = try? KernelBTF() {
                 // Without ftrace's list (unreadable under lockdown), every function BTF describes.

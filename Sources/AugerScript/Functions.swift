@@ -202,10 +202,16 @@ extension Sema {
                     a.type = .typeValue
                 } else {
                     integer(i)
+                    // A depth from the command line ($1) is a constant too, once it is known.
+                    var constant = a.foldedConstant
+                    if case .positional(let n) = a.kind, let given = positional {
+                        constant = n <= given.count ? Int64(given[n - 1]) : 0
+                        if constant == nil { error("\(name)()'s depth $\(n) is not a number: '\(given[n - 1])'", a.range) }
+                    } else if case .positional = a.kind { constant = 0 }
                     // Stacks hold at most PERF_MAX_STACK_DEPTH (127) frames.
-                    if let depth = a.foldedConstant, !(0...127).contains(depth) {
+                    if let depth = constant, !(0...127).contains(depth) {
                         error("\(name)() takes a depth from 0 to 127 frames, not \(depth)", a.range)
-                    } else if let depth = a.foldedConstant {
+                    } else if let depth = constant {
                         format.limit = Int(depth)
                     } else {
                         error("\(name)()'s depth must be a constant", a.range)

@@ -261,3 +261,25 @@ final class SemaTypeTests: XCTestCase {
         XCTAssertTrue(printed.contains("$y + $__m1_y"), printed)
     }
 }
+
+/// A stack's mode and depth are part of its type, so printing knows them.
+final class StackFormatTests: XCTestCase {
+    func stackType(_ call: String, positional: [String]? = nil) -> SType? {
+        let source = SourceFile(name: "stdin", text: "kprobe:f { @ = \(call); }")
+        let (program, _) = Parser.parse(source)
+        let checked = Sema.check(program, positional: positional)
+        XCTAssertFalse(checked.diagnostics.hasErrors, checked.diagnostics.rendered(in: source))
+        guard case .assign(_, _, let value) = checked.program.probes[0].body.statements[0].kind else { return nil }
+        return value.type
+    }
+
+    func testModesAndDepths() {
+        XCTAssertEqual(stackType("kstack"), .kstack(.whole))
+        XCTAssertEqual(stackType("kstack(perf, 3)"), .kstack(StackFormat(mode: .perf, limit: 3)))
+        XCTAssertEqual(stackType("ustack(raw)"), .ustack(StackFormat(mode: .raw)))
+        XCTAssertEqual(stackType("kstack(5)"), .kstack(StackFormat(limit: 5)))
+        XCTAssertEqual(stackType("kstack($1)", positional: ["4"]), .kstack(StackFormat(limit: 4)), "a depth from the command line")
+        XCTAssertTrue(semaErrors("kprobe:f { @ = kstack(200); }").contains("takes a depth from 0 to 127 frames, not 200"))
+        XCTAssertTrue(semaErrors("kprobe:f { @ = kstack(fast); }").contains("unknown stack mode 'fast'"))
+    }
+}

@@ -125,6 +125,7 @@ check fentry-module-missing "No matches for fentry nosuchmodule:bm_status_read."
     auger -e 'fentry:nosuchmodule:bm_status_read { }'
 check fentry-list-module "fentry:binfmt_misc:bm_status_read" auger -l 'fentry:binfmt_misc:*'
 check fexit-list-module-verbose "    size_t nbytes" auger -lv 'fexit:binfmt_misc:bm_status_read'
+check kretprobe-list "kretprobe:vfs_read" auger -l 'kretprobe:vfs_rea?'
 check kprobe-list-verbose "    size_t count" auger -lv 'kprobe:vfs_read'
 check kprobe-list-several "kprobe:vfs_write" auger -l 'kprobe:vfs_read,kprobe:vfs_write'
 check fentry-list-verbose "    size_t count" auger -lv 'fentry:vfs_read'
