@@ -8,7 +8,15 @@ public struct ProbeLister {
     public init() {}
 
     public func list(pattern: String?, verbose: Bool) throws -> String {
-        if let pattern, ["struct ", "union "].contains(where: { pattern.hasPrefix($0) }) {
+        func isType(_ item: Substring) -> Bool { ["struct ", "union "].contains { item.hasPrefix($0) } }
+        if let pattern, pattern.contains(","), pattern.split(separator: ",").contains(where: isType) {
+            // `kprobe:vfs_read,struct file`: the probes, then the types.
+            let items = pattern.split(separator: ",")
+            let probes = items.filter { !isType($0) }.joined(separator: ",")
+            return (probes.isEmpty ? "" : try list(pattern: probes, verbose: verbose))
+                + items.filter(isType).map { self.types(String($0), verbose: verbose) }.joined()
+        }
+        if let pattern, isType(pattern[...]) {
             return types(pattern, verbose: verbose)
         }
         // `kprobe:vfs_read,kprobe:vfs_write`: any of several patterns.

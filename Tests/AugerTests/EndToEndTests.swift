@@ -449,6 +449,10 @@ final class EndToEndTests: AugerTestCase {
         // Kernel functions of that name follow, from BTF: the tracepoint's own handlers.
         XCTAssertTrue(exec.contains("\nfentry:vmlinux:__traceiter_sched_process_exec\n"), exec)
         XCTAssertTrue(exec.split(separator: "\n").allSatisfy { $0.contains("sched_process_exe") }, exec)
+        // Probes and types in one list: the probes first.
+        let mixed = try auger(["-lv", "tracepoint:sched:sched_switch,struct file"]).stdout
+        XCTAssertTrue(mixed.hasPrefix("tracepoint:sched:sched_switch\n"), mixed)
+        XCTAssertTrue(mixed.contains("\nvmlinux: struct file {\n"), mixed)
         // Several patterns, comma-separated, as bpftrace takes them.
         XCTAssertEqual(try auger(["-l", "tracepoint:sched:sched_process_exe*,tracepoint:sched:sched_switch"]).stdout,
                        "tracepoint:sched:sched_process_exec\ntracepoint:sched:sched_switch\n")
