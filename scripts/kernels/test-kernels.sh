@@ -90,10 +90,17 @@ boot() { # series → 0 when every test passed
     echo "kernels: booting $version"
     local share=()
     [ "${CONFORMANCE:-0}" = 1 ] && share=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
-    timeout 1500 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 -kernel "$vmlinux" -initrd "$work/boot-$version.cpio" \
-        "${share[@]}" -nographic -no-reboot -append "console=ttyS0 quiet panic=-1" > "$log" 2>&1 || true
-    # The firmware's last message may share the first test's line.
-    tr -d '\r' < "$log" | grep -o 'KTEST.*' > "$log.results" || true
+    local attempt
+    for attempt in 1 2; do
+        timeout 1500 qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 -kernel "$vmlinux" -initrd "$work/boot-$version.cpio" \
+            "${share[@]}" -nographic -no-reboot -append "console=ttyS0 quiet panic=-1" > "$log" 2>&1 || true
+        # The firmware's last message may share the first test's line.
+        tr -d '\r' < "$log" | grep -o 'KTEST.*' > "$log.results" || true
+        # Under software emulation 6.12 has been seen to panic while booting,
+        # before init ran a test: boot once more then, and say so.
+        [ -s "$log.results" ] && break
+        echo "kernels: $version stopped before any test ran (attempt $attempt):"; grep -m 3 -E 'panic|RIP:' "$log" || true
+    done
     sed "s/^/  $version: /" "$log.results"
     if ! grep -q '^KTEST done' "$log.results"; then echo "kernels: $version did not finish; console:"; tail -n 30 "$log"; return 1; fi
     if ! grep -q '^KTEST pass' "$log.results"; then echo "kernels: $version ran no test"; return 1; fi
