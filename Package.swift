@@ -28,7 +28,7 @@ let package = Package(
             "AugerRuntime", "AugerScript", "BPF", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "WorkloadProbe", path: "Tests/WorkloadProbe"),
-        .executableTarget(name: "auger-workload", dependencies: ["WorkloadProbe"], path: "Tests/Workload"),
+        .executableTarget(name: "auger-workload", dependencies: ["WorkloadProbe", "BPF"], path: "Tests/Workload"),
         .testTarget(name: "AugerRuntimeTests", dependencies: ["AugerRuntime", "AugerCompiler", "AugerScript", "BPF", "TestSupport"]),
         .testTarget(name: "AugerTests", dependencies: ["auger", "auger-workload", "BPF", "TestSupport"]),
         .executableTarget(name: "count-getppid", dependencies: ["BPF"], path: "Examples/CountGetppid"),

@@ -53,8 +53,8 @@ extension ProbeCodeGen {
             let at = target.signature.map { 8 * $0.returnSlot } ?? Registers.returnValue
             asm.emit(.load(.u64, .r0, .r6, Int16(at)))
             truncate(to: e.type ?? .i64)
-        case "func" where target.signature != nil || target.kind == .kretprobe || target.isMultiFunction:
-            // The trampoline (the kretprobe, the fprobe) knows which function it was entered for.
+        case "func" where target.signature != nil || target.kind == .kretprobe || target.kind == .uretprobe || target.isMultiFunction:
+            // The trampoline (the kretprobe, the fprobe, the uretprobe) knows which function it was entered for.
             asm.emit(.mov(.r1, .r6), .call(.getFuncIp))
         case "func":
             if target.kind.isReturnProbe {
@@ -130,6 +130,12 @@ extension ProbeCodeGen {
 
     /// argN: a register for kprobes and uprobes, the Nth word for raw tracepoints.
     func argument(_ n: Int, _ e: Expr) throws(CompileError) {
+        if let (arguments, address) = target.usdtArguments {
+            guard n < arguments.count else {
+                throw CompileError(message: "\(target.name) has \(arguments.count) argument\(arguments.count == 1 ? "" : "s"): arg\(n) does not exist", range: e.range)
+            }
+            return try usdtArgument(arguments[n], probeAddress: address, e)
+        }
         switch target.kind.argumentSource {
         case .contextWords, .none:
             asm.emit(.load(.u64, .r0, .r6, Int16(8 * n)))
@@ -139,6 +145,49 @@ extension ProbeCodeGen {
             }
             asm.emit(.load(.u64, .r0, .r6, Int16(Registers.arguments[n])))
         }
+    }
+
+    /// A USDT argument into r0: a constant, a register, or memory the
+    /// operand addresses, read from the process, at its size and signedness.
+    func usdtArgument(_ argument: USDTArgument, probeAddress: UInt64, _ e: Expr) throws(CompileError) {
+        func add(_ value: Int64, to r: Register) {
+            if let small = Int32(exactly: value) {
+                if small != 0 { asm.emit(.alu64(.add, r, small)) }
+            } else {
+                constant(value, into: .r1)
+                asm.emit(.alu64(.add, r, .r1))
+            }
+        }
+        switch argument.location {
+        case .constant(let v):
+            constant(v)
+        case .register(let offset, let byte):
+            asm.emit(.load(.u64, .r0, .r6, Int16(offset)))
+            if byte > 0 { asm.emit(.alu64(.rsh, .r0, Int32(8 * byte))) }
+        case .memory(let base, let index, let scale, let displacement):
+            asm.emit(.load(.u64, .r3, .r6, Int16(base)))
+            if let index {
+                asm.emit(.load(.u64, .r1, .r6, Int16(index)))
+                if scale > 1 { asm.emit(.alu64(.lsh, .r1, Int32(scale.trailingZeroBitCount))) }
+                asm.emit(.alu64(.add, .r3, .r1))
+            }
+            add(displacement, to: .r3)
+            try readUserWord(argument.size, e)
+        case .ripRelative(let address, let displacement):
+            // The probe's address at run time less its address in the file is the load bias.
+            asm.emit(.load(.u64, .r3, .r6, Int16(Registers.instructionPointer)))
+            add(Int64(bitPattern: address &- probeAddress) &+ displacement, to: .r3)
+            try readUserWord(argument.size, e)
+        }
+        if argument.size < 8 { truncate(to: .integer(bits: argument.size * 8, signed: argument.signed)) }
+    }
+
+    /// r0 = the `size` bytes of process memory at the address in r3 (0 when unreadable).
+    func readUserWord(_ size: Int, _ e: Expr) throws(CompileError) {
+        let slot = try pushTemp(e.range)
+        asm.emit(.store(.u64, fp, slot, imm: 0), .mov(.r1, fp), .alu64(.add, .r1, Int32(slot)), .mov(.r2, Int32(size)),
+                 .call(.probeReadUser), .load(.u64, .r0, fp, slot))
+        popTemp()
     }
 
     /// A scalar tracepoint field into r0.
@@ -175,6 +224,12 @@ extension ProbeCodeGen {
             return
         }
         switch e.kind {
+        case _ where e.type == .usym:
+            // A user address and the process it is in, whose mappings name it when printed.
+            compiler.usesUserAddresses = true
+            if case .call("usym", let args) = e.kind { try scalar(args[0]) } else { try scalar(e) }
+            asm.emit(.store(.u64, .r7, Int16(off), .r0), .call(.getCurrentPidTgid), .alu64(.rsh, .r0, 32),
+                     .store(.u64, .r7, Int16(off + 8), .r0))
         case .string(let bytes):
             writeBytes(bytes, at: off, size: size)
         case .identifier(let n) where n == "comm" || n == "__builtin_comm":

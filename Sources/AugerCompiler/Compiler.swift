@@ -28,11 +28,17 @@ public final class Compiler {
     /// Calls that need --unsafe, other than system(): name and place.
     var unsafeCalls: [(String, SourceRange)] = []
     var usesStacks = false
+    var usesUserAddresses = false
     /// Entries a map may hold unless declared otherwise (bpftrace's max_map_keys).
     let maxMapKeys: UInt32
     /// A map whose value tseries() reads as the time instead of the clock
     /// (bpftrace's BPFTRACE_DUMMY_TS_MAP, which its tests use for exact output).
     public var tseriesClockMap: String?
+    /// kprobe and kretprobe probes to serve with one kprobe_session program
+    /// each pair; their targets are `.kernelFunctionSession`.
+    public var sessions: [SessionPair] = []
+    /// The BTF id of the bpf_session_is_return kfunc, for `sessions`.
+    public var sessionIsReturnID: UInt32 = 0
 
     public init(_ checked: CheckedProgram, positional: [String] = [], named: [String: String] = [:], maxMapKeys: UInt32 = 4096) {
         self.checked = checked
@@ -46,18 +52,35 @@ public final class Compiler {
     public func compile(targets: [[AttachTarget]]) throws(CompileError) -> CompiledScript {
         for (id, (name, info)) in checked.maps.sorted(by: { $0.key < $1.key }).enumerated() { maps[name] = layout(info, id: id) }
         var programs: [CompiledProgram] = []
-        for (index, probe) in checked.program.probes.enumerated() {
-            for target in targets[index] {
-                let gen = ProbeCodeGen(compiler: self, probe: probe, target: target)
-                let (spec, sourceMap) = try gen.generate(name: programName(target, index))
-                scratchSize = max(scratchSize, gen.scratchTop)
-                programs.append(CompiledProgram(probeIndex: index, target: target, spec: spec, sourceMap: sourceMap))
+        let probes = checked.program.probes
+        func generate(_ index: Int, _ target: AttachTarget) throws(CompileError) -> CompiledProgram {
+            let gen = ProbeCodeGen(compiler: self, probe: probes[index], target: target)
+            let (spec, sourceMap) = try gen.generate(name: programName(target, index))
+            scratchSize = max(scratchSize, gen.scratchTop)
+            return CompiledProgram(probeIndex: index, target: target, spec: spec, sourceMap: sourceMap)
+        }
+        let returnHalves = Set(sessions.map(\.exit))
+        for index in probes.indices where !returnHalves.contains(index) {
+            if let pair = sessions.first(where: { $0.entry == index }), let entry = targets[pair.entry].first, let exit = targets[pair.exit].first {
+                let (first, second) = (try generate(pair.entry, entry), try generate(pair.exit, exit))
+                if let (spec, sourceMap) = KprobeSession.merge(entry: (first.spec, first.sourceMap), exit: (second.spec, second.sourceMap), isReturn: sessionIsReturnID) {
+                    programs.append(CompiledProgram(probeIndex: index, target: entry, spec: spec, sourceMap: sourceMap))
+                } else {
+                    // Two kprobe_multi programs instead (as compiled, each is one).
+                    for var program in [first, second] {
+                        if case .kernelFunctionSession(let names) = program.target.location { program.target.location = .kernelFunctions(names: names) }
+                        programs.append(program)
+                    }
+                }
+                continue
             }
+            for target in targets[index] { programs.append(try generate(index, target)) }
         }
         var script = CompiledScript(programs: programs, maps: maps.values.sorted { $0.id < $1.id }, formattedCalls: formattedCalls,
                                     printedValues: printedValues, timeFormats: timeFormats,
                                     scratchSize: scratchSize, ringBufferSize: ringBufferSize)
         script.usesStacks = usesStacks
+        script.usesUserAddresses = usesUserAddresses
         script.unsafeCalls = unsafeCalls
         script.joinSeparators = joinSeparators
         script.options = options

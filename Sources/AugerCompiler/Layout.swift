@@ -14,6 +14,7 @@ public enum Layout {
         case .record(let fs): return fs.reduce(0) { $0 + size($1.type) }
         case .inet: return 24                       // family word, 16 address bytes
         case .timestamp: return 16                  // strftime: format index, nanoseconds
+        case .usym: return 16                       // address, process id (its mappings name it)
         case .aggregate(let a): return aggregateSize(a)
         default: return 8
         }

@@ -21,12 +21,23 @@ public struct AttachTarget: Sendable {
         case rawTracepoint(name: String)
         /// A function (or address) in an ELF file, at `offset` bytes into the file.
         case userFunction(path: String, symbol: String, offset: UInt64)
+        /// Several functions of one ELF file behind one uprobe_multi link,
+        /// served by one program: their names and file offsets.
+        case userFunctions(path: String, symbols: [String], offsets: [UInt64])
+        /// A USDT marker's location in an ELF file: its address (as the file
+        /// gives it) and file offset, its semaphore's file offset (0: none),
+        /// and where its arguments are.
+        case usdt(path: String, address: UInt64, offset: UInt64, semaphore: UInt64, arguments: [USDTArgument])
         case perfEvent(PerfEventSource)
         /// A kernel function by name, `offset` bytes in (kprobes).
         case kernelFunction(name: String, offset: UInt64)
         /// Many kernel functions' entries (or returns) behind one kprobe_multi
         /// link, served by one program.
         case kernelFunctions(names: [String])
+        /// Kernel functions' entries and returns behind one kprobe_session
+        /// link: a kprobe and a kretprobe probe compiled into one program,
+        /// which asks the kernel (bpf_session_is_return) which of the two runs.
+        case kernelFunctionSession(names: [String])
         /// A kernel function a BPF trampoline calls the program from (fentry,
         /// fexit): its BTF id (in its module's BTF, when `module` is not nil)
         /// and what its context words hold.
@@ -52,16 +63,27 @@ public struct AttachTarget: Sendable {
         return nil
     }
 
+    /// For USDT probes: the marker's arguments.
+    public var usdtArguments: (arguments: [USDTArgument], address: UInt64)? {
+        if case .usdt(_, let address, _, _, let arguments) = location { return (arguments, address) }
+        return nil
+    }
+
     /// How many probes the target stands for: each function of a kprobe_multi counts.
     public var probeCount: Int {
-        if case .kernelFunctions(let names) = location { return names.count }
-        return 1
+        switch location {
+        case .kernelFunctions(let names), .kernelFunctionSession(let names): names.count
+        case .userFunctions(_, _, let offsets): offsets.count
+        default: 1
+        }
     }
 
     /// Whether one program serves several kernel functions (so `func` comes from the kernel).
     public var isMultiFunction: Bool {
-        if case .kernelFunctions = location { return true }
-        return false
+        switch location {
+        case .kernelFunctions, .kernelFunctionSession, .userFunctions: true
+        default: false
+        }
     }
 
     /// The program type that serves this kind.
@@ -235,6 +257,10 @@ public struct CompiledScript: Sendable {
     public static let stackDepth = 127
     /// Whether programs take stacks, so the stack map is needed.
     public var usesStacks = false
+    /// Whether programs record user addresses to name later (usym, a uprobe's func).
+    public var usesUserAddresses = false
+    /// Whether a traced process's mappings must be kept, to name its addresses after it exits.
+    public var namesUserAddresses: Bool { usesStacks || usesUserAddresses }
 }
 
 /// A problem found while generating code, at a script location.

@@ -116,7 +116,7 @@ final class ProbeCodeGen {
             spec.attachBTFID = id
             spec.attachBTFModule = module
         }
-        if target.isMultiFunction { spec.expectedAttachType = .traceKprobeMulti }
+        if target.isMultiFunction { spec.expectedAttachType = target.kind.tracesUserSpace ? .traceUprobeMulti : .traceKprobeMulti }
         return (spec, sourceMap)
     }
 
@@ -359,7 +359,7 @@ final class ProbeCodeGen {
 
     func isMemory(_ t: SType?) -> Bool {
         switch t ?? .unknown {
-        case .string, .buffer, .tuple, .record, .array, .inet, .timestamp: true
+        case .string, .buffer, .tuple, .record, .array, .inet, .timestamp, .usym: true
         default: false
         }
     }

@@ -54,8 +54,9 @@ struct ScriptCompilation {
         let config = Config(checked.program.config)
         var system = ProbeSystem(tracefs: tracefs, types: types, kernel: kernel, pid: options.pid)
         system.disabled = options.disabledFeatures
+        system.unsafe = options.unsafe
         let resolver = AttachPointResolver(system)
-        let targets = try resolve(checked.program, resolver, config, source)
+        let (targets, sessions) = try resolve(checked.program, resolver, config, source)
         let compiled: CompiledScript
         let maxKeys = UInt32(clamping: config.integer("max_map_keys") ?? 4096)
         do throws(CompileError) {
@@ -65,6 +66,8 @@ struct ScriptCompilation {
             compiler.reportHelperErrors = options.helperErrors
             compiler.pidFilter = options.pid
             compiler.pidNamespace = Session.pidNamespace()
+            compiler.sessions = sessions
+            compiler.sessionIsReturnID = KernelFunctionSupport.sessionIsReturnID(kernel.btf) ?? 0
             compiler.tseriesClockMap = getenv("BPFTRACE_DUMMY_TS_MAP").map { String(String(cString: $0).drop { $0 == "@" }) }
             compiled = try compiler.compile(targets: targets)
         } catch {
@@ -87,11 +90,16 @@ struct ScriptCompilation {
 
     /// Each probe's targets on this system; `missing_probes` (error, the
     /// default; warn; ignore) decides what an attach point that matches nothing does.
-    func resolve(_ program: AugerScript.Program, _ resolver: AttachPointResolver, _ config: Config, _ source: SourceFile) throws -> [[AttachTarget]] {
+    /// Also the kprobe/kretprobe probe pairs that one kprobe_session program each serves.
+    func resolve(_ program: AugerScript.Program, _ resolver: AttachPointResolver, _ config: Config, _ source: SourceFile) throws -> ([[AttachTarget]], [SessionPair]) {
         let missing = config.string("missing_probes") ?? "error"
         var skipped = Diagnostics()
         var targets: [[AttachTarget]] = []
         var failures: [AttachError] = []
+        func skip(_ error: AttachError) {
+            if let warning = error.warning { skipped.warning(warning, at: error.range) }
+            skipped.warning(error.message + (error.message.hasSuffix(".") ? " " : ". ") + "Skipping.", at: error.range)
+        }
         for probe in program.probes {
             var list: [AttachTarget] = []
             var emptyWildcards: [AttachError] = []
@@ -100,15 +108,12 @@ struct ScriptCompilation {
                     // A wildcard that matches nothing adds nothing; it is an error only when the probe is left empty.
                     if case .noMatches = error.reason, point.parts.contains(where: Glob.isPattern) { emptyWildcards.append(error); continue }
                     if missing == "error" { failures.append(error) }
-                    if missing == "warn" {
-                        if let warning = error.warning { skipped.warning(warning, at: error.range) }
-                        skipped.warning(error.message + (error.message.hasSuffix(".") ? " " : ". ") + "Skipping.", at: error.range)
-                    }
+                    if missing == "warn" { skip(error) }
                 }
             }
             if list.isEmpty, let first = emptyWildcards.first {
                 if missing == "error" { failures.append(first) }
-                if missing == "warn" { skipped.warning(first.message + " Skipping.", at: first.range) }
+                if missing == "warn" { skip(first) }
             }
             if list.isEmpty, !probe.attachPoints.isEmpty, missing == "warn" {
                 skipped.warning("Probe has no valid attach points. It is being removed which may cause issues with program behavior.", at: probe.attachPoints[0].range)
@@ -121,11 +126,12 @@ struct ScriptCompilation {
         }
         if !skipped.all.isEmpty && options.warnings { warnings.write(skipped.rendered(in: source) + "\n") }
         if targets.joined().isEmpty { throw RuntimeError.plain("No probes to attach") }
+        let sessions = resolver.sessions(program.probes, &targets)
         // One program per target: a wildcard over every kernel function would
         // load tens of thousands. bpftrace's limit and words.
         let limit = config.integer("max_bpf_progs") ?? 1024
         var programs = 0
-        for (probe, list) in zip(program.probes, targets) {
+        for (index, (probe, list)) in zip(program.probes, targets).enumerated() where !sessions.contains(where: { $0.exit == index }) {
             programs += list.count
             if programs > limit, let point = probe.attachPoints.first {
                 var d = Diagnostics()
@@ -134,7 +140,7 @@ struct ScriptCompilation {
                 throw RuntimeError.diagnostics(d, source)
             }
         }
-        return targets
+        return (targets, sessions)
     }
 
     /// --probe-filter; BEGIN and END are not probes to filter: they frame the run.

@@ -179,6 +179,9 @@ final class SignalWatcher {
 final class ChildProcess {
     let pid: pid_t
     private var startPipe: Int32
+    /// Read end of a pipe whose write end only the child holds until it
+    /// execs (close-on-exec): end of file says the command is running.
+    private var execPipe: Int32
     private var status: Int32 = 0
     private var done = false
 
@@ -191,7 +194,9 @@ final class ChildProcess {
         guard let program = words.first else { throw RuntimeError.system("-c needs a command") }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw RuntimeError.system("cannot start '\(command)': pipe failed") }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } // the command inherits neither end
+        var exec: [Int32] = [0, 0]
+        guard pipe(&exec) == 0 else { throw RuntimeError.system("cannot start '\(command)': pipe failed") }
+        for fd in fds + exec { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } // the command inherits no end
         // Everything the child touches is prepared before fork: it only
         // reads, execs and exits, which are safe in a forked multithreaded process.
         let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
@@ -208,12 +213,15 @@ final class ChildProcess {
             _exit(127)
         }
         close(fds[0])
+        close(exec[1])
         guard child > 0 else {
             close(fds[1])
+            close(exec[0])
             throw RuntimeError.system("cannot start '\(command)': \(String(cString: strerror(errno)))")
         }
         pid = child
         startPipe = fds[1]
+        execPipe = exec[0]
     }
 
     /// Fails unless the command's program exists and may be executed, so a
@@ -249,11 +257,23 @@ final class ChildProcess {
         return words
     }
 
-    func start() {
+    deinit {
+        if startPipe >= 0 { close(startPipe) }
+        if execPipe >= 0 { close(execPipe) }
+    }
+
+    /// Lets the command run; with `waitingForExec`, returns once it has
+    /// exec'd (or failed to), so its mappings are the command's when read next.
+    func start(waitingForExec: Bool = false) {
         var go: UInt8 = 1
         _ = write(startPipe, &go, 1)
         close(startPipe)
         startPipe = -1
+        guard waitingForExec else { return }
+        var byte: UInt8 = 0
+        while read(execPipe, &byte, 1) < 0 && errno == EINTR {}
+        close(execPipe)
+        execPipe = -1
     }
 
     func exited() -> Bool {

@@ -5,7 +5,10 @@ import BPF
 /// `auger -l [PATTERN]`: the probes this system offers; with a program,
 /// the probes that program would attach.
 public struct ProbeLister {
-    public init() {}
+    /// -p PID: uprobes of the files that process has mapped.
+    let pid: Int32?
+
+    public init(pid: Int32? = nil) { self.pid = pid }
 
     public func list(pattern: String?, verbose: Bool) throws -> String {
         func isType(_ item: Substring) -> Bool { ["struct ", "union "].contains { item.hasPrefix($0) } }
@@ -87,6 +90,34 @@ public struct ProbeLister {
                 }
             }
         }
+        return out + userFunctions(searches)
+    }
+
+    /// `uprobe:BIN:PATTERN` (BIN a path, a wildcard, a library's name),
+    /// or every file a `-p` process has mapped: their ELF functions, sorted,
+    /// each once. uretprobes only when asked for by name.
+    func userFunctions(_ searches: [String]) -> String {
+        var out = ""
+        var seen: Set<String> = []
+        for search in searches {
+            let parts = search.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            let binary = parts.count >= 3 ? parts[1] : pid != nil ? (parts.count == 2 ? parts[1] : "*") : nil
+            guard let binary else { continue }
+            let pattern = parts.count >= 3 ? parts[2...].joined(separator: ":") : "*"
+            let kinds = [ProbeKind.uprobe, .uretprobe].filter { kind in
+                kind == .uprobe ? Glob.matches(parts[0], kind.name) || (parts.count == 1 && parts[0] == "*") : parts[0] == kind.name
+            }
+            guard !kinds.isEmpty else { continue }
+            for file in UserBinaries.find(binary, pid: pid) {
+                guard let elf = ELFSymbols(path: file.path) else { continue }
+                for f in elf.uniqueFunctions where Glob.matches(pattern, f.name) {
+                    for kind in kinds {
+                        let line = "\(kind.name):\(file.shown):\(f.name)"
+                        if seen.insert(line).inserted { out += line + "\n" }
+                    }
+                }
+            }
+        }
         return out
     }
 
@@ -122,6 +153,10 @@ public struct ProbeLister {
                     out += "\(point.kind.name):\(point.parts.first ?? ""):\n"
                 case .begin, .end:
                     out += point.kind.name + "\n"
+                case .uprobe, .uretprobe:
+                    var system = ProbeSystem(tracefs: nil, types: nil, pid: pid)
+                    system.unsafe = true  // listing attaches nothing
+                    do { out += try AttachPointResolver(system).resolve(point).map { $0.name + "\n" }.joined() } catch let e { throw RuntimeError.system(e.message) }
                 default:
                     out += ([point.kind.name] + point.parts).joined(separator: ":") + "\n"
                 }

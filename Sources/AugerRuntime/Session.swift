@@ -143,7 +143,10 @@ public final class Session {
         }
         if !exitRequested {
             for (compiledProgram, program) in others where compiledProgram.target.kind.isTimer {
-                loaded.links += try resolver.attach(program, to: compiledProgram.target)
+                do { loaded.links += try resolver.attach(program, to: compiledProgram.target) } catch {
+                    guard skipUnattachable else { throw error }
+                    warnSkipped(compiledProgram.target)
+                }
             }
         }
         // As in bpftrace's newest versions, a script of only BEGIN and END is done after BEGIN.
@@ -152,7 +155,9 @@ public final class Session {
             if let command = options.command {
                 child = try ChildProcess(command)
                 try loaded.globals.update(UInt32(0), Globals(startTime: Self.monotonicNanoseconds(), childPID: UInt64(child!.pid)))
-                child!.start()
+                // Its mappings as soon as it runs the command: it may be gone before its addresses are named.
+                child!.start(waitingForExec: loaded.compiled.namesUserAddresses)
+                if loaded.compiled.namesUserAddresses { decoder.userSymbols.remember(pid: child!.pid) }
             }
             while !exitRequested {
                 // The kernel wakes us for a record only when we had read them all.
@@ -175,7 +180,7 @@ public final class Session {
                 }
                 // The traced process's mappings, for its stacks after it exits:
                 // re-read a few times a second, not on every wake-up.
-                if loaded.compiled.usesStacks, let traced = child?.pid ?? options.pid,
+                if loaded.compiled.namesUserAddresses, let traced = child?.pid ?? options.pid,
                    Self.monotonicNanoseconds() - lastMappings > 200_000_000 {
                     decoder.userSymbols.remember(pid: traced)
                     lastMappings = Self.monotonicNanoseconds()
@@ -196,6 +201,8 @@ public final class Session {
             try program.testRun(context: [UInt8](repeating: 0, count: 8))
         }
         reader.consume { handler.handle($0) }
+        // Once more before it goes: the maps printed next may name its addresses.
+        if loaded.compiled.namesUserAddresses, let traced = child?.pid { decoder.userSymbols.remember(pid: traced) }
         child?.terminate()
         handler.messages.writeSummary(to: err, source: source, calls: loaded.compiled.formattedCalls)
         if let globals = try loaded.globals.lookup(UInt32(0), as: Globals.self), globals.lost > 0 {

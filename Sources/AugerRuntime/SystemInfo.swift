@@ -45,7 +45,7 @@ public enum SystemInfo {
         out += "  rawtracepoint: \(yes(programLoads(.rawTracepoint, [.mov(.r0, 0), .exit])))\n"
         out += "  kprobe: \(yes(kprobes))\n"
         out += "  kprobe_multi: \(!kprobes ? "no" : KernelFunctionSupport.kprobeMultiProblem.map { "no (\($0))" } ?? "yes")\n"
-        out += "  kprobe_session: \(kprobes ? "unknown (not tried)" : "no")\n"
+        out += "  kprobe_session: \(!kprobes ? "no" : KernelFunctionSupport.kprobeSessionProblem.map { "no (\($0))" } ?? "yes")\n"
         out += "  uprobe: \(yes(exists("/sys/bus/event_source/devices/uprobe")))\n"
         out += "  fentry: \(yes(fentry))\n"
         out += "  fexit: \(yes(fentry))\n"

@@ -16,6 +16,11 @@ final class UserSymbols: @unchecked Sendable {
 
     /// `name+offset`, or nil when the process, file or symbol is unknown.
     func symbolize(pid: Int32, _ address: UInt64) -> String? {
+        function(pid: pid, address).map { "\($0.name)+\($0.offset)" }
+    }
+
+    /// The function an address of a process is in, and how far into it.
+    func function(pid: Int32, _ address: UInt64) -> (name: String, offset: UInt64)? {
         guard let mapping = mappings(pid).first(where: { $0.start <= address && address < $0.end }) else { return nil }
         let fileOffset = address - mapping.start + mapping.offset
         // The file as we see it, else through /proc/PID/root (another mount
@@ -23,7 +28,7 @@ final class UserSymbols: @unchecked Sendable {
         let path = mapping.path
         if files[path] == nil { files[path] = ELFSymbols(path: path) ?? ELFSymbols(path: "/proc/\(pid)/root" + path) }
         guard let elf = files[path] ?? nil, let (name, start) = elf.symbol(atFileOffset: fileOffset) else { return nil }
-        return "\(name)+\(start)"
+        return (name, start)
     }
 
     /// Re-reads a process's mappings now, while it lives: its stacks are
@@ -140,9 +145,29 @@ struct ELFSymbols {
 
     /// Where a function starts in the file (what a uprobe takes), or nil.
     func fileOffset(ofFunction name: String) -> UInt64? {
-        guard let f = functions.first(where: { $0.2 == name }),
-              let segment = segments.first(where: { $0.address <= f.0 && f.0 < $0.address + $0.size }) else { return nil }
-        return f.0 - segment.address + segment.offset
+        function(named: name).flatMap { fileOffset(ofAddress: $0.address) }
+    }
+
+    /// A function's address and size by name (a sized definition first: a
+    /// name may also appear as a zero-sized alias).
+    func function(named name: String) -> (address: UInt64, size: UInt64)? {
+        let all = functions.filter { $0.2 == name }
+        guard let f = all.first(where: { $0.1 > 0 }) ?? all.first else { return nil }
+        return (f.0, f.1)
+    }
+
+    /// The file offset of a virtual address in a loadable segment.
+    func fileOffset(ofAddress address: UInt64) -> UInt64? {
+        guard let segment = segments.first(where: { $0.address <= address && address < $0.address + $0.size }) else { return nil }
+        return address - segment.address + segment.offset
+    }
+
+    /// Each function name once (its sized definition), sorted by name: what
+    /// wildcards match and listings print.
+    var uniqueFunctions: [(name: String, address: UInt64, size: UInt64)] {
+        var best: [String: (UInt64, UInt64)] = [:]
+        for (address, size, name) in functions where best[name] == nil || (best[name]!.1 == 0 && size > 0) { best[name] = (address, size) }
+        return best.map { (name: $0.key, address: $0.value.0, size: $0.value.1) }.sorted { $0.name < $1.name }
     }
 
     /// The function at a file offset, with the offset into it.

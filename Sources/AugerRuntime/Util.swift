@@ -24,6 +24,14 @@ func directoryEntries(_ path: String) -> [String]? {
     return names
 }
 
+/// Where a symbolic link points; nil if it is not one or cannot be read.
+func readLink(_ path: String) -> String? {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink(path, &buffer, buffer.count - 1)
+    guard n > 0 else { return nil }
+    return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
 /// Failures of the runtime, each a sentence for the user.
 public enum RuntimeError: Error, CustomStringConvertible {
     case system(String)

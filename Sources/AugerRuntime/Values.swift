@@ -1,4 +1,5 @@
 import AugerCompiler
+import Synchronization
 import AugerScript
 import BPF
 #if canImport(Glibc)
@@ -128,7 +129,10 @@ struct ValueDecoder {
             // Signals the C library knows (below NSIG) by their description; others N/A, as bpftrace's stdlib.
             let n = Int64(bitPattern: word(bytes))
             return n >= 0 && n < 65 ? String(cString: strsignal(Int32(n))) : "N/A"
-        case .usym: return "0x" + String(word(bytes), radix: 16)
+        case .usym:
+            // As bpftrace prints usym and a uprobe's func: the function's name, else the address.
+            let address = word(bytes), pid = Int32(truncatingIfNeeded: word(bytes, 8))
+            return userSymbols.function(pid: pid, address)?.name ?? "0x" + String(address, radix: 16)
         case .username:
             let uid = uid_t(truncatingIfNeeded: word(bytes))
             guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return String(uid) }
@@ -222,8 +226,19 @@ final class KernelSymbols: @unchecked Sendable {
         return (t[lo].address, t[lo].name)
     }
 
+    /// Addresses already looked up: resolving a kprobe may ask for the same
+    /// name more than once, and each lookup reads all of /proc/kallsyms (5 MB).
+    private static let found = Mutex<[String: UInt64?]>([:])
+
     /// The address of any kernel symbol (code or data), for kaddr().
     static func address(of name: String) -> UInt64? {
+        if let known = found.withLock({ $0[name] }) { return known }
+        let address = scanAddress(of: name)
+        found.withLock { $0[name] = address }
+        return address
+    }
+
+    private static func scanAddress(of name: String) -> UInt64? {
         // Lines read "ffffffff816bab70 T vfs_read" (module symbols add "\t[mod]"):
         // find " NAME" ending its line or followed by a tab, then read the line's address.
         guard let bytes = try? readBytes("/proc/kallsyms") else { return nil }

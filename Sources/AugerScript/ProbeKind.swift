@@ -158,7 +158,8 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
 
     /// Whether the instruction pointer the probe sees is one past the
     /// function's first byte (the breakpoint instruction's end).
-    public var instructionPointerPastEntry: Bool { self == .kprobe || self == .uprobe }
+    /// (The uprobe handler sets the ip back to the probed instruction first.)
+    public var instructionPointerPastEntry: Bool { self == .kprobe }
 
     /// Whether `ctx` is available.
     public var hasContext: Bool {

@@ -180,6 +180,11 @@ extension Sema {
             if base == "retval", kinds.allSatisfy({ $0 == .fexit }), let returns = kernelFunctionSignature()?.returnType,
                returns.isInteger || returns.isPointer { return returns }
             if base == "func" && kinds.allSatisfy(\.tracesUserSpace) { return .usym }
+            if base == "probe" {
+                // Long enough for a path as written and a function a wildcard finds.
+                let longest = attachPoints.map { $0.kind.name.count + 1 + $0.parts.joined(separator: ":").count }.max() ?? 0
+                return .string(max(64, (longest + 64 + 7) / 8 * 8))
+            }
             return t
         }
         if base == "config" { return .unknown }

@@ -58,6 +58,7 @@ extension Instruction {
             case JumpOp.call.rawValue:
                 if src == PseudoSource.call { return "call pc\(signed(Int(imm)))" }
                 if src == 0, let h = Helper(rawValue: imm) { return "call \(h.name)#\(imm)" }
+                if src == PseudoSource.kfuncCall { return "call kernel function btf#\(UInt32(bitPattern: imm))" }
                 return "call unknown#\(imm)"
             case JumpOp.ja.rawValue:
                 return opClass == .jmp ? "goto pc\(signed(offset))" : "gotol pc\(signed(Int(imm)))"

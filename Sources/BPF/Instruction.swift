@@ -130,6 +130,10 @@ extension Instruction {
     public static func callLocal(_ offset: Int32) -> Instruction {
         Instruction(opcode: OpClass.jmp.rawValue | JumpOp.call.rawValue, src: PseudoSource.call, imm: offset)
     }
+    /// Calls a kernel function (a kfunc) by its BTF id in vmlinux's BTF.
+    public static func callKernelFunction(btfID: UInt32) -> Instruction {
+        Instruction(opcode: OpClass.jmp.rawValue | JumpOp.call.rawValue, src: PseudoSource.kfuncCall, imm: Int32(bitPattern: btfID))
+    }
     public static let exit = Instruction(opcode: OpClass.jmp.rawValue | JumpOp.exit.rawValue)
 
     /// `dst = value` as a two-slot 64-bit immediate load.

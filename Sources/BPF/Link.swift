@@ -66,18 +66,49 @@ extension Program {
     /// Attaches a kprobe program loaded for `.traceKprobeMulti` to the entry
     /// (or return) of every function in `functions` with one link (fprobe,
     /// Linux 5.18+): one ftrace update for all of them instead of one each.
-    public func attachKprobeMulti(_ functions: [String], returnProbe: Bool) throws -> Link {
+    /// With `session`, the program (loaded for `.traceKprobeSession`) runs at
+    /// both, and at the return only when its entry run returned 0.
+    public func attachKprobeMulti(_ functions: [String], returnProbe: Bool, session: Bool = false) throws -> Link {
         var names = functions.map { strdup($0) }
         defer { names.forEach { free($0) } }
         let what = functions.count == 1 ? functions[0] : "\(functions.count) functions (\(functions[0]), …)"
         return try names.withUnsafeMutableBufferPointer { buffer in
             var attr = bpf_attr()
             attr.link_create.prog_fd = UInt32(fd.rawValue)
-            attr.link_create.attach_type = AttachType.traceKprobeMulti.rawValue
+            attr.link_create.attach_type = (session ? AttachType.traceKprobeSession : .traceKprobeMulti).rawValue
             attr.link_create.kprobe_multi.flags = returnProbe ? UInt32(BPF_F_KPROBE_MULTI_RETURN) : 0
             attr.link_create.kprobe_multi.cnt = UInt32(functions.count)
             attr.link_create.kprobe_multi.syms = Sys.address(buffer.baseAddress)
             return Link(fd: try Sys.bpfFD(BPF_LINK_CREATE, &attr, "attach program \"\(spec.name)\" to \(what)"))
+        }
+    }
+
+    /// Attaches a kprobe program loaded for `.traceUprobeMulti` to the
+    /// entry (or return) at each file offset of one ELF file with one link
+    /// (Linux 6.6+), in every process or only in `pid`. `cookies`, when
+    /// given, are what bpf_get_attach_cookie returns at each offset.
+    public func attachUprobeMulti(path: String, offsets: [UInt64], returnProbe: Bool, pid: Int32? = nil, cookies: [UInt64] = []) throws -> Link {
+        precondition(cookies.isEmpty || cookies.count == offsets.count)
+        let what = offsets.count == 1 ? "\(path) at 0x\(String(offsets[0], radix: 16))" : "\(offsets.count) offsets of \(path)"
+        return try path.withCString { cPath in
+            try offsets.withUnsafeBufferPointer { offs in
+                try cookies.withUnsafeBufferPointer { cooks in
+                    var attr = bpf_attr()
+                    attr.link_create.prog_fd = UInt32(fd.rawValue)
+                    attr.link_create.attach_type = AttachType.traceUprobeMulti.rawValue
+                    // The uprobe_multi member (Linux 6.6) is newer than the headers
+                    // here: written by its UAPI offsets in link_create's union.
+                    withUnsafeMutableBytes(of: &attr) { raw in
+                        raw.storeBytes(of: Sys.address(cPath), toByteOffset: 16, as: UInt64.self)
+                        raw.storeBytes(of: Sys.address(offs.baseAddress), toByteOffset: 24, as: UInt64.self)
+                        raw.storeBytes(of: cookies.isEmpty ? 0 : Sys.address(cooks.baseAddress), toByteOffset: 40, as: UInt64.self)
+                        raw.storeBytes(of: UInt32(offsets.count), toByteOffset: 48, as: UInt32.self)
+                        raw.storeBytes(of: UInt32(returnProbe ? 1 : 0), toByteOffset: 52, as: UInt32.self)  // BPF_F_UPROBE_MULTI_RETURN
+                        raw.storeBytes(of: UInt32(bitPattern: pid ?? 0), toByteOffset: 56, as: UInt32.self)
+                    }
+                    return Link(fd: try Sys.bpfFD(BPF_LINK_CREATE, &attr, "attach program \"\(spec.name)\" to \(what)"))
+                }
+            }
         }
     }
 

@@ -139,9 +139,13 @@ extension PerfEvent {
     /// A uprobe (or uretprobe) at byte `offset` of the ELF file `path`,
     /// through the kernel's uprobe PMU: for every process that maps the
     /// file, or only `pid`.
-    public static func uprobe(path: String, offset: UInt64, returnProbe: Bool = false, pid: Int32 = -1) throws -> PerfEvent {
+    /// `semaphore`: the file offset of a USDT semaphore (a 16-bit counter),
+    /// which the kernel raises in every process that maps the file while
+    /// the probe exists, and lowers again after (Linux 4.20+); 0 for none.
+    public static func uprobe(path: String, offset: UInt64, returnProbe: Bool = false, pid: Int32 = -1, semaphore: UInt64 = 0) throws -> PerfEvent {
         try dynamicProbe(pmu: "uprobe", target: path, offset: offset, returnProbe: returnProbe, pid: pid,
-                         what: "\(returnProbe ? "uretprobe" : "uprobe") \(path)+0x\(String(offset, radix: 16))")
+                         what: "\(returnProbe ? "uretprobe" : "uprobe") \(path)+0x\(String(offset, radix: 16))",
+                         config: semaphore << 32)  // PERF_UPROBE_REF_CTR_OFFSET_SHIFT
     }
 
     /// A kprobe (or kretprobe) on the kernel function `function`, `offset`
@@ -161,7 +165,8 @@ extension PerfEvent {
     /// The uprobe and kprobe PMUs take the same attributes: config1 points to
     /// the path (or function name), config2 is the offset, and one config bit
     /// (named in format/retprobe) asks for a return probe.
-    static func dynamicProbe(pmu name: String, target: String?, offset: UInt64, returnProbe: Bool, pid: Int32, what: String) throws -> PerfEvent {
+    static func dynamicProbe(pmu name: String, target: String?, offset: UInt64, returnProbe: Bool, pid: Int32, what: String,
+                             config: UInt64 = 0) throws -> PerfEvent {
         let pmu = "/sys/bus/event_source/devices/\(name)"
         guard let type = UInt32((try? readFile(pmu + "/type"))?.filter { !$0.isWhitespace } ?? "") else {
             throw BPFError(call: "perf_event_open", context: "open \(what)", errno: Errno(rawValue: ENOENT),
@@ -169,11 +174,12 @@ extension PerfEvent {
         }
         var attr = perf_event_attr()
         attr.type = type
+        attr.config = config
         if returnProbe {
             // format/retprobe reads like "config:0": the bit that asks for a return probe.
             let format = (try? readFile(pmu + "/format/retprobe")) ?? "config:0"
             let bit = UInt64(format.split(separator: ":").last?.filter(\.isNumber) ?? "0") ?? 0
-            attr.config = 1 << bit
+            attr.config |= 1 << bit
         }
         attr.sample_period = 1
         attr.wakeup_events = 1

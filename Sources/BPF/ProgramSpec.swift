@@ -22,6 +22,11 @@ public enum AttachType: UInt32, Sendable {
     case perfEvent = 41           // BPF_PERF_EVENT, for BPF_LINK_CREATE
     /// kprobe programs attached to many functions through one fprobe link.
     case traceKprobeMulti = 42
+    /// uprobe programs attached to many offsets of one file through one link (Linux 6.6+).
+    case traceUprobeMulti = 48
+    /// One kprobe program run at both entry and return of each function
+    /// (Linux 6.10+); it tells which with the bpf_session_is_return kfunc.
+    case traceKprobeSession = 56
 }
 
 /// A description of a program: instructions and what the kernel needs to

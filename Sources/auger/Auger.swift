@@ -131,7 +131,7 @@ struct Auger: ParsableCommand {
     @Flag(name: .short, help: "List probes (matching SEARCH).")
     var l = false
 
-    @Option(name: .short, help: "Trace this process id; stop when it exits.")
+    @Option(name: [.short, .customLong("pid")], help: "Trace this process id; stop when it exits.")
     var p: String?
 
     @Option(name: .short, help: "Run COMMAND and trace it; stop when it exits. cpid is its pid.")
@@ -163,7 +163,7 @@ struct Auger: ParsableCommand {
         if version { print(Self.version); return }
         if info { print(SystemInfo.report(version: Self.version), terminator: ""); return }
         if l {
-            let lister = ProbeLister()
+            let lister = ProbeLister(pid: p.flatMap { Int32($0) })
             do {
                 var listing: String
                 if let e {

@@ -45,6 +45,38 @@ final class PrologueTests: XCTestCase {
         XCTAssertTrue(usesScratch(try compile(#"interval:ms:1 { @[1] = 1; for ($kv : @) { print($kv); } }"#)))
     }
 
+    /// kprobe_session: both probes in one program; the kfunc's answer picks
+    /// the part, each part's jumps and map references kept where they point.
+    func testSessionPairIsOneProgramThatAsksWhichRunItIs() throws {
+        let text = "kprobe:vfs_read { @e = count(); } kretprobe:vfs_read { @r[retval] = count(); }"
+        let (program, _) = Parser.parse(SourceFile(name: "test", text: text))
+        let checked = Sema.check(program)
+        XCTAssertFalse(checked.diagnostics.hasErrors)
+        let targets = [ProbeKind.kprobe, .kretprobe].map { [AttachTarget(kind: $0, location: .kernelFunctionSession(names: ["vfs_read"]), name: "\($0.name):vfs_read")] }
+        func compile(sessions: [SessionPair]) throws -> CompiledScript {
+            let compiler = Compiler(checked)
+            compiler.sessions = sessions
+            compiler.sessionIsReturnID = 777
+            return try compiler.compile(targets: targets)
+        }
+        let separate = try Compiler(checked).compile(targets: targets).programs.map(\.spec)
+        let merged = try compile(sessions: [SessionPair(entry: 0, exit: 1)])
+        XCTAssertEqual(merged.programs.count, 1)
+        XCTAssertEqual(merged.programs[0].target.probeCount, 1)
+        let spec = merged.programs[0].spec
+        XCTAssertEqual(spec.expectedAttachType, .traceKprobeSession)
+        let entry = separate[0].instructions, exit = separate[1].instructions
+        XCTAssertEqual(Array(spec.instructions.prefix(4)),
+                       [.mov(.r6, .r1), .callKernelFunction(btfID: 777), .mov(.r1, .r6), .jump(.jne, .r0, 0, Int16(entry.count))])
+        XCTAssertEqual(Array(spec.instructions[4..<(4 + entry.count)]), entry)
+        XCTAssertEqual(Array(spec.instructions.suffix(exit.count)), exit)
+        XCTAssertEqual(spec.instructions.count, 4 + entry.count + exit.count)
+        XCTAssertEqual(spec.mapReferences.count, separate[0].mapReferences.count + separate[1].mapReferences.count)
+        for (slot, map) in separate[0].mapReferences { XCTAssertEqual(spec.mapReferences[slot + 4], map) }
+        for (slot, map) in separate[1].mapReferences { XCTAssertEqual(spec.mapReferences[slot + 4 + entry.count], map) }
+        XCTAssertEqual(spec.instructions[1].text(), "call kernel function btf#777")
+    }
+
     /// vfs_read(struct file *file, char *buf, size_t count, loff_t *pos), as BTF gives it.
     static let vfsRead = FunctionSignature(
         parameters: [RecordField(name: "file", type: .pointer(.cType("struct file"))), RecordField(name: "buf", type: .pointer(.i8)),

@@ -202,6 +202,46 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertEqual(try combined("kprobe:vfs_read { }").count, 1)
     }
 
+    /// A kprobe probe and a kretprobe probe written for the same functions
+    /// become one kprobe_session target pair where the kernel has sessions.
+    func testKprobeAndKretprobeOnTheSameFunctionsPairIntoASession() throws {
+        try withKprobes()
+        func paired(_ text: String, session: Bool = true, disabled: Set<KernelFeature> = []) throws -> ([SessionPair], [[AttachTarget]]) {
+            var system = self.system
+            system.assumeKprobeMulti = true
+            system.assumeKprobeSession = session
+            system.disabled = disabled
+            let (program, diagnostics) = Parser.parse(SourceFile(name: "stdin", text: text))
+            XCTAssertFalse(diagnostics.hasErrors, diagnostics.rendered(in: SourceFile(name: "stdin", text: text)))
+            let resolver = AttachPointResolver(system)
+            var targets = try program.probes.map { probe in resolver.combine(try probe.attachPoints.flatMap { try resolver.resolve($0) }, of: probe) }
+            let pairs = resolver.sessions(program.probes, &targets)
+            return (pairs, targets)
+        }
+        let (pairs, targets) = try paired("kprobe:vfs_* { @e = count(); } begin { } kretprobe:vfs_* { @r = count(); }")
+        XCTAssertEqual(pairs, [SessionPair(entry: 0, exit: 2)])
+        guard case .kernelFunctionSession(let names) = targets[0][0].location else { return XCTFail("\(targets[0])") }
+        XCTAssertEqual(names, ["vfs_read", "vfs_readv", "vfs_write"])
+        XCTAssertEqual(targets[2].map(\.kind), [.kretprobe])
+        XCTAssertEqual(targets[0].map(\.probeCount), [3])
+        // One function by name pairs too (bpftrace's session_retval test).
+        XCTAssertEqual(try paired("kprobe:vfs_read { } kretprobe:vfs_read { }").0, [SessionPair(entry: 0, exit: 1)])
+        // Not: different functions, predicates, `probe`, offsets, two attach points, two candidate returns.
+        XCTAssertEqual(try paired("kprobe:vfs_read { } kretprobe:vfs_write { }").0, [])
+        XCTAssertEqual(try paired("kprobe:vfs_read /pid == 1/ { } kretprobe:vfs_read { }").0, [])
+        XCTAssertEqual(try paired("kprobe:vfs_read { } kretprobe:vfs_read /pid == 1/ { }").0, [])
+        XCTAssertEqual(try paired("kprobe:vfs_read { print(probe); } kretprobe:vfs_read { }").0, [])
+        XCTAssertEqual(try paired("kprobe:vfs_read+4 { } kretprobe:vfs_read { }").0, [])
+        XCTAssertEqual(try paired("kprobe:vfs_read,kprobe:vfs_write { } kretprobe:vfs_read { }").0, [])
+        XCTAssertEqual(try paired("kprobe:vfs_read { } kretprobe:vfs_read { } kretprobe:vfs_read { }").0, [])
+        // Two entries, one return: the first pairs.
+        XCTAssertEqual(try paired("kprobe:vfs_read { } kprobe:vfs_read { } kretprobe:vfs_read { }").0, [SessionPair(entry: 0, exit: 2)])
+        // Without sessions, or with --no-feature kprobe_session or kprobe_multi: separate programs.
+        XCTAssertEqual(try paired("kprobe:vfs_read { } kretprobe:vfs_read { }", session: false).0, [])
+        XCTAssertEqual(try paired("kprobe:vfs_read { } kretprobe:vfs_read { }", disabled: [.kprobeSession]).0, [])
+        XCTAssertEqual(try paired("kprobe:vfs_read { } kretprobe:vfs_read { }", disabled: [.kprobeMulti]).0, [])
+    }
+
     /// fentry and fexit name their function by its id in the running kernel's BTF.
     func testFentryResolvesToTheFunctionsBTFIDAndSignature() throws {
         try withKprobes()
@@ -333,6 +373,46 @@ final class AttachResolutionTests: XCTestCase {
                 _ = elf.symbol(atFileOffset: UInt64(next() % bytes.count))
             }
         }
+    }
+
+    /// Wildcards match the file's functions (each once, sorted); addresses
+    /// are nm's; functions without a size need --unsafe, as in bpftrace.
+    func testUprobeWildcardsAddressesAndUnsizedFunctions() throws {
+        let binary = try buildELF()
+        XCTAssertEqual(try resolve("uprobe:\(binary):fixture_*").map(\.name), ["uprobe:\(binary):fixture_one", "uprobe:\(binary):fixture_two"])
+        XCTAssertEqual(try failure("uprobe:\(binary):nothing_*").message, "No matches for uprobe \(binary):nothing_*.")
+        var symbols = ""
+        XCTAssertEqual(run("/usr/bin/env", ["nm", binary], output: &symbols), 0)
+        let line = try XCTUnwrap(symbols.split(separator: "\n").first { $0.hasSuffix(" fixture_two") })
+        let address = String(line.split(separator: " ")[0])
+        guard case .userFunction(_, _, let byAddress) = try resolve("uprobe:\(binary):0x\(address)")[0].location,
+              case .userFunction(_, _, let byName) = try resolve("uprobe:\(binary):fixture_two")[0].location else { return XCTFail() }
+        XCTAssertEqual(byAddress, byName)
+        XCTAssertEqual(try failure("uprobe:\(binary):_init").message,
+                       "Could not determine boundary for _init (symbol has size 0). Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process.")
+        XCTAssertEqual(try failure("uprobe:\(binary):fixture_two+4096").message.hasPrefix("Offset outside the function bounds ('fixture_two' size is "), true)
+        var unsafe = system
+        unsafe.unsafe = true
+        XCTAssertEqual(try AttachPointResolver(unsafe).resolve(try point("uprobe:\(binary):_init")).count, 1)
+        // One uprobe_multi target per file and kind, unless the probe reads `probe`.
+        func combined(_ text: String) throws -> [AttachTarget] {
+            var system = self.system
+            system.assumeUprobeMulti = true
+            let (program, _) = Parser.parse(SourceFile(name: "stdin", text: text))
+            let resolver = AttachPointResolver(system)
+            let probe = program.probes[0]
+            return resolver.combine(try probe.attachPoints.flatMap { try resolver.resolve($0) }, of: probe)
+        }
+        let one = try combined("uprobe:\(binary):fixture_* { }")
+        guard case .userFunctions(let path, let names, let offsets) = one.first?.location, one.count == 1 else { return XCTFail("\(one)") }
+        XCTAssertEqual(path, binary)
+        XCTAssertEqual(names, ["fixture_one", "fixture_two"])
+        XCTAssertEqual(offsets.count, 2)
+        XCTAssertEqual(one[0].probeCount, 2)
+        XCTAssertEqual(try combined("uprobe:\(binary):fixture_* { print(probe); }").count, 2)
+        XCTAssertEqual(try combined("uprobe:\(binary):fixture_*,uretprobe:\(binary):fixture_* { }").map(\.kind), [.uprobe, .uretprobe])
+        XCTAssertEqual(ProbeLister().userFunctions(["uprobe:\(binary):fixture_*"]), "uprobe:\(binary):fixture_one\nuprobe:\(binary):fixture_two\n")
+        XCTAssertEqual(ProbeLister().userFunctions(["uretprobe:\(binary):fixture_o*"]), "uretprobe:\(binary):fixture_one\n")
     }
 
     func testUprobePathsMustBeRegularFiles() throws {

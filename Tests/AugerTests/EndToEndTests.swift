@@ -203,6 +203,36 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(missing.stderr.contains("ERROR: No matches for uprobe \(w):no_such_function."), missing.stderr)
     }
 
+    /// A wildcard over a file's functions: each named by func, usym and
+    /// probe; one program behind one uprobe_multi link where the kernel has
+    /// them, unless the probe reads `probe`.
+    func testUprobeWildcardsNameEachFunction() throws {
+        let w = Self.workload
+        let r = try auger(["-q", "-c", "\(w) call 20", "-e",
+                           #"uprobe:\#(w):auger_workload_probe* { @[func] = count(); @u[usym(reg("ip"))] = count(); }"#])
+        XCTAssertEqual(r.stdout, "\n@[auger_workload_probe_other]: 10\n@[auger_workload_probe]: 20\n\n@u[auger_workload_probe_other]: 10\n@u[auger_workload_probe]: 20\n\n", r.stderr)
+        let named = try auger(["-q", "-c", "\(w) call 4", "-e", "uretprobe:\(w):auger_workload_probe* { @[probe, func] = count(); }"])
+        XCTAssertEqual(named.stdout, "\n@[uretprobe:\(w):auger_workload_probe_other, auger_workload_probe_other]: 2\n@[uretprobe:\(w):auger_workload_probe, auger_workload_probe]: 4\n\n", named.stderr)
+        func programs(_ extra: [String]) throws -> Int {
+            let d = try auger(["--dry-run", "-d", "dis"] + extra + ["-e", "uprobe:\(w):auger_workload_probe* { @ = count(); }"])
+            return d.stderr.split(separator: "\n").filter { $0.hasPrefix("up_") }.count
+        }
+        XCTAssertEqual(try programs([]), 1)
+        XCTAssertEqual(try programs(["--no-feature", "uprobe_multi"]), 2)
+        let listed = try auger(["-l", "uprobe:\(w):auger_workload_probe*"])
+        XCTAssertEqual(listed.stdout, "uprobe:\(w):auger_workload_probe\nuprobe:\(w):auger_workload_probe_other\n")
+        let none = try auger(["-e", "uprobe:\(w):auger_nothing_* { }"])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("ERROR: No matches for uprobe \(w):auger_nothing_*."), none.stderr)
+    }
+
+    /// Libraries by short name, found where the dynamic linker finds them.
+    func testUprobeOnALibraryByShortName() throws {
+        let r = try auger(["-q", "-c", "\(Self.workload) pread 3", "-e", "uprobe:libc:pread* { @[func] = count(); exit(); }"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("pread"), r.stdout + r.stderr)
+    }
+
     func testUprobesReadKernelStructsFromTheKernel() throws {
         // In a uprobe, pointers are the process's, except those from the kernel (curtask).
         let out = try run("uprobe:\(Self.workload):auger_workload_probe { @[curtask->pid == tid, str(curtask->comm)] = count(); }",

@@ -3,11 +3,15 @@
 //
 //   auger-workload getppid N     N getppid(2) calls
 //   auger-workload sleep MS      sleeps, then exits
-//   auger-workload call N        N calls of auger_workload_probe(i), for uprobes
+//   auger-workload call N        N calls of auger_workload_probe(i) and N/2 of
+//                                auger_workload_probe_other(i), for uprobes
 //   auger-workload touch N       touches N fresh pages: at least N page faults
 //   auger-workload pread N       N pread(2)s of 4093 bytes from a file it writes,
 //                                $TMPDIR/auger-pread (kernel-function tests
 //                                match the odd size to skip the loader's reads)
+//   auger-workload bpf-objects 0 prints how many BPF programs, maps and links
+//                                the kernel holds (from any process), so a
+//                                test can check a run left nothing loaded
 //   auger-workload getppid N sleep MS …   several, in order
 //
 // With AUGER_WORKLOAD_ELAPSED set, prints `elapsed_ns T` at the end: the
@@ -16,6 +20,7 @@
 import Glibc
 #endif
 import WorkloadProbe
+import BPF
 
 nonisolated(unsafe) var probeSink = 0
 
@@ -43,7 +48,10 @@ for step in stride(from: 1, to: args.count, by: 2) {
     case "sleep":
         usleep(useconds_t(n * 1000))
     case "call":
-        for i in 0..<n { probeSink &+= auger_workload_probe(i) }  // a C function: see WorkloadProbe
+        for i in 0..<n {
+            probeSink &+= auger_workload_probe(i)  // C functions: see WorkloadProbe
+            if i % 2 == 0 { probeSink &+= auger_workload_probe_other(i) }
+        }
     case "touch":
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard let memory = mmap(nil, n * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
@@ -59,6 +67,10 @@ for step in stride(from: 1, to: args.count, by: 2) {
         for _ in 0..<n { guard pread(fd, &buffer, buffer.count, 0) == buffer.count else { fail("short pread") } }
         close(fd)
         unlink(path)
+    case "bpf-objects":
+        do {
+            print("programs \(try LoadedObjects.programIDs().count) maps \(try LoadedObjects.mapIDs().count) links \(try LoadedObjects.linkIDs().count)")
+        } catch { fail("\(error)") }
     default:
         fail("unknown workload \(args[step])")
     }

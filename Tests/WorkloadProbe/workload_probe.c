@@ -4,3 +4,8 @@
 __attribute__((noinline)) long auger_workload_probe(long value) {
     return value * 2 + 1;
 }
+
+/* A second function for wildcards (auger_workload_probe*), called half as often. */
+__attribute__((noinline)) long auger_workload_probe_other(long value) {
+    return value + 7;
+}

@@ -16,6 +16,10 @@ check() { # name, expected text (fixed string), command...
     fi
 }
 
+# What the kernel holds before the tests: every run, failed ones included,
+# must leave no program, map or link behind (checked at the end).
+loaded_before=$(auger-workload bpf-objects 0)
+
 check kprobe-counts-calls "@: 1000" \
     auger -q -e 'kprobe:__x64_sys_getppid /pid == cpid/ { @ = count(); }' -c 'auger-workload getppid 1000'
 check kprobe-short-name "@: 500" \
@@ -87,6 +91,23 @@ check kprobe-multi-mixed-attachpoint "hit" \
 check kprobe-multi-probe-builtin "@[kprobe:vfs_read]: 10" \
     auger -q -e 'kprobe:vfs_rea? /pid == cpid && arg2 == 4093/ { @[probe] = count(); }' -c 'auger-workload pread 10'
 
+# kprobe_session (6.10+): a kprobe and a kretprobe probe on the same functions
+# as one program behind one link; elsewhere two, with the same counts.
+session_script='kprobe:vfs_rea? { if (pid == cpid && arg2 == 4093) { @e[func] = count(); } } kretprobe:vfs_rea? { if (pid == cpid && retval == 4093) { @r[func] = count(); } }'
+out=$(auger -e "$session_script" -c 'auger-workload pread 40' 2>&1)
+if echo "$out" | grep -qx '@e\[vfs_read\]: 40' && echo "$out" | grep -qx '@r\[vfs_read\]: 40'; then echo "KTEST pass kprobe-session-counts"
+else echo "KTEST fail kprobe-session-counts:"; echo "$out" | head -n 20 | sed 's/^/KTEST |   /'; fi
+programs=$(auger --dry-run -d dis -e "$session_script" 2>&1 | grep -c '^k[pr]_')
+if auger --info | grep -q 'kprobe_session: yes'; then expected=1; else expected=2; fi
+separate=$(auger --dry-run -d dis --no-feature kprobe_session -e "$session_script" 2>&1 | grep -c '^k[pr]_')
+if [ "$programs" = "$expected" ] && [ "$separate" = 2 ]; then echo "KTEST pass kprobe-session-one-program ($programs, $separate without)"
+else echo "KTEST fail kprobe-session-one-program: $programs programs, $separate with --no-feature kprobe_session, expected $expected"; fi
+if [ "$expected" = 1 ]; then attached="Attached 1 probe"; else attached="Attached 2 probes"; fi
+check kprobe-session-attached-count "$attached" \
+    auger -e 'kprobe:vfs_read { exit(); } kretprobe:vfs_read { exit(); }' -c 'head -c 1 /proc/version'
+check kprobe-session-retval "@: 122790" \
+    auger -q -e 'kprobe:vfs_read { if (pid == cpid && arg2 == 4093) { @calls = count(); } } kretprobe:vfs_read { if (pid == cpid && retval == 4093) { @ = sum(retval); } }' -c 'auger-workload pread 30'
+
 # fentry and fexit: BPF trampolines, arguments typed by BTF. The workload's
 # reads are 4093 bytes, which tells them from the dynamic loader's.
 check fentry-counts-calls "@: 1000" \
@@ -131,4 +152,7 @@ check kprobe-list-several "kprobe:vfs_write" auger -l 'kprobe:vfs_read,kprobe:vf
 check fentry-list-verbose "    size_t count" auger -lv 'fentry:vfs_read'
 check fexit-list-retval "    ssize_t retval" auger -lv 'fexit:vfs_read'
 check info-reports-fentry "fentry: yes" auger --info
+loaded_after=$(auger-workload bpf-objects 0)
+if [ "$loaded_after" = "$loaded_before" ]; then echo "KTEST pass nothing-left-loaded ($loaded_after)"
+else echo "KTEST fail nothing-left-loaded: before the tests $loaded_before, after them $loaded_after"; fi
 echo "KTEST done"

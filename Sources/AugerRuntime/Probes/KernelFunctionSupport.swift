@@ -45,6 +45,30 @@ enum KernelFunctionSupport {
         return problem
     }()
 
+    /// The BTF id of bpf_session_is_return, the kfunc a kprobe_session
+    /// program calls to tell its return run from its entry run.
+    static func sessionIsReturnID(_ btf: KernelBTF?) -> UInt32? { btf?.function(named: "bpf_session_is_return") }
+
+    /// Why kprobe_session links do not attach here (nil when they do):
+    /// asked once, by attaching a program that calls the kfunc to one function.
+    static let kprobeSessionProblem: String? = {
+        if let problem = kprobeMultiProblem { return problem }
+        guard let id = sessionIsReturnID(try? KernelBTF()) else { return "the kernel has no bpf_session_is_return (Linux 6.10+)" }
+        let spec = ProgramSpec(name: "probe", type: .kprobe, instructions: [.callKernelFunction(btfID: id), .mov(.r0, 0), .exit],
+                               expectedAttachType: .traceKprobeSession)
+        do {
+            let program = try BPF.Program(spec)
+            var last: Error?
+            for function in ["vfs_read", "do_nanosleep", "schedule"] {
+                do {
+                    try program.attachKprobeMulti([function], returnProbe: false, session: true).close()
+                    return nil
+                } catch { last = error }
+            }
+            return last.map { "\($0)" } ?? "no function to try"
+        } catch { return "\(error)" }
+    }()
+
     /// Probes that see the same event as `function`: fentry or kprobe on it
     /// where the kernel can, a tracepoint of the same name, or the system
     /// call's tracepoint for a syscall's entry points.

@@ -41,6 +41,9 @@ struct KernelFunctionProbes: ProbeFamily {
         if case .kernelFunctions(let names) = target.location {
             return [try AttachError.attaching(target) { try program.attachKprobeMulti(names, returnProbe: isReturn) }]
         }
+        if case .kernelFunctionSession(let names) = target.location {
+            return [try AttachError.attaching(target) { try program.attachKprobeMulti(names, returnProbe: false, session: true) }]
+        }
         guard case .kernelFunction(let name, let offset) = target.location else { throw AttachError(.notSupported(target.kind), at: target.range) }
         return [try AttachError.attaching(target) {
             if name.hasPrefix("0x"), let address = UInt64(name.dropFirst(2), radix: 16) {
@@ -96,15 +99,15 @@ struct KernelFunctionProbes: ProbeFamily {
         let matches = found.filter { !Self.isRCU($0.name) }
         if matches.isEmpty && !found.isEmpty { throw AttachError(.noValidAttachPoints, at: point.range) }
         if matches.isEmpty {
-            let written = point.parts.joined(separator: ":")
+            let whole = point.parts.joined(separator: ":")
             if let module, !Glob.isPattern(module), module != "vmlinux", !traceable.contains(where: { $0.module == module }) {
-                throw AttachError(.invalid("specified module \(module) in probe \(point.kind.name):\(written) is not loaded."), at: point.range)
+                throw AttachError(.invalid("specified module \(module) in probe \(point.kind.name):\(whole) is not loaded."), at: point.range)
             }
-            if isWildcard { throw AttachError(.noMatches(point.kind, written), at: point.range) }
+            if isWildcard { throw AttachError(.noMatches(point.kind, whole), at: point.range) }
             // Not in ftrace's list but a kernel symbol (6.12's __x64_sys_* wrappers): a kprobe
             // still attaches there, through a breakpoint instead of ftrace.
             guard module == nil || module == "vmlinux", KernelSymbols.address(of: function) != nil else {
-                var error = AttachError(.noMatches(point.kind, written), at: point.range)
+                var error = AttachError(.noMatches(point.kind, whole), at: point.range)
                 error.warning = "\(function) is not traceable (either non-existing, inlined, or marked as \"notrace\"); attaching to it will likely fail"
                 throw error
             }
@@ -172,6 +175,48 @@ struct KernelFunctionProbes: ProbeFamily {
                                     name: written.joined(separator: ","), range: t.range))
         }
         return out
+    }
+
+    /// A kprobe probe and a kretprobe probe written for the same functions
+    /// (one attach point each, the same text, no module, offset or predicate,
+    /// neither reading `probe`) become one kprobe_session program, as
+    /// bpftrace merges them; a kprobe probe pairs only when exactly one such
+    /// kretprobe probe is left for it.
+    static func sessions(_ probes: [Probe], _ targets: inout [[AttachTarget]], in system: ProbeSystem) -> [SessionPair] {
+        // Only asked of the kernel (a test attach) when a script has both kinds.
+        let kinds = Set(probes.flatMap { $0.attachPoints.map(\.kind) })
+        guard kinds.contains(.kprobe), kinds.contains(.kretprobe), system.hasKprobeSession else { return [] }
+        func names(_ index: Int) -> [String]? {
+            var out: [String] = []
+            for t in targets[index] {
+                switch t.location {
+                case .kernelFunction(let name, 0) where !name.hasPrefix("0x"): out.append(name)
+                case .kernelFunctions(let names): out += names
+                default: return nil
+                }
+            }
+            return out.isEmpty ? nil : out
+        }
+        func candidate(_ index: Int, _ kind: ProbeKind) -> Bool {
+            let probe = probes[index]
+            guard probe.attachPoints.count == 1, let point = probe.attachPoints.first, point.kind == kind,
+                  point.parts.count == 1, !point.parts[0].contains("+"), probe.predicate == nil, !probe.uses(builtin: "probe") else { return false }
+            return names(index) != nil
+        }
+        var pairs: [SessionPair] = []
+        var taken: Set<Int> = []
+        for entry in probes.indices where candidate(entry, .kprobe) {
+            let written = probes[entry].attachPoints[0].parts
+            let returns = probes.indices.filter { !taken.contains($0) && candidate($0, .kretprobe) && probes[$0].attachPoints[0].parts == written }
+            guard returns.count == 1, let exit = returns.first, let functions = names(entry), names(exit) == functions else { continue }
+            taken.insert(exit)
+            pairs.append(SessionPair(entry: entry, exit: exit))
+            for (index, kind) in [(entry, ProbeKind.kprobe), (exit, .kretprobe)] {
+                targets[index] = [AttachTarget(kind: kind, location: .kernelFunctionSession(names: functions),
+                                               name: "\(kind.name):\(written[0])", range: probes[index].attachPoints[0].range)]
+            }
+        }
+        return pairs
     }
 
     /// RCU's own functions (`rcu_*`), which kprobes must not interrupt.

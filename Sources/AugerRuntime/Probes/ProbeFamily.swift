@@ -36,9 +36,9 @@ extension ProbeKind {
 public enum KernelFeature: String, Sendable, CaseIterable {
     /// One link for many kprobes.
     case kprobeMulti = "kprobe_multi"
-    /// One link for many uprobes (Auger attaches uprobes one by one so far).
+    /// One link for many uprobes of one file.
     case uprobeMulti = "uprobe_multi"
-    /// A kprobe and kretprobe on one function as one program (not used yet).
+    /// A kprobe and a kretprobe on the same functions as one program and link.
     case kprobeSession = "kprobe_session"
 }
 
@@ -91,6 +91,27 @@ public struct ProbeSystem: Sendable {
         !disabled.contains(.kprobeMulti) && (assumeKprobeMulti ?? (hasKprobes && KernelFunctionSupport.kprobeMultiWorks))
     }
 
+    /// Tests set this to combine uprobes as if the kernel had uprobe_multi links.
+    var assumeUprobeMulti: Bool?
+
+    /// Whether one uprobe_multi link may serve many uprobes of one file
+    /// (probed once, at a function of the file it would be used for).
+    func hasUprobeMulti(trying path: String, _ offset: UInt64) -> Bool {
+        !disabled.contains(.uprobeMulti) && (assumeUprobeMulti ?? UprobeMultiSupport.works(trying: path, offset))
+    }
+
+    /// --unsafe: uprobes on functions of unknown size, offsets past their end.
+    public var unsafe = false
+
+    /// Tests set this to pair probes as if the kernel had kprobe_session links.
+    var assumeKprobeSession: Bool?
+
+    /// Whether one kprobe_session program may serve a kprobe and a kretprobe probe (probed once).
+    var hasKprobeSession: Bool {
+        !disabled.contains(.kprobeSession) && hasKprobeMulti
+            && (assumeKprobeSession ?? (hasKprobes && KernelFunctionSupport.kprobeSessionProblem == nil))
+    }
+
     /// Whether fentry and fexit programs attach here (probed once).
     var hasTrampolines: Bool { assumeTrampolines ?? KernelFunctionSupport.trampolinesWork }
 
@@ -112,9 +133,15 @@ public struct AttachPointResolver: Sendable {
         try point.kind.family.resolve(point, in: system)
     }
 
-    /// One probe's targets, with those one link can serve merged (kprobe_multi).
+    /// One probe's targets, with those one link can serve merged (kprobe_multi, uprobe_multi).
     public func combine(_ targets: [AttachTarget], of probe: Probe) -> [AttachTarget] {
-        KernelFunctionProbes.combine(targets, of: probe, in: system)
+        UserFunctionProbes.combine(KernelFunctionProbes.combine(targets, of: probe, in: system), of: probe, in: system)
+    }
+
+    /// Pairs of kprobe and kretprobe probes one kprobe_session program can
+    /// serve; their targets become one `.kernelFunctionSession` each.
+    public func sessions(_ probes: [Probe], _ targets: inout [[AttachTarget]]) -> [SessionPair] {
+        KernelFunctionProbes.sessions(probes, &targets, in: system)
     }
 
     /// Attaches `program` to `target`; an error names the attach point's place.

@@ -1,66 +1,154 @@
 import AugerCompiler
 import AugerScript
 import BPF
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// uprobe and uretprobe: a function (or address) of an ELF file, through
-/// the kernel's uprobe PMU.
+/// uprobe and uretprobe: functions (or addresses) of ELF files, through the
+/// kernel's uprobe PMU, or one uprobe_multi link for many functions of one file.
 struct UserFunctionProbes: ProbeFamily {
-    /// `uprobe:PATH:FUNCTION` (or `:FUNCTION+OFFSET`, `:0xADDRESS`): the file
-    /// offset comes from the ELF file's symbols.
+    /// `uprobe:BINARY:FUNCTION` (`:FUNCTION+OFFSET`, `:0xADDRESS`); BINARY a
+    /// path, a command on PATH, a library's short name or, with `-p`, a
+    /// pattern over the process's files; FUNCTION may be a wildcard. File
+    /// offsets come from the ELF file's symbols and segments.
     func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
         guard point.parts.count >= 2 else {
             throw AttachError(.invalid("\(point.kind.name) needs a binary and a function, e.g. uprobe:/bin/bash:readline"), at: point.range)
         }
         let written = String(point.parts[point.parts.count - 2].filter { $0 != "\"" })
         let function = point.parts[point.parts.count - 1]
-        guard let path = Self.binaryPath(written) else { throw AttachError(.invalid("cannot find binary '\(written)'"), at: point.range) }
-        var symbol = function
-        var offset: UInt64
-        if function.hasPrefix("0x"), let address = UInt64(function.dropFirst(2), radix: 16) {
-            offset = address
-        } else {
+        let binaries = UserBinaries.find(written, pid: system.pid)
+        let whole = "\(written):\(function)"
+        guard !binaries.isEmpty else {
+            if Glob.isPattern(written) { throw AttachError(.noMatches(point.kind, whole), at: point.range) }
+            throw AttachError(.invalid("cannot find binary '\(written)'"), at: point.range)
+        }
+        var targets: [AttachTarget] = []
+        for binary in binaries {
+            func target(_ symbol: String, _ offset: UInt64, shown: String) -> AttachTarget {
+                AttachTarget(kind: point.kind, location: .userFunction(path: binary.path, symbol: symbol, offset: offset),
+                             name: "\(point.kind.name):\(binary.shown):\(shown)", range: point.range)
+            }
+            let elf = ELFSymbols(path: binary.path)
+            if function.hasPrefix("0x") {
+                guard let address = UInt64(function.dropFirst(2), radix: 16) else {
+                    throw AttachError(.invalid("invalid address '\(function)'"), at: point.range)
+                }
+                // An address as nm prints it; a file offset where no segment holds it.
+                targets.append(target(function, elf?.fileOffset(ofAddress: address) ?? address, shown: function))
+                continue
+            }
+            guard let elf else {
+                if binaries.count == 1 { throw AttachError(.invalid("'\(binary.shown)' is not an ELF file with symbols"), at: point.range) }
+                continue
+            }
+            if Glob.isPattern(function) {
+                // Functions the linker gave no size are left out, as bpftrace leaves them.
+                for f in elf.uniqueFunctions where f.size > 0 && Glob.matches(function, f.name) {
+                    if let offset = elf.fileOffset(ofAddress: f.address) { targets.append(target(f.name, offset, shown: f.name)) }
+                }
+                continue
+            }
+            var symbol = function
             var extra: UInt64 = 0
             if let plus = function.firstIndex(of: "+") {
-                extra = UInt64(function[function.index(after: plus)...]) ?? 0
+                guard let n = KernelFunctionProbes.number(function[function.index(after: plus)...]) else {
+                    throw AttachError(.invalid("invalid offset in '\(function)'"), at: point.range)
+                }
+                extra = n
                 symbol = String(function[..<plus])
             }
-            guard let elf = ELFSymbols(path: path) else { throw AttachError(.invalid("'\(path)' is not an ELF file with symbols"), at: point.range) }
-            guard let start = elf.fileOffset(ofFunction: symbol) else {
-                throw AttachError(.noMatches(point.kind, "\(path):\(symbol)"), at: point.range)
+            guard let f = elf.function(named: symbol), let start = elf.fileOffset(ofAddress: f.address) else { continue }
+            if !system.unsafe {
+                // Without a size there is no telling where the function ends, nor whether an offset is inside it.
+                if f.size == 0 {
+                    throw AttachError(.invalid("Could not determine boundary for \(symbol) (symbol has size 0). Use --unsafe to force attachment. WARNING: This option could lead to data corruption in the target process."), at: point.range)
+                }
+                if extra >= f.size {
+                    throw AttachError(.invalid("Offset outside the function bounds ('\(symbol)' size is \(f.size))"), at: point.range)
+                }
             }
-            offset = start + extra
+            targets.append(target(symbol, start + extra, shown: function))
         }
-        var st = stat()
-        if stat(path, &st) == 0, offset >= UInt64(max(0, st.st_size)) {
-            throw AttachError(.invalid("\(point.kind.name) offset 0x\(String(offset, radix: 16)) is beyond the end of '\(path)'"), at: point.range)
+        guard !targets.isEmpty else { throw AttachError(.noMatches(point.kind, whole), at: point.range) }
+        for case .userFunction(let path, _, let offset) in targets.map(\.location) {
+            var st = stat()
+            if stat(path, &st) == 0, offset >= UInt64(max(0, st.st_size)) {
+                throw AttachError(.invalid("\(point.kind.name) offset 0x\(String(offset, radix: 16)) is beyond the end of '\(path)'"), at: point.range)
+            }
         }
-        return [AttachTarget(kind: point.kind, location: .userFunction(path: path, symbol: symbol, offset: offset),
-                             name: "\(point.kind.name):\(path):\(function)", range: point.range)]
+        return targets
     }
 
     func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link] {
+        let isReturn = target.kind == .uretprobe
+        if case .userFunctions(let path, _, let offsets) = target.location {
+            return [try AttachError.attaching(target) { try program.attachUprobeMulti(path: path, offsets: offsets, returnProbe: isReturn, pid: system.pid) }]
+        }
         guard case .userFunction(let path, _, let offset) = target.location else {
             throw AttachError(.notSupported(target.kind), at: target.range)
         }
         return [try AttachError.attaching(target) {
-            let event = try PerfEvent.uprobe(path: path, offset: offset, returnProbe: target.kind == .uretprobe, pid: system.pid ?? -1)
+            let event = try PerfEvent.uprobe(path: path, offset: offset, returnProbe: isReturn, pid: system.pid ?? -1)
             return try program.attach(to: event)
         }]
     }
 
-    /// A path as given (made absolute), or a command name found in PATH.
-    static func binaryPath(_ name: String) -> String? {
-        if name.contains("/") {
-            guard access(name, R_OK) == 0 else { return nil }
-            if name.hasPrefix("/") { return name }
-            var cwd = [CChar](repeating: 0, count: 4096)
-            guard getcwd(&cwd, cwd.count) != nil else { return nil }
-            return String(cString: cwd) + "/" + (name.hasPrefix("./") ? String(name.dropFirst(2)) : name)
+    /// A probe's uprobes (or uretprobes) of one file as one target that one
+    /// uprobe_multi link serves: one program for a wildcard's functions. Not
+    /// when the probe reads `probe`, which then names each function.
+    static func combine(_ targets: [AttachTarget], of probe: Probe, in system: ProbeSystem) -> [AttachTarget] {
+        var probeFile: (String, UInt64)?
+        var files: [String: Int] = [:]
+        for t in targets where t.kind == .uprobe || t.kind == .uretprobe {
+            if case .userFunction(let path, _, let offset) = t.location { files["\(t.kind.name):\(path)", default: 0] += 1; probeFile = (path, offset) }
         }
-        let dirs = (getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin").split(separator: ":")
-        return dirs.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
+        guard files.values.contains(where: { $0 > 1 }), !probe.uses(builtin: "probe"), let (path, offset) = probeFile,
+              system.hasUprobeMulti(trying: path, offset) else { return targets }
+        var out: [AttachTarget] = []
+        var groups: [String: Int] = [:]  // kind and path → index in out
+        for t in targets {
+            guard t.kind == .uprobe || t.kind == .uretprobe, case .userFunction(let path, let symbol, let offset) = t.location else { out.append(t); continue }
+            let key = "\(t.kind.name):\(path)"
+            guard let i = groups[key] else { groups[key] = out.count; out.append(t); continue }
+            switch out[i].location {
+            case .userFunction(_, let first, let firstOffset) where firstOffset != offset:
+                out[i].location = .userFunctions(path: path, symbols: [first, symbol], offsets: [firstOffset, offset])
+            case .userFunctions(_, var symbols, var offsets) where !offsets.contains(offset):
+                symbols.append(symbol)
+                offsets.append(offset)
+                out[i].location = .userFunctions(path: path, symbols: symbols, offsets: offsets)
+            default:
+                break  // the same offset twice is attached once
+            }
+        }
+        // Named as written: `uprobe:./bin:f*`.
+        for i in out.indices where out[i].isMultiFunction && (out[i].kind == .uprobe || out[i].kind == .uretprobe) {
+            let written = probe.attachPoints.filter { $0.kind == out[i].kind }.map { "\($0.kind.name):\($0.parts.joined(separator: ":"))" }
+            out[i].name = written.joined(separator: ",")
+        }
+        return out
+    }
+}
+
+/// Whether uprobe_multi links attach here (Linux 6.6+): asked once per
+/// process, by attaching an empty program for a moment to a function of
+/// the first file a script would use them for.
+enum UprobeMultiSupport {
+    private static let answer = Mutex<Bool?>(nil)
+
+    static func works(trying path: String, _ offset: UInt64) -> Bool {
+        if let known = answer.withLock({ $0 }) { return known }
+        let spec = ProgramSpec(name: "probe", type: .kprobe, instructions: [.mov(.r0, 0), .exit], expectedAttachType: .traceUprobeMulti)
+        var works = false
+        if let program = try? BPF.Program(spec),
+           let link = try? program.attachUprobeMulti(path: path, offsets: [offset], returnProbe: false, pid: getpid()) {
+            link.close()
+            works = true
+        }
+        answer.withLock { $0 = works }
+        return works
     }
 }

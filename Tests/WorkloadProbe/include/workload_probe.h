@@ -2,4 +2,5 @@
 #define WORKLOAD_PROBE_H
 /* A function for uprobe tests: a plain C symbol the workload calls. */
 long auger_workload_probe(long value);
+long auger_workload_probe_other(long value);
 #endif
