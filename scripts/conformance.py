@@ -126,7 +126,9 @@ def stage_helpers():
         for out, flags in helper_builds(source, name):
             target = os.path.join(staged, out)
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            if subprocess.run([cc, *flags, "-o", target, source], capture_output=True).returncode != 0:
+            # The USDT helpers share the workload's marker macros (auger_sdt.h).
+            include = os.path.join(ROOT, "Tests", "WorkloadProbe", "include")
+            if subprocess.run([cc, *flags, "-I", include, "-o", target, source], capture_output=True).returncode != 0:
                 print(f"conformance: could not build helper {out}")
             elif out.endswith(".so"):
                 os.chmod(target, 0o644)  # the tests want libraries that are not executable

@@ -90,7 +90,30 @@ public struct ProbeLister {
                 }
             }
         }
-        return out + userFunctions(searches)
+        return out + userFunctions(searches) + usdtMarkers(searches)
+    }
+
+    /// `usdt:BIN:[PROVIDER:]NAME` patterns, or every file a `-p` process has
+    /// mapped: the USDT markers their notes describe, each once, in note order.
+    func usdtMarkers(_ searches: [String]) -> String {
+        var out = ""
+        var seen: Set<String> = []
+        for search in searches {
+            let parts = search.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts[0] == "*" || Glob.matches(parts[0], "usdt") || parts[0] == "U" else { continue }
+            let binary = parts.count >= 3 ? parts[1] : pid != nil ? (parts.count == 2 ? parts[1] : "*") : nil
+            guard let binary else { continue }
+            let pattern = parts.count >= 3 ? parts[2...].joined(separator: ":") : "*"
+            let files = (binary == "*" || binary.isEmpty) && pid != nil
+                ? UserBinaries.mappedFiles(pid!).map { UserBinary(path: $0, shown: $0) } : UserBinaries.find(binary, pid: pid)
+            for file in files {
+                for m in USDTNotes.markers(path: file.path)?.markers ?? [] where Glob.matches(pattern, "\(m.provider):\(m.name)") {
+                    let line = "usdt:\(file.shown):\(m.provider):\(m.name)"
+                    if seen.insert(line).inserted { out += line + "\n" }
+                }
+            }
+        }
+        return out
     }
 
     /// `uprobe:BIN:PATTERN` (BIN a path, a wildcard, a library's name),
@@ -153,7 +176,7 @@ public struct ProbeLister {
                     out += "\(point.kind.name):\(point.parts.first ?? ""):\n"
                 case .begin, .end:
                     out += point.kind.name + "\n"
-                case .uprobe, .uretprobe:
+                case .uprobe, .uretprobe, .usdt:
                     var system = ProbeSystem(tracefs: nil, types: nil, pid: pid)
                     system.unsafe = true  // listing attaches nothing
                     do { out += try AttachPointResolver(system).resolve(point).map { $0.name + "\n" }.joined() } catch let e { throw RuntimeError.system(e.message) }

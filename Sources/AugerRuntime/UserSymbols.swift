@@ -68,6 +68,8 @@ final class UserSymbols: @unchecked Sendable {
 struct ELFSymbols {
     /// (address, size, name), sorted by address.
     let functions: [(UInt64, UInt64, String)]
+    /// Data symbols (variables) by name: their addresses.
+    let objects: [String: UInt64]
     /// Loadable segments: file offset, size in the file, virtual address.
     let segments: [(offset: UInt64, size: UInt64, address: UInt64)]
 
@@ -83,64 +85,31 @@ struct ELFSymbols {
         self.init(bytes: bytes)
     }
 
-    /// Parses ELF64 little-endian bytes. Every offset and size comes from
-    /// the file, which anyone may have written: each is checked against the
-    /// file's length, so a hostile header gives no symbols, never a trap.
+    /// Parses ELF64 little-endian bytes (ELFSections checks every offset, so
+    /// a hostile header gives no symbols, never a trap).
     init?(bytes: [UInt8]) {
-        guard bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2, bytes[5] == 1 else { return nil }
-        let count = bytes.count
-        func u16(_ at: Int) -> Int { at >= 0 && at <= count - 2 ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : 0 }
-        func u32(_ at: Int) -> UInt64 { at >= 0 && at <= count - 4 ? (0..<4).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
-        func u64(_ at: Int) -> UInt64 { at >= 0 && at <= count - 8 ? (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
-        /// A file offset or size as an Int, or nil when it points past the file.
-        func inFile(_ v: UInt64) -> Int? { v <= UInt64(count) ? Int(v) : nil }
-
-        var segments: [(offset: UInt64, size: UInt64, address: UInt64)] = []
-        if let phoff = inFile(u64(32)) {
-            let phentsize = u16(54), phnum = u16(56)
-            for i in 0..<phnum {
-                let p = phoff + i * phentsize  // both small: no overflow
-                guard p <= count - 56 else { break }
-                let (offset, address, size) = (u64(p + 8), u64(p + 16), u64(p + 32))
-                // A segment that wraps around the address space is nonsense; skip it.
-                guard u32(p) == 1, address.addingReportingOverflow(size).overflow == false,
-                      offset.addingReportingOverflow(size).overflow == false else { continue } // PT_LOAD
-                segments.append((offset, size, address))
-            }
-        }
-        var sections: [(type: UInt64, offset: Int, size: Int, link: Int, entsize: Int)] = []
-        if let shoff = inFile(u64(40)) {
-            let shentsize = u16(58), shnum = u16(60)
-            for i in 0..<shnum {
-                let s = shoff + i * shentsize
-                guard s <= count - 64 else { break }
-                guard let offset = inFile(u64(s + 24)), let size = inFile(u64(s + 32)), offset <= count - size else {
-                    sections.append((0, 0, 0, 0, 0))  // keeps the indices that sh_link refers to
-                    continue
-                }
-                sections.append((u32(s + 4), offset, size, Int(u32(s + 40)), Int(clamping: u64(s + 56))))
-            }
-        }
+        guard let elf = ELFSections(bytes: bytes) else { return nil }
+        let r = ELFReader(bytes: bytes)
+        let sections = elf.sections
         // The full symbol table when present; stripped files keep only the dynamic one.
         let table = sections.first { $0.type == 2 } ?? sections.first { $0.type == 11 }
         var functions: [(UInt64, UInt64, String)] = []
+        var objects: [String: UInt64] = [:]
         if let table, table.entsize == 24, table.link < sections.count {
             let strings = sections[table.link]
             for i in 0..<(table.size / 24) {
                 let s = table.offset + i * 24
-                guard bytes[s + 4] & 0xf == 2 else { continue } // STT_FUNC
-                let value = u64(s + 8), size = u64(s + 16)
-                guard value != 0, let nameOffset = Int(exactly: u32(s)), nameOffset < strings.size else { continue }
-                let start = strings.offset + nameOffset
-                var end = start
-                while end < strings.offset + strings.size && bytes[end] != 0 { end += 1 }
-                guard end > start else { continue }
-                functions.append((value, size, String(decoding: bytes[start..<end], as: UTF8.self)))
+                let type = bytes[s + 4] & 0xf
+                guard type == 2 || type == 1 else { continue } // STT_FUNC, STT_OBJECT
+                let value = r.u64(s + 8), size = r.u64(s + 16)
+                guard value != 0, let nameOffset = Int(exactly: r.u32(s)), let name = r.string(in: strings, at: nameOffset), !name.isEmpty else { continue }
+                if type == 2 { functions.append((value, size, name)) } else { objects[name] = value }
             }
         }
         guard !functions.isEmpty else { return nil }
         self.functions = functions.sorted { $0.0 < $1.0 }
-        self.segments = segments
+        self.objects = objects
+        self.segments = elf.segments
     }
 
     /// Where a function starts in the file (what a uprobe takes), or nil.
@@ -154,6 +123,11 @@ struct ELFSymbols {
         let all = functions.filter { $0.2 == name }
         guard let f = all.first(where: { $0.1 > 0 }) ?? all.first else { return nil }
         return (f.0, f.1)
+    }
+
+    /// A variable's or function's address in the file, by name.
+    func address(ofObjectOrFunction name: String) -> UInt64? {
+        objects[name] ?? function(named: name)?.address
     }
 
     /// The file offset of a virtual address in a loadable segment.

@@ -180,6 +180,8 @@ extension Sema {
             if base == "retval", kinds.allSatisfy({ $0 == .fexit }), let returns = kernelFunctionSignature()?.returnType,
                returns.isInteger || returns.isPointer { return returns }
             if base == "func" && kinds.allSatisfy(\.tracesUserSpace) { return .usym }
+            // A USDT argument is its note's size and sign, widened: signed 64 bits, as bpftrace types it.
+            if case (_, false)? = Builtins.argumentIndex(base), !kinds.isEmpty, kinds.allSatisfy({ $0 == .usdt }) { return .i64 }
             if base == "probe" {
                 // Long enough for a path as written and a function a wildcard finds.
                 let longest = attachPoints.map { $0.kind.name.count + 1 + $0.parts.joined(separator: ":").count }.max() ?? 0

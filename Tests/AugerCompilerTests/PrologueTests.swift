@@ -77,6 +77,24 @@ final class PrologueTests: XCTestCase {
         XCTAssertEqual(spec.instructions[1].text(), "call kernel function btf#777")
     }
 
+    /// USDT argument specs as compilers write them into .note.stapsdt.
+    func testUSDTArgumentSpecs() throws {
+        func parse(_ spec: String) -> USDTArgument? { try? USDTArgument.parse(spec[...], symbol: { $0 == "counter" ? 0x4010 : nil }).get() }
+        XCTAssertEqual(parse("-4@%edi"), USDTArgument(location: .register(offset: 112, byte: 0), size: 4, signed: true))
+        XCTAssertEqual(parse("8@%r13"), USDTArgument(location: .register(offset: 16, byte: 0), size: 8, signed: false))
+        XCTAssertEqual(parse("1@%ah"), USDTArgument(location: .register(offset: 80, byte: 1), size: 1, signed: false))
+        XCTAssertEqual(parse("2@%r9w"), USDTArgument(location: .register(offset: 64, byte: 0), size: 2, signed: false))
+        XCTAssertEqual(parse("-8@$-16"), USDTArgument(location: .constant(-16), size: 8, signed: true))
+        XCTAssertEqual(parse("4@$0x10"), USDTArgument(location: .constant(16), size: 4, signed: false))
+        XCTAssertEqual(parse("-8@-24(%rbp)"), USDTArgument(location: .memory(base: 32, index: nil, scale: 1, displacement: -24), size: 8, signed: true))
+        XCTAssertEqual(parse("8@(%rsp)"), USDTArgument(location: .memory(base: 152, index: nil, scale: 1, displacement: 0), size: 8, signed: false))
+        XCTAssertEqual(parse("4@8(%rax,%rdx,4)"), USDTArgument(location: .memory(base: 80, index: 96, scale: 4, displacement: 8), size: 4, signed: false))
+        XCTAssertEqual(parse("8@counter+8(%rip)"), USDTArgument(location: .ripRelative(address: 0x4010, displacement: 8), size: 8, signed: false))
+        for bad in ["8@", "3@%rax", "8@%xmm0", "8@nothing(%rip)", "8@4(%rax,%rdx,3)", "x@%rax", "8@$q", "%rax"] {
+            XCTAssertNil(parse(bad), bad)
+        }
+    }
+
     /// vfs_read(struct file *file, char *buf, size_t count, loff_t *pos), as BTF gives it.
     static let vfsRead = FunctionSignature(
         parameters: [RecordField(name: "file", type: .pointer(.cType("struct file"))), RecordField(name: "buf", type: .pointer(.i8)),

@@ -293,7 +293,7 @@ final class AttachResolutionTests: XCTestCase {
         let error = try failure("kprobe:*_read")
         XCTAssertFalse(error.isNoMatch)
         XCTAssertTrue(error.message.contains("CONFIG_KPROBES is off"), error.message)
-        XCTAssertEqual(try failure("usdt:/bin/sh:probe").message, "usdt probes are not supported yet")
+        XCTAssertEqual(try failure("watchpoint:0x1000:8:w").message, "watchpoint probes are not supported yet")
     }
 
     /// Builds a small ELF file with two functions; skips (or fails under CI) without a C compiler.
@@ -413,6 +413,45 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertEqual(try combined("uprobe:\(binary):fixture_*,uretprobe:\(binary):fixture_* { }").map(\.kind), [.uprobe, .uretprobe])
         XCTAssertEqual(ProbeLister().userFunctions(["uprobe:\(binary):fixture_*"]), "uprobe:\(binary):fixture_one\nuprobe:\(binary):fixture_two\n")
         XCTAssertEqual(ProbeLister().userFunctions(["uretprobe:\(binary):fixture_o*"]), "uretprobe:\(binary):fixture_one\n")
+    }
+
+    /// A file with USDT notes (the workload's marker macros), its notes
+    /// read back, then read from corrupted copies: never a trap.
+    func testUSDTNotesAndHostileCopiesOfThem() throws {
+        let include = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("WorkloadProbe/include").path
+        let source = directory + "/usdt.c", binary = directory + "/usdt"
+        try """
+        #include "auger_sdt.h"
+        AUGER_SDT_SEMAPHORE(fixture, two);
+        long global = 7;
+        int main(int argc, char **argv) {
+            AUGER_SDT(fixture, one, 0, "-4@%0 8@%1", "r"(argc), "r"(argv));
+            if (fixture_two_semaphore) AUGER_SDT(fixture, two, fixture_two_semaphore, "-8@%0", "m"(global));
+            return 0;
+        }
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        let status = run("/usr/bin/env", ["cc", "-O1", "-I", include, "-o", binary, source])
+        try TestGate.require(status == 0 ? nil : "cc could not build a USDT fixture (status \(status))", what: "USDT notes test")
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: binary)))
+        let markers = USDTNotes.markers(in: bytes)
+        XCTAssertEqual(markers.map { "\($0.provider):\($0.name)" }, ["fixture:one", "fixture:two"])
+        XCTAssertEqual(markers.first?.semaphore, 0)
+        XCTAssertNotEqual(markers.last?.semaphore, 0)
+        XCTAssertEqual(markers.last?.arguments.hasPrefix("-8@global"), true, markers.last?.arguments ?? "")
+        let targets = try resolve("usdt:\(binary):fixture:*")
+        XCTAssertEqual(targets.map(\.name), ["usdt:\(binary):fixture:one", "usdt:\(binary):fixture:two"])
+        XCTAssertEqual(targets.first?.usdtArguments?.arguments.map(\.size), [4, 8])
+        XCTAssertEqual(try resolve("usdt:\(binary):t*").map(\.name), ["usdt:\(binary):fixture:two"])
+        var seed: UInt64 = 0x9E3779B97F4A7C15
+        func next() -> Int { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return Int(seed % UInt64(Int.max)) }
+        // Bytes anywhere, and in the notes themselves (sizes, strings, addresses).
+        let notes = try XCTUnwrap(ELFSections(bytes: bytes)?.named(".note.stapsdt"))
+        for _ in 0..<1000 {
+            var copy = bytes
+            for _ in 0..<8 { copy[next() % copy.count] = UInt8(next() & 0xff) }
+            for _ in 0..<8 { copy[notes.offset + next() % notes.size] = UInt8(next() & 0xff) }
+            _ = USDTNotes.markers(in: copy)
+        }
     }
 
     func testUprobePathsMustBeRegularFiles() throws {

@@ -226,9 +226,30 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(none.stderr.contains("ERROR: No matches for uprobe \(w):auger_nothing_*."), none.stderr)
     }
 
+    /// USDT markers: arguments from registers and memory as the note says,
+    /// a semaphore raised while attached (the guarded marker is reached only
+    /// then), probe names, listing, and a marker that does not exist.
+    func testUSDTMarkersArgumentsAndSemaphores() throws {
+        let w = Self.workload
+        let r = try auger(["-q", "-c", "\(w) call 100", "-e",
+                           "usdt:\(w):auger:call { @c = count(); @s = sum(arg0); @t = sum(arg1); } U:\(w):auger:guarded { @g[probe] = count(); }"])
+        XCTAssertEqual(r.stdout, "\n@c: 100\n\n@g[usdt:\(w):auger:guarded]: 100\n\n@s: 4950\n\n@t: 9900\n\n", r.stderr)
+        let any = try auger(["-c", "\(w) call 3", "-e", "usdt:\(w):* { @[probe] = count(); }"])
+        XCTAssertTrue(any.stderr.contains("Attached 2 probes"), any.stderr)
+        XCTAssertEqual(try auger(["-l", "usdt:\(w):*"]).stdout, "usdt:\(w):auger:call\nusdt:\(w):auger:guarded\n")
+        XCTAssertEqual(try auger(["-l", "usdt:\(w):auger:g*"]).stdout, "usdt:\(w):auger:guarded\n")
+        let missing = try auger(["-e", "usdt:\(w):auger:nothing { }"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("ERROR: No matches for usdt \(w):auger:nothing."), missing.stderr)
+        let tooFar = try auger(["-e", "usdt:\(w):auger:guarded { print(arg1); }"])
+        XCTAssertEqual(tooFar.status, 1)
+        XCTAssertTrue(tooFar.stderr.contains("usdt:\(w):auger:guarded has 1 argument: arg1 does not exist"), tooFar.stderr)
+    }
+
     /// Libraries by short name, found where the dynamic linker finds them.
     func testUprobeOnALibraryByShortName() throws {
-        let r = try auger(["-q", "-c", "\(Self.workload) pread 3", "-e", "uprobe:libc:pread* { @[func] = count(); exit(); }"])
+        // The sleep keeps the process (and the libc it mapped after exec) there when exit() ends the run.
+        let r = try auger(["-q", "-c", "\(Self.workload) pread 3 sleep 2000", "-e", "uprobe:libc:pread* { @[func] = count(); exit(); }"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("pread"), r.stdout + r.stderr)
     }

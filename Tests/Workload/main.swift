@@ -4,7 +4,9 @@
 //   auger-workload getppid N     N getppid(2) calls
 //   auger-workload sleep MS      sleeps, then exits
 //   auger-workload call N        N calls of auger_workload_probe(i) and N/2 of
-//                                auger_workload_probe_other(i), for uprobes
+//                                auger_workload_probe_other(i), for uprobes, and
+//                                N passes over the USDT markers auger:call and
+//                                auger:guarded (see WorkloadProbe)
 //   auger-workload touch N       touches N fresh pages: at least N page faults
 //   auger-workload pread N       N pread(2)s of 4093 bytes from a file it writes,
 //                                $TMPDIR/auger-pread (kernel-function tests
@@ -51,6 +53,7 @@ for step in stride(from: 1, to: args.count, by: 2) {
         for i in 0..<n {
             probeSink &+= auger_workload_probe(i)  // C functions: see WorkloadProbe
             if i % 2 == 0 { probeSink &+= auger_workload_probe_other(i) }
+            auger_workload_markers(i)
         }
     case "touch":
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))

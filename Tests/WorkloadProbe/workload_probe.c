@@ -1,4 +1,5 @@
 #include "workload_probe.h"
+#include "auger_sdt.h"
 
 /* Kept out of line so that every call enters the symbol a uprobe is on. */
 __attribute__((noinline)) long auger_workload_probe(long value) {
@@ -8,4 +9,14 @@ __attribute__((noinline)) long auger_workload_probe(long value) {
 /* A second function for wildcards (auger_workload_probe*), called half as often. */
 __attribute__((noinline)) long auger_workload_probe_other(long value) {
     return value + 7;
+}
+
+AUGER_SDT_SEMAPHORE(auger, guarded);
+
+/* USDT markers: auger:call with i in a register (or an immediate) and 2i in
+ * memory; auger:guarded only while a tracer has raised its semaphore. */
+__attribute__((noinline)) void auger_workload_markers(long i) {
+    volatile long twice = 2 * i;
+    AUGER_SDT(auger, call, 0, "-8@%0 -8@%1", "nor"(i), "m"(twice));
+    if (auger_guarded_semaphore) AUGER_SDT(auger, guarded, auger_guarded_semaphore, "-8@%0", "nor"(i));
 }

@@ -26,7 +26,8 @@ extension ProbeKind {
         case .uprobe, .uretprobe: UserFunctionProbes()
         case .interval, .profile, .software, .hardware: PerfEventProbes()
         case .kprobe, .kretprobe, .fentry, .fexit: KernelFunctionProbes()
-        case .usdt, .watchpoint, .asyncwatchpoint, .iter: UnsupportedProbes()
+        case .usdt: USDTProbes()
+        case .watchpoint, .asyncwatchpoint, .iter: UnsupportedProbes()
         }
     }
 }

@@ -3,4 +3,5 @@
 /* A function for uprobe tests: a plain C symbol the workload calls. */
 long auger_workload_probe(long value);
 long auger_workload_probe_other(long value);
+void auger_workload_markers(long i);
 #endif

@@ -1,0 +1,97 @@
+/// The section headers of an ELF64 little-endian file, with their names.
+/// Every offset and size comes from the file, which anyone may have written:
+/// each is checked against the file's length (a section that points past
+/// it is kept, empty, so that indices other sections refer to still hold).
+struct ELFSections {
+    struct Section {
+        var name: String
+        var type: UInt32
+        var address: UInt64
+        var offset: Int
+        var size: Int
+        var link: Int
+        var entsize: Int
+    }
+
+    let sections: [Section]
+    /// Loadable segments: file offset, size in the file, virtual address.
+    let segments: [(offset: UInt64, size: UInt64, address: UInt64)]
+
+    init?(bytes: [UInt8]) {
+        guard bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2, bytes[5] == 1 else { return nil }
+        let r = ELFReader(bytes: bytes)
+        var segments: [(offset: UInt64, size: UInt64, address: UInt64)] = []
+        if let phoff = r.inFile(r.u64(32)) {
+            let phentsize = r.u16(54), phnum = r.u16(56)
+            for i in 0..<phnum {
+                let p = phoff + i * phentsize  // both small: no overflow
+                guard p <= bytes.count - 56 else { break }
+                let (offset, address, size) = (r.u64(p + 8), r.u64(p + 16), r.u64(p + 32))
+                // A segment that wraps around the address space is nonsense; skip it.
+                guard r.u32(p) == 1, address.addingReportingOverflow(size).overflow == false,
+                      offset.addingReportingOverflow(size).overflow == false else { continue } // PT_LOAD
+                segments.append((offset, size, address))
+            }
+        }
+        var sections: [Section] = []
+        var nameOffsets: [Int] = []
+        if let shoff = r.inFile(r.u64(40)) {
+            let shentsize = r.u16(58), shnum = r.u16(60)
+            for i in 0..<shnum {
+                let s = shoff + i * shentsize
+                guard s <= bytes.count - 64 else { break }
+                nameOffsets.append(Int(r.u32(s)))
+                guard let offset = r.inFile(r.u64(s + 24)), let size = r.inFile(r.u64(s + 32)), offset <= bytes.count - size else {
+                    sections.append(Section(name: "", type: 0, address: 0, offset: 0, size: 0, link: 0, entsize: 0))
+                    continue
+                }
+                sections.append(Section(name: "", type: UInt32(r.u32(s + 4)), address: r.u64(s + 16), offset: offset, size: size,
+                                        link: Int(r.u32(s + 40)), entsize: Int(clamping: r.u64(s + 56))))
+            }
+        }
+        // Names from the section-name string table (e_shstrndx).
+        let names = r.u16(62)
+        if names < sections.count {
+            for i in sections.indices { sections[i].name = r.string(in: sections[names], at: nameOffsets[i]) ?? "" }
+        }
+        self.sections = sections
+        self.segments = segments
+    }
+
+    func named(_ name: String) -> Section? { sections.first { $0.name == name } }
+
+    /// The file offset of a virtual address in a loadable segment.
+    func fileOffset(ofAddress address: UInt64) -> UInt64? {
+        guard let segment = segments.first(where: { $0.address <= address && address < $0.address + $0.size }) else { return nil }
+        return address - segment.address + segment.offset
+    }
+}
+
+/// Bounds-checked little-endian reads from a file's bytes: out of range reads 0.
+struct ELFReader {
+    let bytes: [UInt8]
+
+    func u16(_ at: Int) -> Int { at >= 0 && at <= bytes.count - 2 ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : 0 }
+    func u32(_ at: Int) -> UInt64 { at >= 0 && at <= bytes.count - 4 ? (0..<4).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
+    func u64(_ at: Int) -> UInt64 { at >= 0 && at <= bytes.count - 8 ? (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
+    /// A file offset or size as an Int, or nil when it points past the file.
+    func inFile(_ v: UInt64) -> Int? { v <= UInt64(bytes.count) ? Int(v) : nil }
+
+    /// The NUL-terminated string `at` bytes into a string table section.
+    func string(in table: ELFSections.Section, at: Int) -> String? {
+        guard at >= 0, at < table.size else { return nil }
+        let start = table.offset + at
+        var end = start
+        while end < table.offset + table.size && bytes[end] != 0 { end += 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    /// A NUL-terminated string from `at`, not past `limit`; and where it ends.
+    func cString(_ at: Int, limit: Int) -> (String, next: Int)? {
+        guard at >= 0, at < min(limit, bytes.count) else { return nil }
+        var end = at
+        while end < min(limit, bytes.count) && bytes[end] != 0 { end += 1 }
+        guard end < min(limit, bytes.count) else { return nil }
+        return (String(decoding: bytes[at..<end], as: UTF8.self), end + 1)
+    }
+}

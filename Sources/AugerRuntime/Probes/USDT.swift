@@ -1,0 +1,129 @@
+import AugerCompiler
+import AugerScript
+import BPF
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A USDT marker (SystemTap's SDT notes, which DTrace-style USDT compiles
+/// to on Linux): a `nop` at `address` with an ELF note naming it.
+struct USDTMarker: Equatable {
+    var provider: String
+    var name: String
+    /// The nop's address, as the file places it.
+    var address: UInt64
+    /// The is-enabled counter's address (0: the marker has none).
+    var semaphore: UInt64
+    /// `-4@%edi 8@$5 …`: where each argument is when the marker is reached.
+    var arguments: String
+}
+
+/// Reads `.note.stapsdt`: each note (owner "stapsdt", type 3) holds the
+/// marker's address, the link-time address of `.stapsdt.base`, the
+/// semaphore's address, then provider, name and argument specs as strings.
+enum USDTNotes {
+    static func markers(in bytes: [UInt8]) -> [USDTMarker] {
+        guard let elf = ELFSections(bytes: bytes), let notes = elf.named(".note.stapsdt"), notes.type == 7 else { return [] }
+        let r = ELFReader(bytes: bytes)
+        // Prelinking moves .stapsdt.base; addresses in notes move with it.
+        let base = elf.named(".stapsdt.base")?.address
+        var out: [USDTMarker] = []
+        var at = notes.offset
+        let end = notes.offset + notes.size
+        while at + 12 <= end {
+            let nameSize = Int(r.u32(at)), descSize = Int(r.u32(at + 4)), type = r.u32(at + 8)
+            let nameAt = at + 12
+            let descAt = nameAt + (nameSize + 3) / 4 * 4
+            let next = descAt + (descSize + 3) / 4 * 4
+            guard nameSize < 1 << 16, descSize < 1 << 16, next <= end, next > at else { break }
+            defer { at = next }
+            guard type == 3, r.cString(nameAt, limit: descAt)?.0 == "stapsdt", descSize >= 24 else { continue }
+            let limit = descAt + descSize
+            var address = r.u64(descAt), semaphore = r.u64(descAt + 16)
+            let linkBase = r.u64(descAt + 8)
+            if let base, linkBase != 0 {
+                address = address &+ base &- linkBase
+                if semaphore != 0 { semaphore = semaphore &+ base &- linkBase }
+            }
+            guard let (provider, afterProvider) = r.cString(descAt + 24, limit: limit),
+                  let (name, afterName) = r.cString(afterProvider, limit: limit) else { continue }
+            let arguments = r.cString(afterName, limit: limit)?.0 ?? ""
+            out.append(USDTMarker(provider: provider, name: name, address: address, semaphore: semaphore, arguments: arguments))
+        }
+        return out
+    }
+
+    /// The markers of a file (nil when it is not a readable ELF file).
+    static func markers(path: String) -> (markers: [USDTMarker], elf: ELFSections, symbols: ELFSymbols?)? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= ELFSymbols.maxFileSize,
+              let bytes = try? readBytes(path), let elf = ELFSections(bytes: bytes) else { return nil }
+        return (markers(in: bytes), elf, ELFSymbols(bytes: bytes))
+    }
+}
+
+/// `usdt:PATH:[PROVIDER:]NAME`: markers in executables and libraries,
+/// through the uprobe PMU, with their semaphores raised while attached.
+struct USDTProbes: ProbeFamily {
+    func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
+        let parts = point.parts.map(Self.unquoted)
+        guard parts.count >= 1 else { throw AttachError(.invalid("usdt needs a marker, e.g. usdt:/usr/bin/app:provider:name"), at: point.range) }
+        // PATH:NAME (any provider), PATH:PROVIDER:NAME; PATH may be empty or a wildcard with -p.
+        let written = parts.count >= 2 ? parts[0] : ""
+        let provider = parts.count >= 3 ? parts[1] : ""
+        let name = parts.count >= 3 ? parts[2...].joined(separator: ":") : parts.last!
+        let whole = point.parts.joined(separator: ":")
+        var binaries: [UserBinary]
+        if written.isEmpty || (written == "*" && system.pid != nil) {
+            guard let pid = system.pid else {
+                throw AttachError(.invalid("usdt probes without a file need a process: -p PID (or name the file: usdt:PATH:\(whole))"), at: point.range)
+            }
+            binaries = UserBinaries.mappedFiles(pid).map { UserBinary(path: $0, shown: $0) }
+        } else {
+            binaries = UserBinaries.find(written, pid: system.pid)
+        }
+        guard !binaries.isEmpty else {
+            if Glob.isPattern(written) { throw AttachError(.noMatches(point.kind, whole), at: point.range) }
+            throw AttachError(.invalid("cannot find binary '\(written)'"), at: point.range)
+        }
+        var targets: [AttachTarget] = []
+        for binary in binaries {
+            guard let (markers, elf, symbols) = USDTNotes.markers(path: binary.path) else {
+                if binaries.count == 1 { throw AttachError(.invalid("'\(binary.shown)' is not an ELF file"), at: point.range) }
+                continue
+            }
+            for m in markers where (provider.isEmpty || Glob.matches(provider, m.provider)) && Glob.matches(name, m.name) {
+                guard let offset = elf.fileOffset(ofAddress: m.address) else { continue }
+                let semaphore = m.semaphore == 0 ? 0 : elf.fileOffset(ofAddress: m.semaphore) ?? 0
+                var arguments: [USDTArgument] = []
+                for spec in m.arguments.split(separator: " ") {
+                    switch USDTArgument.parse(spec, symbol: { symbols?.address(ofObjectOrFunction: $0) }) {
+                    case .success(let a): arguments.append(a)
+                    case .failure(let e):
+                        throw AttachError(.invalid("usdt \(m.provider):\(m.name) in \(binary.shown): cannot read argument '\(e.spec)' (\(e.reason))"), at: point.range)
+                    }
+                }
+                targets.append(AttachTarget(kind: .usdt, location: .usdt(path: binary.path, address: m.address, offset: offset,
+                                                                        semaphore: semaphore, arguments: arguments),
+                                            name: "usdt:\(binary.shown):\(m.provider):\(m.name)", range: point.range))
+            }
+        }
+        guard !targets.isEmpty else { throw AttachError(.noMatches(point.kind, whole), at: point.range) }
+        return targets
+    }
+
+    /// `"a:b"` → `a:b`, `"\"probe1\""` → `"probe1"`: quotes let names hold colons and quotes.
+    static func unquoted(_ part: String) -> String {
+        guard part.count >= 2, part.hasPrefix("\""), part.hasSuffix("\"") else { return part }
+        return String(part.dropFirst().dropLast()).replacingOccurrences("\\\"", "\"")
+    }
+
+    func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link] {
+        guard case .usdt(let path, _, let offset, let semaphore, _) = target.location else {
+            throw AttachError(.notSupported(target.kind), at: target.range)
+        }
+        return [try AttachError.attaching(target) {
+            try program.attach(to: PerfEvent.uprobe(path: path, offset: offset, pid: system.pid ?? -1, semaphore: semaphore))
+        }]
+    }
+}
