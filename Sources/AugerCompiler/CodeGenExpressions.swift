@@ -413,11 +413,21 @@ extension ProbeCodeGen {
             asm.emit(.load(.u64, .r1, fp, tmp), .alu64(.add, .r0, .r1))
             popTemp()
             try readMemory(address: .r0, size: min(size, 8), signed: pointee.isSigned, user: pointsIntoUser(x), e.range)
+        case .array(let element, 0) where x.member != nil:
+            // A flexible array member (`int y[0]`): read where the index points, past the struct.
+            let size = Layout.elementSize(element)
+            try scalar(i)
+            let tmp = try pushTemp(e.range)
+            asm.emit(.alu64(.mul, .r0, Int32(size)), .store(.u64, fp, tmp, .r0))
+            try memberAddress(x)
+            asm.emit(.load(.u64, .r1, fp, tmp), .alu64(.add, .r0, .r1))
+            popTemp()
+            try readMemory(address: .r0, size: min(size, 8), signed: element.isSigned, user: pointsIntoUser(x), e.range)
         case .string(let n), .array(_, let n):
             let base = try memory(x)
             let elem = e.type.map { Layout.elementSize($0) } ?? 1
             if let k = i.foldedConstant {
-                guard k >= 0, k < n else { throw CompileError(message: "index \(k) is out of bounds for \(x.type!)", range: i.range) }
+                guard k >= 0, k < n else { throw CompileError(message: "the index \(k) is out of bounds for array of size \(n)", range: i.range) }
                 asm.emit(.load(Size(bytes: elem) ?? .u8, .r0, .r7, Int16(base + Int(k) * elem)))
                 return
             }

@@ -50,8 +50,17 @@ extension ProbeCodeGen {
         }
     }
 
-    /// A char array member, as a string in scratch at `off`.
+    /// A char array member, as a string in scratch at `off`; an array of
+    /// integers (any dimensions) as its bytes.
     func placeMember(_ e: Expr, _ member: StructField, at off: Int, size: Int) throws(CompileError) {
+        if case .array = member.type, let bytes = Self.cSize(member.type), bytes > 0 {
+            zero(off, size)
+            try memberAddress(e)
+            asm.emit(.mov(.r3, .r0), .mov(.r2, Int32(min(bytes, size))))
+            scratchPointer(.r1, off)
+            asm.emit(.call(pointsIntoUser(e) ? .probeReadUser : .probeReadKernel))
+            return
+        }
         guard case .string(let n) = member.type else {
             throw CompileError(message: "Auger cannot copy a \(member.type) field yet", range: e.range)
         }
@@ -61,5 +70,16 @@ extension ProbeCodeGen {
         scratchPointer(.r1, off)
         asm.emit(.call(pointsIntoUser(e) ? .probeReadUser : .probeReadKernel))
         asm.emit(.store(.u8, .r7, Int16(off + min(n, size) - 1), imm: 0))
+    }
+
+    /// The bytes C gives an array of integers or pointers (nested arrays too), which is
+    /// also how Auger lays one out; nil for other element types.
+    static func cSize(_ t: SType) -> Int? {
+        switch t {
+        case .array(let element, let n): cSize(element).map { $0 * n }
+        case .integer(let bits, _): bits / 8
+        case .pointer: 8
+        default: nil
+        }
     }
 }

@@ -289,6 +289,14 @@ extension ProbeCodeGen {
             }
             types = fields.map { $0.1.type ?? .u64 }
             for (field, (t, at)) in zip(fields, zip(types, Layout.offsets(types))) { try place(field.1, t, at: off + at) }
+        case .index(let x, let i) where isMemory(e.type):
+            // A row of a nested array (`y[1]` of `int y[2][2]`): its bytes, at a constant index.
+            guard case .array(let element, let n)? = x.type, let k = i.foldedConstant else {
+                throw CompileError(message: "a row of an array is indexed by a constant", range: i.range)
+            }
+            guard k >= 0, k < n else { throw CompileError(message: "the index \(k) is out of bounds for array of size \(n)", range: i.range) }
+            let base = try memory(x), rowSize = Layout.elementSize(element)
+            try copyMemory(from: base + Int(k) * rowSize, have: rowSize, to: off, size: size)
         case .tupleIndex(let x, let i):
             guard case .tuple(let ts) = x.type ?? .unknown, i < ts.count else { throw CompileError(message: "'.\(i)' needs a tuple", range: e.range) }
             let base = try memory(x)

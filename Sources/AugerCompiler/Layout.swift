@@ -25,6 +25,8 @@ public enum Layout {
         switch t {
         case .integer(let bits, _): bits / 8
         case .bool: 1
+        // Nested arrays are packed as C packs them: an int[3] row is 12 bytes.
+        case .array(let e, let n): elementSize(e) * n
         default: size(t)
         }
     }

@@ -149,6 +149,9 @@ struct ValueDecoder {
             return "{ " + parts.joined(separator: ", ") + " }"
         case .array(let e, let n):
             let size = Layout.elementSize(e)
+            if case .array = e {
+                return "[" + (0..<n).map { text(e, bytes.dropFirst($0 * size).prefix(size)) }.joined(separator: ",") + "]"
+            }
             let parts = (0..<n).map { i -> String in
                 var v: UInt64 = 0
                 for b in 0..<size where bytes.startIndex + i * size + b < bytes.endIndex {

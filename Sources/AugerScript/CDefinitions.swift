@@ -124,21 +124,31 @@ extension CDefinitions {
             var pointer = false
             while last.hasPrefix("*") { pointer = true; last.removeFirst() }
             if words.last?.hasSuffix("*") == true { pointer = true; words[words.count - 1].removeLast() ; if words.last!.isEmpty { words.removeLast() } }
-            var count: Int? = nil
+            var dimensions: [Int] = []
             if let bracket = last.firstIndex(of: "[") {
-                // One dimension only; anything else leaves the struct to be typed loosely.
-                guard let n = Int(last[last.index(after: bracket)...].dropLast()), n > 0 else { return nil }
-                count = n
+                // `y[2][2]`, `y[0]` (a flexible array): every dimension a number, else the struct is typed loosely.
+                let groups = last[bracket...].split(separator: "]", omittingEmptySubsequences: true)
+                for g in groups {
+                    guard g.hasPrefix("["), let n = Int(g.dropFirst()), n >= 0 else { return nil }
+                    dimensions.append(n)
+                }
                 last = String(last[..<bracket])
             }
+            let count: Int? = dimensions.isEmpty ? nil : dimensions.reduce(1, *)
             guard let first = last.first, first.isLetter || first == "_", last.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
             let typeWords = words.filter { $0 != "const" && $0 != "volatile" }
-            guard let (element, elementSize, elementAlign) = pointer ? (SType.pointer(.void), 8, 8) : scalar(typeWords, known) else { return nil }
+            // A pointer to a type the definitions know points to it (`int *z[4]`: *z[1] reads an int).
+            let pointee = pointer ? scalar(typeWords, known)?.0 : nil
+            guard let (element, elementSize, elementAlign) = pointer ? (SType.pointer(pointee ?? .void), 8, 8) : scalar(typeWords, known) else { return nil }
             let type: SType
             var fieldSize = elementSize
             if let count {
                 fieldSize = elementSize * count
-                type = elementSize == 1 && element.isInteger ? .string(count) : .array(element, count)
+                if dimensions.count == 1 && elementSize == 1 && element.isInteger {
+                    type = .string(count)
+                } else {
+                    type = dimensions.reversed().reduce(element) { .array($0, $1) }
+                }
             } else {
                 type = element
             }

@@ -84,7 +84,7 @@ extension Sema {
             if !it.isInteger && it != .unknown { error("an index must be an integer, not \(it)", i.range) }
             switch t {
             case .array(let elem, let n):
-                if case .integer(let k) = i.kind, k >= n { error("index \(k) is out of bounds for an array of \(n) elements", i.range) }
+                if case .integer(let k) = i.kind, k >= n, n > 0 { error("the index \(k) is out of bounds for array of size \(n)", i.range) }
                 return elem
             case .pointer(let elem): return elem == .void ? .u8 : elem
             case .tuple(let ts):

@@ -246,6 +246,19 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(tooFar.stderr.contains("usdt:\(w):auger:guarded has 1 argument: arg1 does not exist"), tooFar.stderr)
     }
 
+    /// Arrays in a struct the script defines, read through a pointer: whole
+    /// (printed, as map values and keys), by element, by row, and arrays of pointers.
+    func testArrayMembersOfScriptStructs() throws {
+        let w = Self.workload
+        let script = "struct S { int x[4]; int y[2][2]; int *z[2]; } uprobe:\(w):auger_workload_arrays { $s = (struct S *)arg0; "
+            + "@x = $s.x; @y = $s.y; @e = $s.x[2] + $s.y[1][0]; @row[$s.y[1]] = 1; @z = *$s.z[1]; $a = $s.x; @v = $a[3]; exit(); }"
+        let r = try auger(["-q", "-c", "\(w) call 5", "-e", script])
+        XCTAssertEqual(r.stdout, "\n@e: 10\n\n@row[[7,8]]: 1\n\n@v: 4\n\n@x: [1,2,3,4]\n\n@y: [[5,6],[7,8]]\n\n@z: 20\n\n", r.stderr)
+        let outside = try auger(["-e", "struct S { int x[4]; } uprobe:\(w):auger_workload_arrays { @ = ((struct S *)arg0).x[5]; }"])
+        XCTAssertEqual(outside.status, 1)
+        XCTAssertTrue(outside.stderr.contains("ERROR: the index 5 is out of bounds for array of size 4"), outside.stderr)
+    }
+
     /// Libraries by short name, found where the dynamic linker finds them.
     func testUprobeOnALibraryByShortName() throws {
         // The sleep keeps the process (and the libc it mapped after exec) there when exit() ends the run.

@@ -54,6 +54,7 @@ for step in stride(from: 1, to: args.count, by: 2) {
             probeSink &+= auger_workload_probe(i)  // C functions: see WorkloadProbe
             if i % 2 == 0 { probeSink &+= auger_workload_probe_other(i) }
             auger_workload_markers(i)
+            probeSink &+= Int(auger_workload_call_arrays())
         }
     case "touch":
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))

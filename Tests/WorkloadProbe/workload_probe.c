@@ -20,3 +20,14 @@ __attribute__((noinline)) void auger_workload_markers(long i) {
     AUGER_SDT(auger, call, 0, "-8@%0 -8@%1", "nor"(i), "m"(twice));
     if (auger_guarded_semaphore) AUGER_SDT(auger, guarded, auger_guarded_semaphore, "-8@%0", "nor"(i));
 }
+
+/* Arrays in a struct, for array member reads: x = [1,2,3,4], y = [[5,6],[7,8]], *z[1] = 20. */
+struct auger_arrays { int x[4]; int y[2][2]; int *z[2]; };
+static int auger_ten = 10, auger_twenty = 20;
+static struct auger_arrays auger_arrays_value = {{1, 2, 3, 4}, {{5, 6}, {7, 8}}, {&auger_ten, &auger_twenty}};
+
+__attribute__((noinline)) int auger_workload_arrays(struct auger_arrays *a) {
+    return a->x[0] + a->y[1][1] + *a->z[0];
+}
+
+int auger_workload_call_arrays(void) { return auger_workload_arrays(&auger_arrays_value); }

@@ -4,4 +4,5 @@
 long auger_workload_probe(long value);
 long auger_workload_probe_other(long value);
 void auger_workload_markers(long i);
+int auger_workload_call_arrays(void);
 #endif
