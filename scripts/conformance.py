@@ -153,12 +153,15 @@ def run_test(t, auger, cap):
             env[k] = v
     for cmd in t.get("SETUP", []):
         subprocess.run(cmd, shell=True, cwd=DATA, env=env, capture_output=True, timeout=30)
-    before = []
+    before, before_pids = [], []
     for cmd in t.get("BEFORE", []):
         before.append(subprocess.Popen(cmd, shell=True, cwd=DATA, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         name = os.path.basename(cmd.split()[-1])[:15]
         for _ in range(100):
-            if subprocess.run(["pgrep", "-x", name], capture_output=True).returncode == 0:
+            found = subprocess.run(["pgrep", "-n", "-x", name], capture_output=True, text=True)
+            if found.returncode == 0:
+                # {{BEFORE_PID}} is the helper's own pid, not the shell's that started it.
+                before_pids.append(int(found.stdout.split()[0]))
                 break
             time.sleep(0.05)
     if "PROG" in t:
@@ -167,7 +170,7 @@ def run_test(t, auger, cap):
     else:
         cmd = t["RUN"][0].replace("{{BPFTRACE}}", shlex.quote(auger))
         if before:
-            cmd = cmd.replace("{{BEFORE_PID}}", str(before[0].pid))
+            cmd = cmd.replace("{{BEFORE_PID}}", str(before_pids[0] if before_pids else before[0].pid))
         proc = subprocess.Popen(cmd, shell=True, cwd=DATA, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     timeout = min(float(t.get("TIMEOUT", ["5"])[0]), cap)
     os.set_blocking(proc.stdout.fileno(), False)

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BPF
+
 /// The section headers of an ELF64 little-endian file, with their names.
 /// Every offset and size comes from the file, which anyone may have written:
 /// each is checked against the file's length (a section that points past
@@ -59,6 +64,14 @@ struct ELFSections {
     }
 
     func named(_ name: String) -> Section? { sections.first { $0.name == name } }
+
+    /// A file's sections and segments; nil unless it is a regular ELF file of a sane size.
+    static func of(path: String) -> ELFSections? {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= ELFSymbols.maxFileSize,
+              let bytes = try? readBytes(path) else { return nil }
+        return ELFSections(bytes: bytes)
+    }
 
     /// The file offset of a virtual address in a loadable segment.
     func fileOffset(ofAddress address: UInt64) -> UInt64? {

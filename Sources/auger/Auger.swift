@@ -53,11 +53,13 @@ struct Auger: ParsableCommand {
                             kprobe_multi, uprobe_multi, kprobe_session
             --no-warnings   do not print the script's warnings
             -o FILE         write output to FILE
-            -p PID          trace process PID; stop when it exits
+            -p, --pid PID   trace process PID; stop when it exits
             --probe-filter REGEX
                             attach only probes whose names match REGEX (BEGIN/END always run)
             -q              quiet: no 'Attached N probes' message
             --unsafe        allow functions with side effects, such as system()
+            --usdt-file-activation
+                            accepted: USDT semaphores are always raised in every process mapping the file
             -v              verbose: the verifier's full log on errors
             -V, --version   print the version
 
@@ -154,6 +156,11 @@ struct Auger: ParsableCommand {
 
     @Flag(name: .customLong("unsafe"), help: "Allow functions with side effects, such as system().")
     var unsafe = false
+
+    // bpftrace's option; Auger always works this way (the kernel raises a
+    // marker's semaphore in every process that maps the file), so it changes nothing.
+    @Flag(name: .customLong("usdt-file-activation"), help: "USDT semaphores are raised in every process that maps the file (always so in Auger).")
+    var usdtFileActivation = false
 
     @Argument(parsing: .remaining, help: "A script file (or - for standard input), then its positional parameters.")
     var arguments: [String] = []

@@ -463,7 +463,8 @@ final class AttachResolutionTests: XCTestCase {
         let binary = try buildELF()
         XCTAssertEqual(try failure("uprobe:\(binary):no_such_function").message, "No matches for uprobe \(binary):no_such_function.")
         XCTAssertEqual(try failure("uprobe:/nonexistent/bin:f").message, "cannot find binary '/nonexistent/bin'")
-        XCTAssertEqual(try failure("uprobe:\(binary):0xffffffffffffffff").message, "uprobe offset 0xffffffffffffffff is beyond the end of '\(binary)'")
+        XCTAssertEqual(try failure("uprobe:\(binary):0xffffffffffffffff").message, "Could not resolve address: \(binary):0xffffffffffffffff")
+        XCTAssertEqual(try failure("uprobe:\(binary):10").message, "Could not resolve address: \(binary):0xa")
         XCTAssertEqual(try failure("uprobe:\(directory)/available_events:f").message, "'\(directory)/available_events' is not an ELF file with symbols")
     }
 }

@@ -32,12 +32,17 @@ struct UserFunctionProbes: ProbeFamily {
                              name: "\(point.kind.name):\(binary.shown):\(shown)", range: point.range)
             }
             let elf = ELFSymbols(path: binary.path)
-            if function.hasPrefix("0x") {
-                guard let address = UInt64(function.dropFirst(2), radix: 16) else {
+            if function.first?.isNumber == true {
+                // An address as nm prints it (`0x401126`, or decimal), which a loadable segment must hold.
+                guard let address = KernelFunctionProbes.number(function[...]) else {
                     throw AttachError(.invalid("invalid address '\(function)'"), at: point.range)
                 }
-                // An address as nm prints it; a file offset where no segment holds it.
-                targets.append(target(function, elf?.fileOffset(ofAddress: address) ?? address, shown: function))
+                // Inside a function where the file has symbols (bpftrace's rule); else a segment.
+                let inFunction = elf.map { e in e.fileOffset(ofAddress: address).flatMap { e.symbol(atFileOffset: $0) } != nil } ?? true
+                guard inFunction, let offset = elf?.fileOffset(ofAddress: address) ?? ELFSections.of(path: binary.path)?.fileOffset(ofAddress: address) else {
+                    throw AttachError(.invalid("Could not resolve address: \(binary.shown):0x\(String(address, radix: 16))"), at: point.range)
+                }
+                targets.append(target(function, offset, shown: function))
                 continue
             }
             guard let elf else {
@@ -53,13 +58,15 @@ struct UserFunctionProbes: ProbeFamily {
             }
             var symbol = function
             var extra: UInt64 = 0
-            if let plus = function.firstIndex(of: "+") {
+            if let plus = function.lastIndex(of: "+") {
                 guard let n = KernelFunctionProbes.number(function[function.index(after: plus)...]) else {
                     throw AttachError(.invalid("invalid offset in '\(function)'"), at: point.range)
                 }
                 extra = n
                 symbol = String(function[..<plus])
             }
+            // `"echo_builtin"+0`: a quoted name (C++ names need the quotes).
+            if symbol.count >= 2, symbol.hasPrefix("\""), symbol.hasSuffix("\"") { symbol = String(symbol.dropFirst().dropLast()) }
             guard let f = elf.function(named: symbol), let start = elf.fileOffset(ofAddress: f.address) else { continue }
             if !system.unsafe {
                 // Without a size there is no telling where the function ends, nor whether an offset is inside it.
