@@ -28,6 +28,8 @@ public struct AttachTarget: Sendable {
         /// gives it) and file offset, its semaphore's file offset (0: none),
         /// and where its arguments are.
         case usdt(path: String, address: UInt64, offset: UInt64, semaphore: UInt64, arguments: [USDTArgument])
+        /// A BPF iterator (`task`): its `bpf_iter_NAME` function's BTF id.
+        case iterator(name: String, btfID: UInt32)
         case perfEvent(PerfEventSource)
         /// A kernel function by name, `offset` bytes in (kprobes).
         case kernelFunction(name: String, offset: UInt64)
@@ -125,6 +127,7 @@ extension ProbeKind {
         switch self {
         case .fentry: .traceFentry
         case .fexit: .traceFexit
+        case .iter: .traceIter
         default: .none
         }
     }

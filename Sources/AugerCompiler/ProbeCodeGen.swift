@@ -84,6 +84,11 @@ final class ProbeCodeGen {
             asm.emit(.load(.u64, .r2, .r2, 0))
             asm.jump(.jne, .r2, 0, to: "exit")
         }
+        if case .iterator = target.location {
+            // The kernel calls an iterator's program a last time with no object (NULL): nothing to do then.
+            asm.emit(.load(.u64, .r2, .r6, 8))
+            asm.jump(.jeq, .r2, 0, to: "exit")
+        }
         if let pid = compiler.pidFilter, target.kind.filteredByPID {
             // -p PID: probes that fire for every process ignore the others, as
             // bpftrace's do (uprobes are attached to the process itself).
@@ -111,6 +116,10 @@ final class ProbeCodeGen {
             sourceMap = sourceMap.map { ($0.instruction - Self.scratchPrologue, $0.range) }
         }
         var spec = ProgramSpec(name: name, type: target.programType, assembled: assembled)
+        if case .iterator(_, let id) = target.location {
+            spec.expectedAttachType = .traceIter
+            spec.attachBTFID = id
+        }
         if case .tracedFunction(_, let module, let id, _) = target.location {
             spec.expectedAttachType = target.kind.attachType
             spec.attachBTFID = id

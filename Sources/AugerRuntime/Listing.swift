@@ -90,6 +90,9 @@ public struct ProbeLister {
                 }
             }
         }
+        if wanted(.iter), let btf = try? KernelBTF() {
+            for name in IteratorProbes.iterators(btf) { add("iter:\(name)") }
+        }
         return out + userFunctions(searches) + usdtMarkers(searches)
     }
 

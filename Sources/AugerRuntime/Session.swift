@@ -115,7 +115,7 @@ public final class Session {
         // bpftrace's order: attach, say so, run BEGIN. Timers start after
         // BEGIN, so `interval:s:1` fires a whole second after it.
         var skipped = 0
-        for (compiledProgram, program) in others where !compiledProgram.target.kind.isTimer {
+        for (compiledProgram, program) in others where !compiledProgram.target.kind.isTimer && compiledProgram.target.kind != .iter {
             do { loaded.links += try resolver.attach(program, to: compiledProgram.target) } catch {
                 guard skipUnattachable else { throw error }
                 warnSkipped(compiledProgram.target)
@@ -149,8 +149,17 @@ public final class Session {
                 }
             }
         }
-        // As in bpftrace's newest versions, a script of only BEGIN and END is done after BEGIN.
-        if others.isEmpty && selfProbes.isEmpty && options.command == nil && options.pid == nil { exitRequested = true }
+        // Iterators run once, after BEGIN: reading one runs its program over every object.
+        let iterators = others.filter { $0.0.target.kind == .iter }
+        for (compiledProgram, program) in iterators where !exitRequested {
+            let links = try resolver.attach(program, to: compiledProgram.target)
+            loaded.links += links
+            for link in links { try link.iterate { reader.consume { handler.handle($0) } } }
+            out.flush()
+        }
+        // As in bpftrace's newest versions, a script of only BEGIN and END (and
+        // iterators, which have run by now) is done after BEGIN.
+        if others.count == iterators.count && selfProbes.isEmpty && options.command == nil && options.pid == nil { exitRequested = true }
         if !exitRequested {
             if let command = options.command {
                 child = try ChildProcess(command)

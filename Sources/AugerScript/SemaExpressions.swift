@@ -182,6 +182,11 @@ extension Sema {
             if base == "func" && kinds.allSatisfy(\.tracesUserSpace) { return .usym }
             // A USDT argument is its note's size and sign, widened: signed 64 bits, as bpftrace types it.
             if case (_, false)? = Builtins.argumentIndex(base), !kinds.isEmpty, kinds.allSatisfy({ $0 == .usdt }) { return .i64 }
+            if base == "ctx", let first = attachPoints.first, first.kind == .iter, !first.raw.contains("*"),
+               attachPoints.allSatisfy({ $0.kind == .iter && $0.parts == first.parts }), let name = first.parts.first {
+                // An iterator's context: the kernel's struct bpf_iter__NAME (meta, then the object).
+                return .pointer(.cType("struct bpf_iter__\(name)"))
+            }
             if base == "probe" {
                 // Long enough for a path as written and a function a wildcard finds.
                 let longest = attachPoints.map { $0.kind.name.count + 1 + $0.parts.joined(separator: ":").count }.max() ?? 0

@@ -112,6 +112,15 @@ extension Program {
         }
     }
 
+    /// Attaches an iterator program (loaded for `.traceIter`); reading
+    /// `Link.iterate()` then runs it over every object.
+    public func attachIterator() throws -> Link {
+        var attr = bpf_attr()
+        attr.link_create.prog_fd = UInt32(fd.rawValue)
+        attr.link_create.attach_type = AttachType.traceIter.rawValue
+        return Link(fd: try Sys.bpfFD(BPF_LINK_CREATE, &attr, "attach iterator program \"\(spec.name)\""))
+    }
+
     /// Attaches a tracepoint program to `category:name` through tracefs.
     public func attachTracepoint(category: String, name: String, tracefs: Tracefs? = nil) throws -> Link {
         let fs = try tracefs ?? Tracefs.locate()
@@ -121,6 +130,24 @@ extension Program {
 }
 
 extension Link {
+    /// Runs an iterator link's program over every object it iterates: opens
+    /// an iterator on it and reads it to its end. `between` runs after each
+    /// read, so the program's output can be drained as it goes.
+    public func iterate(between: () -> Void = {}) throws {
+        var attr = bpf_attr()
+        attr.iter_create.link_fd = UInt32(fd.rawValue)
+        let iterator = try Sys.bpfFD(BPF_ITER_CREATE, &attr, "start an iterator")
+        defer { iterator.close() }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(iterator.rawValue, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw BPFError(call: "read", context: "run an iterator", errno: Errno(rawValue: errno)) }
+            between()
+            if n == 0 { return }
+        }
+    }
+
     /// Detaches many links at once. Detaching a program from a perf event
     /// waits for an RCU grace period (about 35 ms here), and the kernel takes
     /// these one at a time; closing from many threads overlaps the rest, so

@@ -19,6 +19,8 @@ public enum AttachType: UInt32, Sendable {
     case traceRawTracepoint = 23  // BPF_TRACE_RAW_TP (tp_btf)
     case traceFentry = 24
     case traceFexit = 25
+    /// BPF iterators (iter:task, …): the program runs once per object, and a final time with none.
+    case traceIter = 28
     case perfEvent = 41           // BPF_PERF_EVENT, for BPF_LINK_CREATE
     /// kprobe programs attached to many functions through one fprobe link.
     case traceKprobeMulti = 42

@@ -259,6 +259,23 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(outside.stderr.contains("ERROR: the index 5 is out of bounds for array of size 4"), outside.stderr)
     }
 
+    /// Iterators run once over every object, after BEGIN, and the run ends
+    /// when they are done; ctx is the kernel's struct bpf_iter__NAME.
+    func testIteratorsVisitEveryTask() throws {
+        // The program runs in the reading process: pid is auger's own, which the iterator also visits.
+        let r = try auger(["-q", "-e", #"begin { printf("begin\n"); } iter:task { if (ctx.task->pid == pid) { printf("self %s\n", ctx.task.comm); } @tasks = count(); } end { printf("end\n"); }"#])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("begin\nself auger\nend\n\n@tasks: "), r.stdout)
+        let tasks = Int(r.stdout.split(separator: " ").last?.filter(\.isNumber) ?? "") ?? 0
+        XCTAssertGreaterThan(tasks, 1, r.stdout)
+        let files = try auger(["-q", "-e", "iter:task_file /ctx.task->tgid == pid/ { @own = count(); }"])
+        XCTAssertTrue(files.stdout.hasPrefix("\n@own: "), files.stdout + files.stderr)
+        XCTAssertTrue(try auger(["-l", "iter:*"]).stdout.contains("iter:task\niter:task_file\niter:task_vma\n"))
+        let missing = try auger(["-e", "iter:nothing { }"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("ERROR: No matches for iter nothing."), missing.stderr)
+    }
+
     /// Libraries by short name, found where the dynamic linker finds them.
     func testUprobeOnALibraryByShortName() throws {
         // The sleep keeps the process (and the libc it mapped after exec) there when exit() ends the run.

@@ -27,7 +27,8 @@ extension ProbeKind {
         case .interval, .profile, .software, .hardware: PerfEventProbes()
         case .kprobe, .kretprobe, .fentry, .fexit: KernelFunctionProbes()
         case .usdt: USDTProbes()
-        case .watchpoint, .asyncwatchpoint, .iter: UnsupportedProbes()
+        case .iter: IteratorProbes()
+        case .watchpoint, .asyncwatchpoint: UnsupportedProbes()
         }
     }
 }
