@@ -211,6 +211,8 @@ extension ProbeCodeGen {
             }
             guard let offset = Registers.offsets[name] else { throw CompileError(message: "'\(name)' is not a register on x86_64", range: e.range) }
             asm.emit(.load(.u64, .r0, .r6, Int16(offset)))
+        case "uaddr":
+            try userSymbolAddress(args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? "", e)
         case "kaddr":
             let symbol = args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? ""
             guard let address = compiler.kernelSymbolAddress(symbol) else {
@@ -220,6 +222,32 @@ extension ProbeCodeGen {
         default:
             throw CompileError(message: "\(name)() is not supported yet", range: e.range)
         }
+    }
+
+    /// r0 = where a variable of the probed file is in the process: its
+    /// address in the file, plus, for a position-independent file, the load
+    /// bias, which the probe's own address tells (ip less where the file puts it).
+    func userSymbolAddress(_ symbol: String, _ e: Expr) throws(CompileError) {
+        let place: (path: String, address: UInt64?)?
+        switch target.location {
+        case .userFunction(let path, _, let offset) where target.kind == .uprobe: place = (path, compiler.userAddress(path, offset))
+        case .userFunction(let path, _, _): place = (path, nil)
+        case .usdt(let path, let address, _, _, _): place = (path, address)
+        default: place = nil
+        }
+        guard let place, let found = compiler.userSymbol(place.path, symbol) else {
+            throw CompileError(message: "Could not resolve symbol: \(target.name.split(separator: ":").dropFirst().first ?? ""):\(symbol)", range: e.range)
+        }
+        guard found.positionIndependent else {
+            asm.emit(Instruction.loadImm64(.r0, found.address))
+            return
+        }
+        guard let probeAddress = place.address else {
+            throw CompileError(message: "uaddr(\"\(symbol)\") in a position-independent file needs a uprobe at a function's entry or a usdt probe", range: e.range)
+        }
+        asm.emit(.load(.u64, .r0, .r6, Int16(Registers.instructionPointer)))
+        asm.emit(Instruction.loadImm64(.r1, found.address &- probeAddress))
+        asm.emit(.alu64(.add, .r0, .r1))
     }
 
     /// debugf(fmt, …): bpf_trace_printk into the kernel's trace buffer

@@ -25,6 +25,11 @@ public final class Compiler {
     public var reportHelperErrors = false
     /// A kernel symbol's address, for kaddr() (from /proc/kallsyms).
     public var kernelSymbolAddress: @Sendable (String) -> UInt64? = { _ in nil }
+    /// A variable's (or function's) address in an ELF file, and whether the
+    /// file is position-independent (its load address chosen at run time), for uaddr().
+    public var userSymbol: @Sendable (_ path: String, _ name: String) -> (address: UInt64, positionIndependent: Bool)? = { _, _ in nil }
+    /// The address a file offset of an ELF file is at, as the file gives it.
+    public var userAddress: @Sendable (_ path: String, _ fileOffset: UInt64) -> UInt64? = { _, _ in nil }
     /// Calls that need --unsafe, other than system(): name and place.
     var unsafeCalls: [(String, SourceRange)] = []
     var usesStacks = false

@@ -63,6 +63,10 @@ struct ScriptCompilation {
             let compiler = Compiler(checked, positional: options.positional, named: options.named, maxMapKeys: maxKeys)
             // bpftrace's test hook: tseries() reads its time from this map.
             compiler.kernelSymbolAddress = { KernelSymbols.address(of: $0) }
+            compiler.userSymbol = { path, name in
+                ELFSymbols(path: path).flatMap { elf in elf.address(ofObjectOrFunction: name).map { ($0, elf.positionIndependent) } }
+            }
+            compiler.userAddress = { path, offset in ELFSections.of(path: path)?.address(ofFileOffset: offset) }
             compiler.reportHelperErrors = options.helperErrors
             compiler.pidFilter = options.pid
             compiler.pidNamespace = Session.pidNamespace()

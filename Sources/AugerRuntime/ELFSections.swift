@@ -73,6 +73,12 @@ struct ELFSections {
         return ELFSections(bytes: bytes)
     }
 
+    /// The virtual address of a file offset in a loadable segment.
+    func address(ofFileOffset offset: UInt64) -> UInt64? {
+        guard let segment = segments.first(where: { $0.offset <= offset && offset < $0.offset + $0.size }) else { return nil }
+        return offset - segment.offset + segment.address
+    }
+
     /// The file offset of a virtual address in a loadable segment.
     func fileOffset(ofAddress address: UInt64) -> UInt64? {
         guard let segment = segments.first(where: { $0.address <= address && address < $0.address + $0.size }) else { return nil }

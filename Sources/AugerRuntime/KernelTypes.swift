@@ -12,6 +12,13 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
 
     public var lenientNames: Bool { tracepoints == nil }
 
+    public func userSymbolSize(_ name: String, inBinary written: String) -> Int? {
+        for binary in UserBinaries.find(written, pid: nil) {
+            if let size = ELFSymbols(path: binary.path)?.objects[name]?.size { return Int(size) }
+        }
+        return nil
+    }
+
     public func tracepointArgs(category: String, name: String) -> [RecordField]? {
         tracepoints?.tracepointArgs(category: category, name: name)
     }

@@ -69,7 +69,9 @@ struct ELFSymbols {
     /// (address, size, name), sorted by address.
     let functions: [(UInt64, UInt64, String)]
     /// Data symbols (variables) by name: their addresses.
-    let objects: [String: UInt64]
+    let objects: [String: (address: UInt64, size: UInt64)]
+    /// ET_DYN: loaded at an address of the kernel's choosing (PIE executables, libraries).
+    let positionIndependent: Bool
     /// Loadable segments: file offset, size in the file, virtual address.
     let segments: [(offset: UInt64, size: UInt64, address: UInt64)]
 
@@ -94,7 +96,7 @@ struct ELFSymbols {
         // The full symbol table when present; stripped files keep only the dynamic one.
         let table = sections.first { $0.type == 2 } ?? sections.first { $0.type == 11 }
         var functions: [(UInt64, UInt64, String)] = []
-        var objects: [String: UInt64] = [:]
+        var objects: [String: (address: UInt64, size: UInt64)] = [:]
         if let table, table.entsize == 24, table.link < sections.count {
             let strings = sections[table.link]
             for i in 0..<(table.size / 24) {
@@ -103,12 +105,13 @@ struct ELFSymbols {
                 guard type == 2 || type == 1 else { continue } // STT_FUNC, STT_OBJECT
                 let value = r.u64(s + 8), size = r.u64(s + 16)
                 guard value != 0, let nameOffset = Int(exactly: r.u32(s)), let name = r.string(in: strings, at: nameOffset), !name.isEmpty else { continue }
-                if type == 2 { functions.append((value, size, name)) } else { objects[name] = value }
+                if type == 2 { functions.append((value, size, name)) } else { objects[name] = (value, size) }
             }
         }
         guard !functions.isEmpty else { return nil }
         self.functions = functions.sorted { $0.0 < $1.0 }
         self.objects = objects
+        self.positionIndependent = r.u16(16) == 3
         self.segments = elf.segments
     }
 
@@ -127,7 +130,7 @@ struct ELFSymbols {
 
     /// A variable's or function's address in the file, by name.
     func address(ofObjectOrFunction name: String) -> UInt64? {
-        objects[name] ?? function(named: name)?.address
+        objects[name]?.address ?? function(named: name)?.address
     }
 
     /// The file offset of a virtual address in a loadable segment.

@@ -177,6 +177,14 @@ extension Sema {
             if name == "reg", case .string(let s) = args[0].kind, !Self.registers.contains(String(decoding: s, as: UTF8.self)) {
                 error("'\(String(decoding: s, as: UTF8.self))' is not a register of this architecture", args[0].range)
             }
+            if name == "uaddr", case .string(let s) = args[0].kind {
+                // As bpftrace: a pointer to an integer of the variable's size (1, 2, 4 or 8 bytes).
+                let symbol = String(decoding: s.prefix { $0 != 0 }, as: UTF8.self)
+                let binaries = attachPoints.filter { $0.kind.tracesUserSpace && $0.parts.count >= 2 }.map { $0.parts[0] }
+                let size = binaries.lazy.compactMap { self.provider?.userSymbolSize(symbol, inBinary: $0) }.first
+                if let size, [1, 2, 4, 8].contains(size) { return .pointer(.integer(bits: size * 8, signed: false)) }
+                return .pointer(.u64)
+            }
             return name == "uaddr" ? .pointer(.u8) : .u64
         case "ntop":
             guard arity(1...2) else { return .inet }

@@ -24,6 +24,9 @@ public protocol TypeInfoProvider {
     func enumConstant(_ name: String) -> (enumName: String, value: Int64)?
     /// A kernel enum's constants by value (`enum` tag left out of the name).
     func enumValues(_ enumName: String) -> [Int64: String]?
+    /// The size of a variable `name` in the ELF files a uprobe or usdt
+    /// probe's binary part names (`written`, as the script wrote it), for uaddr().
+    func userSymbolSize(_ name: String, inBinary written: String) -> Int?
     /// Whether names the script does not define may still be the kernel's
     /// (enum constants): then they are not errors before the kernel is asked.
     var lenientNames: Bool { get }
@@ -38,6 +41,7 @@ extension TypeInfoProvider {
     public func tracepoints(matching category: String, _ name: String) -> [(category: String, name: String)] { [] }
     public func rawTracepointArgs(_ name: String) -> [RecordField]? { nil }
     public func kernelFunction(_ name: String, module: String?) -> FunctionSignature? { nil }
+    public func userSymbolSize(_ name: String, inBinary written: String) -> Int? { nil }
     public func structFieldNames(_ typeName: String) -> [String]? { nil }
     public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
     public var lenientNames: Bool { false }

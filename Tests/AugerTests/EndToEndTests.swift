@@ -276,6 +276,17 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(missing.stderr.contains("ERROR: No matches for iter nothing."), missing.stderr)
     }
 
+    /// uaddr(): a variable of the probed file, in a position-independent
+    /// executable (the load bias from the probe's own address), typed by its size.
+    func testUaddrFindsAVariableOfThePositionIndependentWorkload() throws {
+        let w = Self.workload
+        let r = try auger(["-q", "-c", "\(w) call 1", "-e", #"uprobe:\#(w):auger_workload_probe { printf("%x %d\n", *uaddr("auger_workload_global"), sizeof(*uaddr("auger_workload_global"))); exit(); }"#])
+        XCTAssertEqual(r.stdout, "12345678 4\n\n", r.stderr)
+        let missing = try auger(["-e", #"uprobe:\#(w):auger_workload_probe { print(*uaddr("no_such_variable")); }"#])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("Could not resolve symbol"), missing.stderr)
+    }
+
     /// Libraries by short name, found where the dynamic linker finds them.
     func testUprobeOnALibraryByShortName() throws {
         // The sleep keeps the process (and the libc it mapped after exec) there when exit() ends the run.

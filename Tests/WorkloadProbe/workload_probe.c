@@ -1,6 +1,9 @@
 #include "workload_probe.h"
 #include "auger_sdt.h"
 
+/* A variable for uaddr(): a 4-byte value in a position-independent executable. */
+int auger_workload_global = 0x12345678;
+
 /* Kept out of line so that every call enters the symbol a uprobe is on. */
 __attribute__((noinline)) long auger_workload_probe(long value) {
     return value * 2 + 1;
