@@ -28,6 +28,9 @@ public struct AttachTarget: Sendable {
         /// gives it) and file offset, its semaphore's file offset (0: none),
         /// and where its arguments are.
         case usdt(path: String, address: UInt64, offset: UInt64, semaphore: UInt64, arguments: [USDTArgument])
+        /// A hardware breakpoint: `length` bytes at `address`, on these accesses
+        /// (the kernel's HW_BREAKPOINT_R/W/X bits).
+        case breakpoint(address: UInt64, length: UInt64, access: UInt32)
         /// A BPF iterator (`task`): its `bpf_iter_NAME` function's BTF id.
         case iterator(name: String, btfID: UInt32)
         case perfEvent(PerfEventSource)

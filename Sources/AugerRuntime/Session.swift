@@ -115,7 +115,13 @@ public final class Session {
         // bpftrace's order: attach, say so, run BEGIN. Timers start after
         // BEGIN, so `interval:s:1` fires a whole second after it.
         var skipped = 0
-        for (compiledProgram, program) in others where !compiledProgram.target.kind.isTimer && compiledProgram.target.kind != .iter {
+        // Watchpoints on the -c command's memory wait for its process (below).
+        func watchesCommand(_ t: AttachTarget) -> Bool {
+            guard options.command != nil, case .breakpoint(let address, _, _) = t.location else { return false }
+            return !WatchpointProbes.isKernelAddress(address)
+        }
+        for (compiledProgram, program) in others where !compiledProgram.target.kind.isTimer && compiledProgram.target.kind != .iter
+            && !watchesCommand(compiledProgram.target) {
             do { loaded.links += try resolver.attach(program, to: compiledProgram.target) } catch {
                 guard skipUnattachable else { throw error }
                 warnSkipped(compiledProgram.target)
@@ -164,6 +170,9 @@ public final class Session {
             if let command = options.command {
                 child = try ChildProcess(command)
                 try loaded.globals.update(UInt32(0), Globals(startTime: Self.monotonicNanoseconds(), childPID: UInt64(child!.pid)))
+                for (compiledProgram, program) in others where watchesCommand(compiledProgram.target) {
+                    loaded.links += try resolver.attach(program, to: compiledProgram.target, process: child!.pid)
+                }
                 // Its mappings as soon as it runs the command: it may be gone before its addresses are named.
                 child!.start(waitingForExec: loaded.compiled.namesUserAddresses)
                 if loaded.compiled.namesUserAddresses { decoder.userSymbols.remember(pid: child!.pid) }

@@ -106,8 +106,11 @@ public final class PerfEvent: Sendable {
 
     /// A hardware breakpoint on `length` bytes at `address`, for one process
     /// (pid, any CPU) or one CPU (pid -1).
-    public static func breakpoint(address: UInt64, length: UInt64, access: BreakpointAccess, pid: Int32, cpu: Int32 = -1) throws -> PerfEvent {
+    /// With `inherit`, threads and children the process starts later get it too.
+    public static func breakpoint(address: UInt64, length: UInt64, access: BreakpointAccess, pid: Int32, cpu: Int32 = -1,
+                                  inherit: Bool = false) throws -> PerfEvent {
         var attr = perf_event_attr()
+        if inherit { attr.inherit = 1 }
         attr.type = PERF_TYPE_BREAKPOINT.rawValue
         attr.bp_type = access.rawValue
         attr.bp_addr = address

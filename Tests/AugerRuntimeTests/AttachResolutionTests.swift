@@ -293,7 +293,9 @@ final class AttachResolutionTests: XCTestCase {
         let error = try failure("kprobe:*_read")
         XCTAssertFalse(error.isNoMatch)
         XCTAssertTrue(error.message.contains("CONFIG_KPROBES is off"), error.message)
-        XCTAssertEqual(try failure("watchpoint:0x1000:8:w").message, "watchpoint probes are not supported yet")
+        guard case .breakpoint(0x1000, 8, let access) = try resolve("watchpoint:0x1000:8:rw")[0].location else { return XCTFail() }
+        XCTAssertEqual(BreakpointAccess(rawValue: access), [.read, .write])
+        XCTAssertEqual(try failure("watchpoint:vfs_read+arg1:8:w").message, "watchpoints on a function's argument (vfs_read+arg1) are not supported yet; give an address")
     }
 
     /// Builds a small ELF file with two functions; skips (or fails under CI) without a C compiler.

@@ -287,6 +287,16 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(missing.stderr.contains("Could not resolve symbol"), missing.stderr)
     }
 
+    /// Hardware watchpoints on the -c command's memory count its writes exactly.
+    func testWatchpointsCountWritesOfTheCommand() throws {
+        let w = Self.workload
+        let r = try auger(["-q", "-c", "\(w) watch 25", "-e", "watchpoint:0x10000000:8:w { @ = count(); }"])
+        XCTAssertEqual(r.stdout, "\n@: 25\n\n", r.stderr)
+        let none = try auger(["-e", "watchpoint:0x10000000:8:w { }"])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("a watchpoint on a user address needs a process: -p PID or -c COMMAND"), none.stderr)
+    }
+
     /// Libraries by short name, found where the dynamic linker finds them.
     func testUprobeOnALibraryByShortName() throws {
         // The sleep keeps the process (and the libc it mapped after exec) there when exit() ends the run.

@@ -11,6 +11,7 @@
 //   auger-workload pread N       N pread(2)s of 4093 bytes from a file it writes,
 //                                $TMPDIR/auger-pread (kernel-function tests
 //                                match the odd size to skip the loader's reads)
+//   auger-workload watch N       N 8-byte writes to 0x10000000 (a page it maps there)
 //   auger-workload bpf-objects 0 prints how many BPF programs, maps and links
 //                                the kernel holds (from any process), so a
 //                                test can check a run left nothing loaded
@@ -71,6 +72,12 @@ for step in stride(from: 1, to: args.count, by: 2) {
         for _ in 0..<n { guard pread(fd, &buffer, buffer.count, 0) == buffer.count else { fail("short pread") } }
         close(fd)
         unlink(path)
+    case "watch":
+        // N writes to a page at the fixed address 0x10000000, for watchpoints.
+        guard let memory = mmap(UnsafeMutableRawPointer(bitPattern: 0x1000_0000), 4096, PROT_READ | PROT_WRITE,
+                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), memory != MAP_FAILED else { fail("mmap at 0x10000000 failed") }
+        for i in 0..<n { auger_workload_write(memory.assumingMemoryBound(to: Int.self), i) }
+        munmap(memory, 4096)
     case "bpf-objects":
         do {
             print("programs \(try LoadedObjects.programIDs().count) maps \(try LoadedObjects.mapIDs().count) links \(try LoadedObjects.linkIDs().count)")

@@ -34,3 +34,8 @@ __attribute__((noinline)) int auger_workload_arrays(struct auger_arrays *a) {
 }
 
 int auger_workload_call_arrays(void) { return auger_workload_arrays(&auger_arrays_value); }
+
+/* One 8-byte store, for watchpoints (Swift's debug builds may split a store in two). */
+__attribute__((noinline)) void auger_workload_write(volatile long *where, long value) {
+    *where = value;
+}

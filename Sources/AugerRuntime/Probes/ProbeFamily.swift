@@ -28,7 +28,7 @@ extension ProbeKind {
         case .kprobe, .kretprobe, .fentry, .fexit: KernelFunctionProbes()
         case .usdt: USDTProbes()
         case .iter: IteratorProbes()
-        case .watchpoint, .asyncwatchpoint: UnsupportedProbes()
+        case .watchpoint, .asyncwatchpoint: WatchpointProbes()
         }
     }
 }
@@ -147,8 +147,11 @@ public struct AttachPointResolver: Sendable {
     }
 
     /// Attaches `program` to `target`; an error names the attach point's place.
-    public func attach(_ program: BPF.Program, to target: AttachTarget) throws(AttachError) -> [Link] {
-        try target.kind.family.attach(program, to: target, in: system)
+    /// `process`: the -c command's pid, for probes attached to it once it exists.
+    public func attach(_ program: BPF.Program, to target: AttachTarget, process: Int32? = nil) throws(AttachError) -> [Link] {
+        var system = system
+        if let process { system.pid = process }
+        return try target.kind.family.attach(program, to: target, in: system)
     }
 }
 
@@ -215,17 +218,6 @@ public struct AttachError: Error, Sendable {
         case .noMatches, .noValidAttachPoints: true
         default: false
         }
-    }
-}
-
-/// Kinds Auger does not serve yet.
-struct UnsupportedProbes: ProbeFamily {
-    func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
-        throw AttachError(.notSupported(point.kind), at: point.range)
-    }
-
-    func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link] {
-        throw AttachError(.notSupported(target.kind), at: target.range)
     }
 }
 

@@ -5,4 +5,5 @@ long auger_workload_probe(long value);
 long auger_workload_probe_other(long value);
 void auger_workload_markers(long i);
 int auger_workload_call_arrays(void);
+void auger_workload_write(volatile long *where, long value);
 #endif
