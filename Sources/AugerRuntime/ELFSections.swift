@@ -66,11 +66,23 @@ struct ELFSections {
     func named(_ name: String) -> Section? { sections.first { $0.name == name } }
 
     /// A file's sections and segments; nil unless it is a regular ELF file of a sane size.
-    static func of(path: String) -> ELFSections? {
+    static func of(path: String) -> ELFSections? { regularFileBytes(path).flatMap(ELFSections.init(bytes:)) }
+
+    /// A regular file's bytes, up to ELFSymbols.maxFileSize (a FIFO or a device is never read).
+    static func regularFileBytes(_ path: String) -> [UInt8]? {
         var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= ELFSymbols.maxFileSize,
-              let bytes = try? readBytes(path) else { return nil }
-        return ELFSections(bytes: bytes)
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= ELFSymbols.maxFileSize else { return nil }
+        return try? readBytes(path)
+    }
+
+    /// The GNU build-id note (`.note.gnu.build-id`) of an ELF file's bytes, in hex.
+    static func buildID(_ bytes: [UInt8]) -> String? {
+        guard let elf = ELFSections(bytes: bytes), let note = elf.named(".note.gnu.build-id"), note.size >= 16 else { return nil }
+        let r = ELFReader(bytes: bytes)
+        let nameSize = Int(r.u32(note.offset)), descSize = Int(r.u32(note.offset + 4))
+        let desc = note.offset + 12 + (nameSize + 3) / 4 * 4
+        guard r.u32(note.offset + 8) == 3, descSize > 0, descSize <= 64, desc + descSize <= note.offset + note.size else { return nil } // NT_GNU_BUILD_ID
+        return bytes[desc..<desc + descSize].map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 
     /// The virtual address of a file offset in a loadable segment.

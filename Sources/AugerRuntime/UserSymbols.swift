@@ -31,6 +31,23 @@ final class UserSymbols: @unchecked Sendable {
         return (name, start)
     }
 
+    /// The mapping (file) an address of a process is in.
+    func mapping(pid: Int32, _ address: UInt64) -> Mapping? {
+        mappings(pid).first { $0.start <= address && address < $0.end }
+    }
+
+    private var buildIDs: [String: String?] = [:]
+
+    /// The GNU build-id of the file an address is in, and the address's offset in that file.
+    func buildIDLocation(pid: Int32, _ address: UInt64) -> (String, UInt64)? {
+        guard let m = mapping(pid: pid, address) else { return nil }
+        if buildIDs[m.path] == nil {
+            buildIDs[m.path] = (ELFSections.regularFileBytes(m.path) ?? ELFSections.regularFileBytes("/proc/\(pid)/root" + m.path)).flatMap(ELFSections.buildID)
+        }
+        guard let id = buildIDs[m.path] ?? nil else { return nil }
+        return (id, address - m.start + m.offset)
+    }
+
     /// Re-reads a process's mappings now, while it lives: its stacks are
     /// printed at exit, perhaps after it has gone (-c, -p).
     func remember(pid: Int32) {

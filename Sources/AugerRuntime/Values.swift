@@ -81,7 +81,16 @@ struct ValueDecoder {
             func name() -> String { (user ? userSymbols.symbolize(pid: pid, ip) : symbols.symbolize(ip)) ?? "0x" + hex }
             switch format.mode ?? stackMode {
             case .raw: out += hex + "\n"
-            case .perf: out += "\t" + hex + " " + name() + (user ? " ([unknown])" : " ([kernel.kallsyms])") + "\n"
+            case .perf:
+                let object = user ? userSymbols.mapping(pid: pid, ip)?.path ?? "[unknown]" : "[kernel.kallsyms]"
+                out += "\t" + hex + " " + name() + " (" + object + ")\n"
+            case .buildID where user:
+                // The file's GNU build-id and the offset into it: names the code without the process.
+                if let (buildID, offset) = userSymbols.buildIDLocation(pid: pid, ip) {
+                    out += buildID + " 0x" + String(offset, radix: 16) + "\n"
+                } else {
+                    out += "        " + name() + "\n"
+                }
             case .bpftrace, .buildID: out += "        " + name() + "\n"
             }
         }

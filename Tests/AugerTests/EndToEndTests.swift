@@ -287,6 +287,21 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(missing.stderr.contains("Could not resolve symbol"), missing.stderr)
     }
 
+    /// User stacks in perf mode name each frame's file; in build_id mode,
+    /// the file's GNU build-id and the offset in it.
+    func testUserStackModesNameFilesAndBuildIDs() throws {
+        let w = Self.workload
+        let perf = try auger(["-q", "-c", "\(w) call 1", "-e", "uprobe:\(w):auger_workload_probe { print(ustack(perf, 1)); exit(); }"])
+        let line = perf.stdout.split(separator: "\n").first { $0.hasPrefix("\t") } ?? ""
+        XCTAssertTrue(line.hasSuffix(" auger_workload_probe+0 (\(w))"), perf.stdout + perf.stderr)
+        let build = try auger(["-q", "-c", "\(w) call 1", "-e", "uprobe:\(w):auger_workload_probe { print(ustack(build_id, 1)); exit(); }"])
+        let frame = build.stdout.split(separator: "\n").first { !$0.isEmpty } ?? ""
+        let parts = frame.split(separator: " ")
+        XCTAssertEqual(parts.count, 2, build.stdout + build.stderr)
+        XCTAssertTrue(parts.first.map { $0.count >= 16 && $0.allSatisfy(\.isHexDigit) } ?? false, build.stdout)
+        XCTAssertTrue(parts.last?.hasPrefix("0x") ?? false, build.stdout)
+    }
+
     /// Hardware watchpoints on the -c command's memory count its writes exactly.
     func testWatchpointsCountWritesOfTheCommand() throws {
         let w = Self.workload

@@ -55,9 +55,7 @@ enum USDTNotes {
 
     /// The markers of a file (nil when it is not a readable ELF file).
     static func markers(path: String) -> (markers: [USDTMarker], elf: ELFSections, symbols: ELFSymbols?)? {
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= ELFSymbols.maxFileSize,
-              let bytes = try? readBytes(path), let elf = ELFSections(bytes: bytes) else { return nil }
+        guard let bytes = ELFSections.regularFileBytes(path), let elf = ELFSections(bytes: bytes) else { return nil }
         return (markers(in: bytes), elf, ELFSymbols(bytes: bytes))
     }
 }
