@@ -21,6 +21,8 @@ public final class Session {
     var skipUnattachable = false
     /// When the traced process's mappings were last read.
     var lastMappings: UInt64 = 0
+    /// The -c command's mappings as it makes them, for naming its addresses after it exits.
+    var mmapRecords: MmapRecords?
     /// cat() prints at most this much of a file.
     var maxCatBytes = 10240
 
@@ -173,7 +175,8 @@ public final class Session {
                 for (compiledProgram, program) in others where watchesCommand(compiledProgram.target) {
                     loaded.links += try resolver.attach(program, to: compiledProgram.target, process: child!.pid)
                 }
-                // Its mappings as soon as it runs the command: it may be gone before its addresses are named.
+                // Its mappings as the kernel makes them: it may be gone before its addresses are named.
+                if loaded.compiled.namesUserAddresses { mmapRecords = try? MmapRecords(pid: child!.pid) }
                 child!.start(waitingForExec: loaded.compiled.namesUserAddresses)
                 if loaded.compiled.namesUserAddresses { decoder.userSymbols.remember(pid: child!.pid) }
             }
@@ -198,6 +201,7 @@ public final class Session {
                 }
                 // The traced process's mappings, for its stacks after it exits:
                 // re-read a few times a second, not on every wake-up.
+                if let records = mmapRecords { decoder.userSymbols.record(records.drain()) }
                 if loaded.compiled.namesUserAddresses, let traced = child?.pid ?? options.pid,
                    Self.monotonicNanoseconds() - lastMappings > 200_000_000 {
                     decoder.userSymbols.remember(pid: traced)
@@ -221,6 +225,7 @@ public final class Session {
         reader.consume { handler.handle($0) }
         // Once more before it goes: the maps printed next may name its addresses.
         if loaded.compiled.namesUserAddresses, let traced = child?.pid { decoder.userSymbols.remember(pid: traced) }
+        if let records = mmapRecords { decoder.userSymbols.record(records.drain()) }
         child?.terminate()
         handler.messages.writeSummary(to: err, source: source, calls: loaded.compiled.formattedCalls)
         if let globals = try loaded.globals.lookup(UInt32(0), as: Globals.self), globals.lost > 0 {

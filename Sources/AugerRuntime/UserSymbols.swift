@@ -48,6 +48,18 @@ final class UserSymbols: @unchecked Sendable {
         return (id, address - m.start + m.offset)
     }
 
+    /// Mappings the kernel reported as the process made them (MmapRecords):
+    /// they name its addresses even after it has exited.
+    func record(_ reported: [MmapRecords.Mapping]) {
+        for m in reported where m.path.hasPrefix("/") {
+            var list = processes[m.pid] ?? readMappings(m.pid)
+            let mapping = Mapping(start: m.start, end: m.start + m.length, offset: m.offset, path: m.path)
+            list.removeAll { $0.start < mapping.end && mapping.start < $0.end }
+            list.append(mapping)
+            processes[m.pid] = list
+        }
+    }
+
     /// Re-reads a process's mappings now, while it lives: its stacks are
     /// printed at exit, perhaps after it has gone (-c, -p).
     func remember(pid: Int32) {
