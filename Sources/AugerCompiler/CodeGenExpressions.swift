@@ -405,24 +405,10 @@ extension ProbeCodeGen {
             let base = try memory(x)
             asm.emit(.load(.u64, .r0, .r7, Int16(base + Layout.offsets(ts)[Int(k)])))
         case .pointer(let pointee):
-            let size = max(1, pointee.byteSize ?? 8)
-            try scalar(i)
-            let tmp = try pushTemp(e.range)
-            asm.emit(.alu64(.mul, .r0, Int32(size)), .store(.u64, fp, tmp, .r0))
-            try scalar(x)
-            asm.emit(.load(.u64, .r1, fp, tmp), .alu64(.add, .r0, .r1))
-            popTemp()
-            try readMemory(address: .r0, size: min(size, 8), signed: pointee.isSigned, user: pointsIntoUser(x), e.range)
+            try readElement(i, of: pointee, size: max(1, pointee.byteSize ?? 8), user: pointsIntoUser(x), e) { () throws(CompileError) in try scalar(x) }
         case .array(let element, 0) where x.member != nil:
             // A flexible array member (`int y[0]`): read where the index points, past the struct.
-            let size = Layout.elementSize(element)
-            try scalar(i)
-            let tmp = try pushTemp(e.range)
-            asm.emit(.alu64(.mul, .r0, Int32(size)), .store(.u64, fp, tmp, .r0))
-            try memberAddress(x)
-            asm.emit(.load(.u64, .r1, fp, tmp), .alu64(.add, .r0, .r1))
-            popTemp()
-            try readMemory(address: .r0, size: min(size, 8), signed: element.isSigned, user: pointsIntoUser(x), e.range)
+            try readElement(i, of: element, size: Layout.elementSize(element), user: pointsIntoUser(x), e) { () throws(CompileError) in try memberAddress(x) }
         case .string(let n), .array(_, let n):
             let base = try memory(x)
             let elem = e.type.map { Layout.elementSize($0) } ?? 1
@@ -444,6 +430,17 @@ extension ProbeCodeGen {
         default:
             throw CompileError(message: "cannot index a value of type \(x.type ?? .unknown)", range: e.range)
         }
+    }
+
+    /// r0 = element `i` (of `size` bytes) of the memory whose address `base` leaves in r0.
+    func readElement(_ i: Expr, of element: SType, size: Int, user: Bool, _ e: Expr, base: () throws(CompileError) -> Void) throws(CompileError) {
+        try scalar(i)
+        let tmp = try pushTemp(e.range)
+        asm.emit(.alu64(.mul, .r0, Int32(size)), .store(.u64, fp, tmp, .r0))
+        try base()
+        asm.emit(.load(.u64, .r1, fp, tmp), .alu64(.add, .r0, .r1))
+        popTemp()
+        try readMemory(address: .r0, size: min(size, 8), signed: element.isSigned, user: user, e.range)
     }
 
     func increment(_ x: Expr, up: Bool, prefix: Bool, _ e: Expr) throws(CompileError) {

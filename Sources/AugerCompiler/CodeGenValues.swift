@@ -95,8 +95,10 @@ extension ProbeCodeGen {
         let failed = label("ustackfail")
         asm.jump(.jslt, .r0, 0, to: failed)
         let id = try pushTemp(e.range)
-        asm.emit(.store(.u64, fp, id, .r0), .call(.getCurrentPidTgid))
-        asm.emit(.alu64(.rsh, .r0, 32), .alu64(.lsh, .r0, 32), .load(.u64, .r1, fp, id), .alu64(.or, .r0, .r1))
+        asm.emit(.store(.u64, fp, id, .r0))
+        // The pid as auger's namespace numbers it: its /proc is where the mappings are read.
+        try processID(thread: false, inCurrentNamespace: true, e.range)
+        asm.emit(.alu64(.lsh, .r0, 32), .load(.u64, .r1, fp, id), .alu64(.or, .r0, .r1))
         popTemp()
         asm.label(failed)
     }
@@ -228,8 +230,9 @@ extension ProbeCodeGen {
             // A user address and the process it is in, whose mappings name it when printed.
             compiler.usesUserAddresses = true
             if case .call("usym", let args) = e.kind { try scalar(args[0]) } else { try scalar(e) }
-            asm.emit(.store(.u64, .r7, Int16(off), .r0), .call(.getCurrentPidTgid), .alu64(.rsh, .r0, 32),
-                     .store(.u64, .r7, Int16(off + 8), .r0))
+            asm.emit(.store(.u64, .r7, Int16(off), .r0))
+            try processID(thread: false, inCurrentNamespace: true, e.range)
+            asm.emit(.store(.u64, .r7, Int16(off + 8), .r0))
         case .string(let bytes):
             writeBytes(bytes, at: off, size: size)
         case .identifier(let n) where n == "comm" || n == "__builtin_comm":
