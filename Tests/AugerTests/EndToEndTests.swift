@@ -522,7 +522,8 @@ final class EndToEndTests: AugerTestCase {
     func testDashPFiltersTracepointsToTheProcess() throws {
         let worker = Process()
         worker.executableURL = URL(fileURLWithPath: Self.workload)
-        worker.arguments = ["sleep", "300", "getppid", "700", "sleep", "600"]
+        // The first sleep gives auger (about 0.4 s to start here, more on a loaded machine) time to attach.
+        worker.arguments = ["sleep", "1500", "getppid", "700", "sleep", "600"]
         try worker.run()
         // raw_syscalls fire for every process (auger's own too); with -p only the worker's count.
         let out = try run("tracepoint:raw_syscalls:sys_enter { @[comm] = count(); } tracepoint:syscalls:sys_enter_getppid { @calls = count(); }",

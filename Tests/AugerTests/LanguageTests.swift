@@ -105,7 +105,8 @@ final class LanguageTests: AugerTestCase {
 
     func testSelfSignalProbesRunOnTheSignal() throws {
         let r = try auger(["-e", #"self:signal:SIGUSR1 { printf("first"); } self:signal:SIGUSR1 { printf(" second\n"); exit(); }"#]) { process in
-            usleep(300_000)
+            // Time to start and attach (about 0.4 s here, more on a loaded machine) before the signal.
+            usleep(1_200_000)
             kill(process.processIdentifier, SIGUSR1)
         }
         XCTAssertEqual(r.status, 0, r.stderr)
