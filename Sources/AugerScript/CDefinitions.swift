@@ -4,17 +4,58 @@
 public enum CDefinitions {
     /// `enum E { A, B = 5, C }` → A: 0, B: 5, C: 6.
     public static func enumConstants(in text: String) -> [String: Int64] {
-        guard text.hasPrefix("enum"), let open = text.firstIndex(of: "{"), let close = text.lastIndex(of: "}"), open < close else { return [:] }
-        var out: [String: Int64] = [:]
+        Dictionary(enumerators(in: text).map { ($0.name, $0.value) }) { first, _ in first }
+    }
+
+    public struct Enumerator: Sendable {
+        public var name: String
+        public var value: Int64
+        /// What a C compiler would refuse about it, in its words.
+        public var problem: String?
+    }
+
+    /// The enumerators in source order, each with its value; a value that is
+    /// not an integer constant, or does not fit in 64 bits, is a problem.
+    public static func enumerators(in text: String) -> [Enumerator] {
+        guard text.hasPrefix("enum"), let open = text.firstIndex(of: "{"), let close = text.lastIndex(of: "}"), open < close else { return [] }
+        var out: [Enumerator] = []
         var next: Int64 = 0
         for item in text[text.index(after: open)..<close].split(separator: ",") {
             let parts = item.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: " \t\n\r") }
             guard let name = parts.first, !name.isEmpty else { continue }
-            if parts.count == 2 { next = PositionalParameter.integer(parts[1]) ?? next }
-            out[name] = next
+            var problem: String?
+            if !isIdentifier(name) { problem = "expected identifier in enum, found '\(name)'" }
+            if parts.count == 2 {
+                let valueText = parts[1]
+                if let v = PositionalParameter.integer(valueText) { next = v }
+                else if let earlier = out.last(where: { $0.name == valueText }) { next = earlier.value }
+                else if valueText.allSatisfy({ $0.isHexDigit || $0 == "x" || $0 == "X" || $0 == "-" }) {
+                    problem = "integer literal is too large to be represented in any integer type: \(valueText)"
+                } else {
+                    problem = "value of enumerator '\(name)' is not an integer constant: \(valueText)"
+                }
+            }
+            if out.contains(where: { $0.name == name }) { problem = problem ?? "redefinition of enumerator '\(name)'" }
+            out.append(Enumerator(name: name, value: next, problem: problem))
             next &+= 1
         }
         return out
+    }
+
+    static func isIdentifier(_ s: String) -> Bool {
+        guard let first = s.first, first.isLetter || first == "_" else { return false }
+        return s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+    }
+
+    /// `struct @x { … }`: a tag that is not a C identifier, as a C compiler words it; nil when fine.
+    public static func tagProblem(in text: String) -> String? {
+        let keyword = ["struct", "union", "enum"].first { text.hasPrefix($0) }
+        guard let keyword else { return nil }
+        let rest = text.dropFirst(keyword.count)
+        let tag = String(rest.prefix { $0 != "{" && $0 != ";" }).trimmingCharacters(in: " \t\n\r")
+        if tag.isEmpty || isIdentifier(tag) { return nil }
+        // `struct Foo *` in a typedef-less use is not a definition; only definitions reach here.
+        return "expected identifier or '{' after '\(keyword)', found '\(tag)'"
     }
 
     /// `enum Foo { … }` → Foo; nil for an anonymous enum.

@@ -49,6 +49,23 @@ public enum CPreprocessor {
         return includes
     }
 
+    /// Conditionals that do not pair up, as a C preprocessor words them:
+    /// each problem with the index of the line it belongs to.
+    public static func conditionalProblems(_ lines: [String]) -> [(String, Int)] {
+        var open: [Int] = []
+        var problems: [(String, Int)] = []
+        for (i, line) in lines.enumerated() {
+            let text = stripComments(line) + " "
+            if ["ifdef", "ifndef", "if"].contains(where: { directive(text, $0) != nil }) { open.append(i); continue }
+            for name in ["else", "elif"] where directive(text, name) != nil && open.isEmpty { problems.append(("#\(name) without #if", i)) }
+            if directive(text, "endif") != nil {
+                if open.popLast() == nil { problems.append(("#endif without #if", i)) }
+            }
+        }
+        problems += open.map { ("unterminated conditional directive", $0) }
+        return problems.sorted { $0.1 < $1.1 }
+    }
+
     static func word(_ s: Substring) -> String { String(s.prefix { $0.isLetter || $0.isNumber || $0 == "_" }) }
 
     /// `#if defined(X)`, `#if !defined X`, `#if 0`, `#if 1`; anything else counts as true.

@@ -188,13 +188,20 @@ public final class Sema {
         sema.configAssignments = expanded.config
         if case .integer(let n)? = sema.configValue("max_strlen"), n > 0 { sema.maxStrlen = Int(min(n, 1 << 16)) }
         for decl in expanded.mapDeclarations { sema.declare(decl) }
+        let directives = expanded.preamble.compactMap { item -> (String, SourceRange)? in
+            if case .preprocessor(let text, let range) = item { (text, range) } else { nil }
+        }
+        for (problem, index) in CPreprocessor.conditionalProblems(directives.map(\.0)) {
+            sema.diagnostics.error(problem, at: directives[index].1)
+        }
         for item in expanded.preamble {
             if case .import = item { sema.hasImports = true }
             if case .preprocessor(let text, _) = item, let (name, value) = CPreprocessor.define(text, known: sema.defines) {
                 sema.defines[name] = value
             }
             if case .cDefinition(let text, let range) = item {
-                sema.define(enumText: text)
+                if let problem = CDefinitions.tagProblem(in: text) { sema.diagnostics.error(problem, at: range) }
+                sema.define(enumText: text, range)
                 let layouts = CDefinitions.structLayouts(in: text, known: sema.scriptStructs)
                 for s in layouts { sema.scriptStructs[s.name] = s }
                 if layouts.isEmpty, let missing = CDefinitions.incompleteMember(in: text, known: sema.scriptStructs),
@@ -237,12 +244,18 @@ public final class Sema {
 
     // MARK: Declarations and config
 
-    func define(enumText text: String) {
-        let constants = CDefinitions.enumConstants(in: text)
-        guard !constants.isEmpty else { return }
+    func define(enumText text: String, _ range: SourceRange) {
+        let enumerators = CDefinitions.enumerators(in: text)
+        guard !enumerators.isEmpty else { return }
         let name = CDefinitions.enumName(in: text) ?? "<anonymous \(enums.count)>"
-        for (constant, value) in constants {
-            guard enumConstants[constant] == nil else { continue }
+        for e in enumerators {
+            let (constant, value) = (e.name, e.value)
+            if let problem = e.problem { diagnostics.error(problem, at: range); continue }
+            // One scope for every enum in the script, as in C.
+            guard enumConstants[constant] == nil else {
+                diagnostics.error("redefinition of enumerator '\(constant)'", at: range)
+                continue
+            }
             enumConstants[constant] = value
             enumOfConstant[constant] = name
             if enums[name, default: [:]][value] == nil { enums[name, default: [:]][value] = constant }
@@ -276,6 +289,41 @@ public final class Sema {
         "symbol_source", "use_blazesym",
     ]
 
+    /// Settings that take a count, and the largest each may be: the kernel's
+    /// own limits where it has one (map sizes are 32-bit).
+    public static let integerConfigLimits: [String: UInt64] = [
+        "max_map_keys": UInt64(UInt32.max), "max_strlen": 1 << 16, "max_cat_bytes": 1 << 24, "max_bpf_progs": 1 << 20,
+        "max_probes": 1 << 20, "log_size": UInt64(UInt32.max), "on_stack_limit": 1 << 16, "perf_rb_pages": 1 << 20,
+    ]
+    public static let booleanConfigs: Set<String> = ["print_maps_on_exit", "cpp_demangle", "lazy_symbolication", "show_debug_info", "use_blazesym"]
+
+    /// A count must be a number within its limit and a switch a boolean: a
+    /// bad value is an error, never silently the default.
+    func checkConfigValue(_ name: String, _ value: Expr) {
+        let typeName: String
+        switch value.kind {
+        case .integer: typeName = "integer"
+        case .string: typeName = "string"
+        case .bool: typeName = "bool"
+        default: typeName = "identifier"
+        }
+        if let limit = Self.integerConfigLimits[name] {
+            guard case .integer(let n) = value.kind else {
+                return error("Invalid type for \(name). Type: \(typeName). Expected Type: integer", value.range)
+            }
+            if n == 0 && name != "perf_rb_pages" && name != "on_stack_limit" || n > limit {
+                error("Invalid value for \(name): \(n) is out of range (1 to \(limit))", value.range)
+            }
+        }
+        if Self.booleanConfigs.contains(name) {
+            switch value.kind {
+            case .bool: break
+            case .integer(let n) where n <= 1: break
+            default: error("Invalid type for \(name). Type: \(typeName). Expected Type: bool", value.range)
+            }
+        }
+    }
+
     /// Licenses the kernel accepts for programs that call GPL-only helpers.
     static let licenses = ["Dual MIT/GPL", "Dual BSD/GPL", "Dual MPL/GPL", "GPL and additional rights", "GPL v2", "GPL"]
 
@@ -304,7 +352,7 @@ public final class Sema {
                 }
             }
             switch a.value.kind {
-            case .integer, .string, .bool, .identifier: break
+            case .integer, .string, .bool, .identifier: checkConfigValue(name, a.value)
             default: error("config values must be literals or names, e.g. stack_mode = perf", a.value.range)
             }
         }

@@ -283,3 +283,49 @@ final class StackFormatTests: XCTestCase {
         XCTAssertTrue(semaErrors("kprobe:f { @ = kstack(fast); }").contains("unknown stack mode 'fast'"))
     }
 }
+
+/// C definitions, directives and config values a C compiler or bpftrace
+/// would refuse are errors, never silently something else.
+final class DefinitionAndConfigErrorTests: XCTestCase {
+    func firstError(_ text: String) -> String {
+        String(semaErrors(text).split(separator: "\n").first ?? "")
+    }
+
+    func testEnumeratorsThatCCompilersRefuse() {
+        XCTAssertEqual(firstError("enum Foo { A = 1, A = 2 } begin { exit(); }"), "stdin:1:1-26: ERROR: redefinition of enumerator 'A'")
+        XCTAssertEqual(firstError("enum Foo { A = 5 }; enum Bar { A = 6 } begin { exit(); }"), "stdin:1:21-39: ERROR: redefinition of enumerator 'A'")
+        XCTAssertEqual(firstError("enum Foo { A = 99999999999999999999 } begin { exit(); }"),
+                       "stdin:1:1-38: ERROR: integer literal is too large to be represented in any integer type: 99999999999999999999")
+        XCTAssertEqual(firstError("enum Foo { A = 1 + } begin { exit(); }"),
+                       "stdin:1:1-21: ERROR: value of enumerator 'A' is not an integer constant: 1 +")
+        // An enumerator may take an earlier one's value, and the next counts on from it.
+        let (checked, errors) = check("enum Foo { A = 5, B = A, C } begin { print((B, C)); }")
+        XCTAssertEqual(errors, "")
+        XCTAssertEqual(checked.enums["Foo"]?[6], "C")
+    }
+
+    func testStructTagsMustBeIdentifiers() {
+        XCTAssertEqual(firstError("struct @@@x!! { int a; } begin { exit(); }"),
+                       "stdin:1:1-25: ERROR: expected identifier or '{' after 'struct', found '@@@x!!'")
+        XCTAssertEqual(semaErrors("struct x { int a; } begin { exit(); }"), "")
+    }
+
+    func testConditionalDirectivesPairUp() {
+        XCTAssertEqual(firstError("#endif\nbegin { exit(); }"), "stdin:1:1-7: ERROR: #endif without #if")
+        XCTAssertEqual(firstError("#ifdef FOO\nbegin { exit(); }"), "stdin:1:1-11: ERROR: unterminated conditional directive")
+        XCTAssertEqual(firstError("#else\nbegin { exit(); }"), "stdin:1:1-6: ERROR: #else without #if")
+        XCTAssertEqual(semaErrors("#ifndef BPFTRACE_HAVE_BTF\n#include <linux/sched.h>\n#else\n#endif\nbegin { exit(); }"), "")
+    }
+
+    func testConfigValuesOfTheWrongTypeOrRange() {
+        XCTAssertEqual(firstError(#"config = { max_map_keys = "abc" } begin { exit(); }"#),
+                       "stdin:1:27-32: ERROR: Invalid type for max_map_keys. Type: string. Expected Type: integer")
+        XCTAssertEqual(firstError("config = { max_map_keys = 18446744073709551615 } begin { exit(); }"),
+                       "stdin:1:27-47: ERROR: Invalid value for max_map_keys: 18446744073709551615 is out of range (1 to 4294967295)")
+        XCTAssertEqual(firstError("config = { max_strlen = 0 } begin { exit(); }"),
+                       "stdin:1:25-26: ERROR: Invalid value for max_strlen: 0 is out of range (1 to 65536)")
+        XCTAssertEqual(firstError("config = { print_maps_on_exit = 5 } begin { exit(); }"),
+                       "stdin:1:33-34: ERROR: Invalid type for print_maps_on_exit. Type: integer. Expected Type: bool")
+        XCTAssertEqual(semaErrors("config = { max_map_keys = 100; print_maps_on_exit = false; perf_rb_pages = 0 } begin { exit(); }"), "")
+    }
+}
