@@ -52,6 +52,7 @@ struct ScriptCompilation {
         if !checked.diagnostics.all.isEmpty && options.warnings { warnings.write(checked.diagnostics.rendered(in: source) + "\n") }
 
         let config = Config(checked.program.config)
+        try config.checkEnvironment()
         var system = ProbeSystem(tracefs: tracefs, types: types, kernel: kernel, pid: options.pid)
         system.disabled = options.disabledFeatures
         system.unsafe = options.unsafe
@@ -143,6 +144,12 @@ struct ScriptCompilation {
                         at: point.range, hint: "You can increase the limit through the BPFTRACE_MAX_BPF_PROGS environment variable.")
                 throw RuntimeError.diagnostics(d, source)
             }
+        }
+        let probeLimit = config.integer("max_probes") ?? 1024
+        let probeCount = targets.joined().reduce(0) { $0 + $1.probeCount }
+        if probeCount > probeLimit {
+            throw RuntimeError.system("Can't attach to \(probeCount) probes because it exceeds the current limit of \(probeLimit) probes.\n"
+                + "HINT: raise it with the max_probes config variable or BPFTRACE_MAX_PROBES; many attached probes slow the whole system down.")
         }
         return (targets, sessions)
     }

@@ -13,7 +13,7 @@ struct Config {
 
     /// Settings Auger reads that the environment may give without the script.
     static let environmentNames: Set<String> = ["max_map_keys", "max_strlen", "max_cat_bytes", "print_maps_on_exit", "stack_mode", "missing_probes",
-                                                 "max_bpf_progs"]
+                                                 "max_bpf_progs", "max_probes"]
 
     init(_ assignments: [ConfigAssignment]) {
         for a in assignments {
@@ -29,7 +29,29 @@ struct Config {
         }
         for name in Set(values.keys).union(Self.legacyEnvironment.keys).union(Self.environmentNames) {
             let env = ["BPFTRACE_" + name.uppercased(), Self.legacyEnvironment[name]].compactMap { $0 }
-            if let v = env.lazy.compactMap({ getenv($0) }).first { values[name] = String(cString: v) }
+            if let (variable, v) = env.lazy.compactMap({ n in getenv(n).map { (n, $0) } }).first {
+                values[name] = String(cString: v)
+                fromEnvironment[name] = variable
+            }
+        }
+    }
+
+    /// The environment variable each setting came from, for errors.
+    var fromEnvironment: [String: String] = [:]
+
+    /// The script's values are checked by Sema; the environment's here, so a
+    /// typo there is an error rather than the default.
+    func checkEnvironment() throws {
+        for (name, variable) in fromEnvironment.sorted(by: { $0.key < $1.key }) {
+            let value = values[name] ?? ""
+            if let limit = Sema.integerConfigLimits[name] {
+                guard let n = UInt64(value.filter { $0 != "_" }), n > 0 || name == "perf_rb_pages", n <= limit else {
+                    throw RuntimeError.system("\(variable)=\(value): expected a number from 1 to \(limit)")
+                }
+            }
+            if Sema.booleanConfigs.contains(name), bool(name) == nil {
+                throw RuntimeError.system("\(variable)=\(value): expected true, false, 1 or 0")
+            }
         }
     }
 
