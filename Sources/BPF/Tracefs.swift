@@ -16,6 +16,11 @@ public struct Tracefs: Sendable {
     /// (needs root), mounts it at /sys/kernel/tracing.
     public static func locate(mountIfMissing: Bool = true) throws -> Tracefs {
         if let root = candidates.first(where: { access($0 + "/events", F_OK) == 0 }) { return Tracefs(root: root) }
+        // Mounted but closed to this user: mounting again would only fail with EPERM.
+        if access(candidates[0], F_OK) == 0, access(candidates[0] + "/events", F_OK) != 0, errno == EACCES {
+            throw BPFError(call: "access", context: "read tracefs at \(candidates[0])", errno: .current,
+                           hint: "tracefs is readable only by root: run as root")
+        }
         guard mountIfMissing else {
             throw BPFError(call: "access", context: "find tracefs", errno: .noEntry,
                            hint: "Mount it: mount -t tracefs nodev /sys/kernel/tracing")

@@ -168,8 +168,12 @@ struct Auger: ParsableCommand {
     func run() throws {
         if help { print(Self.usage, terminator: ""); return }
         if version { print(Self.version); return }
-        if info { print(SystemInfo.report(version: Self.version), terminator: ""); return }
+        if info {
+            try requirePrivileges("--info (probing the kernel's features)")
+            print(SystemInfo.report(version: Self.version), terminator: ""); return
+        }
         if l {
+            try requirePrivileges("-l (listing probes from tracefs and the kernel's symbols)")
             let lister = ProbeLister(pid: p.flatMap { Int32($0) })
             do {
                 var listing: String
@@ -220,6 +224,7 @@ struct Auger: ParsableCommand {
             FileHandleOutput.stderr("ERROR: give a program with -e 'PROGRAM' or a script FILENAME\n" + Self.usage)
             throw ExitCode(1)
         }
+        try requirePrivileges("auger (loading and attaching BPF programs)")
         guard let format = RunOptions.Format(rawValue: f) else {
             FileHandleOutput.stderr("ERROR: Invalid output format \"\(f)\"\nValid formats: 'text', 'json'\n")
             throw ExitCode(1)
@@ -293,6 +298,13 @@ struct Auger: ParsableCommand {
         let status = Session(source: source, options: options, output: output).run()
         if status != 0 { throw ExitCode(status) }
     }
+}
+
+/// Stops with the reason when this process may not trace.
+func requirePrivileges(_ action: String) throws {
+    guard let problem = Privileges.problem(for: action) else { return }
+    FileHandleOutput.stderr("ERROR: \(problem)\n")
+    throw ExitCode(1)
 }
 
 enum FileHandleOutput {

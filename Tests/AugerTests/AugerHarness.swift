@@ -41,7 +41,7 @@ class AugerTestCase: XCTestCase {
 
     /// Runs auger with `arguments`; `whileRunning` gets the process once started.
     @discardableResult
-    func auger(_ arguments: [String], timeout: TimeInterval = 20, environment: [String: String] = [:],
+    func auger(_ arguments: [String], timeout: TimeInterval = 20, environment: [String: String] = [:], program: String = auger,
                whileRunning: ((Running) -> Void)? = nil) throws -> Result {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
@@ -52,11 +52,11 @@ class AugerTestCase: XCTestCase {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        let argv: [UnsafeMutablePointer<CChar>?] = ([Self.auger] + arguments).map { strdup($0) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = ([program] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let r = posix_spawn(&pid, Self.auger, &actions, nil, argv, envp)
+        let r = posix_spawn(&pid, program, &actions, nil, argv, envp)
         posix_spawn_file_actions_destroy(&actions)
         close(outPipe[1])
         close(errPipe[1])
