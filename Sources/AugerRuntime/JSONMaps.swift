@@ -26,11 +26,21 @@ struct JSONMaps {
             return "{\"type\": \"\(type)\", \"data\": {\(name): \(value(only))}}"
         }
         let body = list.map { e -> String in
-            var key = decoder.text(map.key!, e.key)
-            if case .tuple = map.key!, key.hasPrefix("(") { key = String(key.dropFirst().dropLast()).replacingOccurrences(", ", ",") }
-            return "\(JSON.quote(key)): \(value(e))"
+            "\(JSON.quote(keyText(map.key!, e.key))): \(value(e))"
         }.joined(separator: ", ")
         return "{\"type\": \"\(type)\", \"data\": {\(name): {\(body)}}}"
+    }
+
+    /// A map key as a JSON object's name. Several keys are joined with commas,
+    /// as bpftrace joins them ("curl,3"); one that itself holds a comma or a
+    /// quote is quoted CSV-style, so `@["x,a", "b"]` and `@["x", "a,b"]` stay two names.
+    func keyText(_ type: SType, _ bytes: ArraySlice<UInt8>) -> String {
+        guard case .tuple(let types) = type else { return decoder.text(type, bytes) }
+        return zip(types, Layout.offsets(types)).map { element, offset in
+            let text = decoder.text(element, bytes.dropFirst(offset))
+            guard text.contains(where: { $0 == "," || $0 == "\"" }) else { return text }
+            return "\"" + text.replacingOccurrences("\"", "\"\"") + "\""
+        }.joined(separator: ",")
     }
 
     func timeSeries(_ map: ScriptMap, _ entries: [MapEntry], _ name: String, _ interval: Int64, _ intervals: Int64) -> String {
@@ -38,7 +48,7 @@ struct JSONMaps {
         let data: String
         if let key = map.key {
             data = "{" + series.map { e, rows in
-                JSON.quote(decoder.text(key, e.key)) + ": " + TimeSeries.json(rows, interval: interval)
+                JSON.quote(keyText(key, e.key)) + ": " + TimeSeries.json(rows, interval: interval)
             }.joined(separator: ", ") + "}"
         } else {
             data = TimeSeries.json(series.first?.rows ?? [], interval: interval)

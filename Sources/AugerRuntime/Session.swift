@@ -21,6 +21,9 @@ public final class Session {
     var skipUnattachable = false
     /// When the traced process's mappings were last read.
     var lastMappings: UInt64 = 0
+    /// Events the kernel side could not hand over (ring buffer full): those reported so far, and when last checked.
+    var reportedLost: UInt64 = 0
+    var lastLostCheck: UInt64 = 0
     /// The -c command's mappings as it makes them, for naming its addresses after it exits.
     var mmapRecords: MmapRecords?
     /// cat() prints at most this much of a file.
@@ -207,6 +210,10 @@ public final class Session {
                     decoder.userSymbols.remember(pid: traced)
                     lastMappings = Self.monotonicNanoseconds()
                 }
+                if Self.monotonicNanoseconds() - lastLostCheck > 1_000_000_000 {
+                    reportLostEvents(loaded)
+                    lastLostCheck = Self.monotonicNanoseconds()
+                }
                 if let c = child, c.exited() { break }
                 if let pid = options.pid, kill(pid, 0) != 0 && errno == ESRCH { break }
             }
@@ -228,16 +235,23 @@ public final class Session {
         if let records = mmapRecords { decoder.userSymbols.record(records.drain()) }
         child?.terminate()
         handler.messages.writeSummary(to: err, source: source, calls: loaded.compiled.formattedCalls)
-        if let globals = try loaded.globals.lookup(UInt32(0), as: Globals.self), globals.lost > 0 {
-            out.flush()
-            err.write("\nLost \(globals.lost) events\n")
-        }
+        reportLostEvents(loaded)
         try printMapsAtExit(loaded)
         out.flush()
         err.flush()
         Link.closeAll(loaded.links)
         loaded.links.removeAll()
         return exitCode
+    }
+
+    /// Lost events as they happen (at most once a second), not only at the end:
+    /// each report counts those lost since the one before, as bpftrace's do.
+    func reportLostEvents(_ loaded: LoadedScript) {
+        guard let globals = try? loaded.globals.lookup(UInt32(0), as: Globals.self), globals.lost > reportedLost else { return }
+        out.flush()
+        err.write("\nLost \(globals.lost - reportedLost) events\n")
+        err.flush()
+        reportedLost = globals.lost
     }
 
     /// The globals map's value, as CompiledScript lays it out.

@@ -131,6 +131,15 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(r.stdout.contains("<buffered-text\\x0a>\n"), r.stdout)
     }
 
+    func testJSONKeysWithCommasStayDistinct() throws {
+        // Several keys are joined with commas, as bpftrace does; one holding a comma is quoted, CSV-style.
+        XCTAssertEqual(try run(#"begin { @["x,a", "b"] = 1; @["x", "a,b"] = 2; @t["curl", 3] = 4; }"#, ["-f", "json"]), #"""
+            {"type": "map", "data": {"@": {"\"x,a\",b": 1, "x,\"a,b\"": 2}}}
+            {"type": "map", "data": {"@t": {"curl,3": 4}}}
+
+            """#)
+    }
+
     func testNtopAndPton() throws {
         let out = try run(#"begin { printf("%s %s %s %s\n", ntop(2, pton("10.1.2.3")), ntop(pton("fe80::1:2")), ntop(0x0100007f), ntop(pton("2001:db8::"))); @[ntop(pton("1.2.3.4"))] = 1; }"#)
         XCTAssertEqual(out, "10.1.2.3 fe80::1:2 127.0.0.1 2001:db8::\n\n@[1.2.3.4]: 1\n\n")

@@ -36,6 +36,38 @@ final class ErrorTests: AugerTestCase {
         XCTAssertTrue(r.stderr.hasSuffix("ERROR: cannot write the output: ENOSPC: No space left on device\n"), r.stderr)
     }
 
+    func testMoreProbesThanMaxProbesIsAnError() throws {
+        let r = try auger(["-e", "config = { max_probes = 2 } tracepoint:syscalls:sys_enter_read,tracepoint:syscalls:sys_enter_write { } i:ms:10 { exit(); }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("ERROR: Can't attach to 3 probes because it exceeds the current limit of 2 probes.\nHINT:"), r.stderr)
+        XCTAssertEqual(try auger(["-e", "i:ms:10 { exit(); }"], environment: ["BPFTRACE_MAX_PROBES": "1"]).status, 0)
+    }
+
+    func testBadSettingsInTheEnvironmentAreErrors() throws {
+        let r = try auger(["-e", "BEGIN { }"], environment: ["BPFTRACE_MAX_MAP_KEYS": "abc"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.stderr, "ERROR: BPFTRACE_MAX_MAP_KEYS=abc: expected a number from 1 to 4294967295\n")
+    }
+
+    /// Run as nobody, auger says what it lacks, for scripts, -l and --info alike.
+    func testWithoutPrivilegesTheMessageSaysWhatIsMissing() throws {
+        // A copy nobody can execute: the build directory may be closed to other users.
+        let dir = NSTemporaryDirectory() + "auger-unprivileged-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: Self.auger, toPath: dir + "/auger")
+        chmod(dir, 0o755)
+        chmod(dir + "/auger", 0o755)
+        for (arguments, action) in [(["-e", "tracepoint:sched:sched_switch { }"], "auger (loading and attaching BPF programs)"),
+                                    (["-l", "tracepoint:sched:*"], "-l (listing probes from tracefs and the kernel's symbols)"),
+                                    (["--info"], "--info (probing the kernel's features)")] {
+            let r = try auger(["--reuid=65534", "--regid=65534", "--clear-groups", dir + "/auger"] + arguments, program: "/usr/bin/setpriv")
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertEqual(r.stderr, "ERROR: \(action) needs root privileges (or the CAP_BPF and CAP_PERFMON capabilities); run it with sudo\n")
+            XCTAssertEqual(r.stdout, "")
+        }
+    }
+
     func testMissingTracepoint() throws {
         let r = try auger(["-e", "tracepoint:syscalls:sys_enter_nonexistent { }"])
         XCTAssertEqual(r.status, 1)

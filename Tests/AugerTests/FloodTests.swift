@@ -22,6 +22,17 @@ final class FloodTests: AugerTestCase {
         XCTAssertLessThan(r.stderr.utf8.count, 200_000)
     }
 
+    /// More records than the ring buffer holds: the losses are reported
+    /// while the run goes on (once a second), each report counting its own.
+    func testLostEventsAreReportedAsTheyHappen() throws {
+        let wide = "tracepoint:raw_syscalls:sys_enter /pid == cpid/ { printf(\"%s %s %s %s %s %s %s %s\\n\", comm, comm, comm, comm, comm, comm, comm, comm); }"
+        let r = try auger(["-e", wide, "-c", "\(Self.workload) getppid 4000000"], timeout: 60)
+        XCTAssertEqual(r.status, 0, r.stderr.suffix(2000).description)
+        let reports = r.stderr.split(separator: "\n").filter { $0.hasPrefix("Lost ") && $0.hasSuffix(" events") }
+        XCTAssertGreaterThanOrEqual(reports.count, 2, "expected reports during the run as well as at its end: \(r.stderr.suffix(500))")
+        for line in reports { XCTAssertGreaterThan(Int(line.split(separator: " ")[1]) ?? 0, 0, String(line)) }
+    }
+
     func testInterruptEndsAFloodedRunWithinASecond() throws {
         var interrupted = Date()
         let busy = Thread { for _ in 0..<3_000_000 { _ = getppid() } }
