@@ -18,10 +18,12 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BPFTests", dependencies: ["BPF", "TestSupport"]),
         .target(name: "AugerScript"),
+        // Readers of files anyone may have written (ELF sections, symbols, notes): no dependencies, fuzzed alone.
+        .target(name: "ELF"),
         .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
         .target(name: "AugerCompiler", dependencies: ["AugerScript", "BPF"]),
         .testTarget(name: "AugerCompilerTests", dependencies: ["AugerCompiler", "AugerScript", "BPF"]),
-        .target(name: "AugerRuntime", dependencies: ["AugerCompiler", "AugerScript", "BPF", "CBPF"],
+        .target(name: "AugerRuntime", dependencies: ["AugerCompiler", "AugerScript", "BPF", "CBPF", "ELF"],
                 // The event loop runs per record; exclusivity checks cost more than the work.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .executableTarget(name: "auger", dependencies: [
@@ -29,7 +31,7 @@ let package = Package(
         ]),
         .target(name: "WorkloadProbe", path: "Tests/WorkloadProbe"),
         .executableTarget(name: "auger-workload", dependencies: ["WorkloadProbe", "BPF"], path: "Tests/Workload"),
-        .testTarget(name: "AugerRuntimeTests", dependencies: ["AugerRuntime", "AugerCompiler", "AugerScript", "BPF", "TestSupport"]),
+        .testTarget(name: "AugerRuntimeTests", dependencies: ["AugerRuntime", "AugerCompiler", "AugerScript", "BPF", "ELF", "TestSupport"]),
         .testTarget(name: "AugerTests", dependencies: ["auger", "auger-workload", "BPF", "TestSupport"]),
         .executableTarget(name: "count-getppid", dependencies: ["BPF"], path: "Examples/CountGetppid"),
         .executableTarget(name: "bench-frontend", dependencies: ["AugerScript"], path: "bench/FrontEnd"),

@@ -1,4 +1,5 @@
 import AugerScript
+import ELF
 import BPF
 
 /// What the type checker asks of the running kernel: tracepoint formats

@@ -5,6 +5,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import AugerRuntime
+@testable import ELF
 
 /// Attach points resolved against fixture files, not the running kernel:
 /// a tracefs tree written by the test, an ELF file compiled by it.

@@ -1,4 +1,5 @@
 import AugerCompiler
+import ELF
 import AugerScript
 import BPF
 import Synchronization

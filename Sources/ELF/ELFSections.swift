@@ -1,28 +1,27 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import BPF
 
 /// The section headers of an ELF64 little-endian file, with their names.
 /// Every offset and size comes from the file, which anyone may have written:
 /// each is checked against the file's length (a section that points past
 /// it is kept, empty, so that indices other sections refer to still hold).
-struct ELFSections {
-    struct Section {
-        var name: String
-        var type: UInt32
-        var address: UInt64
-        var offset: Int
-        var size: Int
-        var link: Int
-        var entsize: Int
+public struct ELFSections {
+    public struct Section {
+        public var name: String
+        public var type: UInt32
+        public var address: UInt64
+        public var offset: Int
+        public var size: Int
+        public var link: Int
+        public var entsize: Int
     }
 
-    let sections: [Section]
+    public let sections: [Section]
     /// Loadable segments: file offset, size in the file, virtual address.
-    let segments: [(offset: UInt64, size: UInt64, address: UInt64)]
+    public let segments: [(offset: UInt64, size: UInt64, address: UInt64)]
 
-    init?(bytes: [UInt8]) {
+    public init?(bytes: [UInt8]) {
         guard bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2, bytes[5] == 1 else { return nil }
         let r = ELFReader(bytes: bytes)
         var segments: [(offset: UInt64, size: UInt64, address: UInt64)] = []
@@ -63,20 +62,32 @@ struct ELFSections {
         self.segments = segments
     }
 
-    func named(_ name: String) -> Section? { sections.first { $0.name == name } }
+    public func named(_ name: String) -> Section? { sections.first { $0.name == name } }
 
     /// A file's sections and segments; nil unless it is a regular ELF file of a sane size.
-    static func of(path: String) -> ELFSections? { regularFileBytes(path).flatMap(ELFSections.init(bytes:)) }
+    public static func of(path: String) -> ELFSections? { regularFileBytes(path).flatMap(ELFSections.init(bytes:)) }
 
-    /// A regular file's bytes, up to ELFSymbols.maxFileSize (a FIFO or a device is never read).
-    static func regularFileBytes(_ path: String) -> [UInt8]? {
+    /// A regular file's bytes, up to ELFSymbols.maxFileSize (a FIFO or a
+    /// device is never read, and a file that grows is read only that far).
+    public static func regularFileBytes(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
         var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= ELFSymbols.maxFileSize else { return nil }
-        return try? readBytes(path)
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= ELFSymbols.maxFileSize else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            filled += n
+        }
+        return Array(bytes.prefix(filled))
     }
 
     /// The GNU build-id note (`.note.gnu.build-id`) of an ELF file's bytes, in hex.
-    static func buildID(_ bytes: [UInt8]) -> String? {
+    public static func buildID(_ bytes: [UInt8]) -> String? {
         guard let elf = ELFSections(bytes: bytes), let note = elf.named(".note.gnu.build-id"), note.size >= 16 else { return nil }
         let r = ELFReader(bytes: bytes)
         let nameSize = Int(r.u32(note.offset)), descSize = Int(r.u32(note.offset + 4))
@@ -86,30 +97,32 @@ struct ELFSections {
     }
 
     /// The virtual address of a file offset in a loadable segment.
-    func address(ofFileOffset offset: UInt64) -> UInt64? {
+    public func address(ofFileOffset offset: UInt64) -> UInt64? {
         guard let segment = segments.first(where: { $0.offset <= offset && offset < $0.offset + $0.size }) else { return nil }
         return offset - segment.offset + segment.address
     }
 
     /// The file offset of a virtual address in a loadable segment.
-    func fileOffset(ofAddress address: UInt64) -> UInt64? {
+    public func fileOffset(ofAddress address: UInt64) -> UInt64? {
         guard let segment = segments.first(where: { $0.address <= address && address < $0.address + $0.size }) else { return nil }
         return address - segment.address + segment.offset
     }
 }
 
 /// Bounds-checked little-endian reads from a file's bytes: out of range reads 0.
-struct ELFReader {
-    let bytes: [UInt8]
+public struct ELFReader {
+    public let bytes: [UInt8]
 
-    func u16(_ at: Int) -> Int { at >= 0 && at <= bytes.count - 2 ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : 0 }
-    func u32(_ at: Int) -> UInt64 { at >= 0 && at <= bytes.count - 4 ? (0..<4).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
-    func u64(_ at: Int) -> UInt64 { at >= 0 && at <= bytes.count - 8 ? (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    public func u16(_ at: Int) -> Int { at >= 0 && at <= bytes.count - 2 ? Int(bytes[at]) | Int(bytes[at + 1]) << 8 : 0 }
+    public func u32(_ at: Int) -> UInt64 { at >= 0 && at <= bytes.count - 4 ? (0..<4).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
+    public func u64(_ at: Int) -> UInt64 { at >= 0 && at <= bytes.count - 8 ? (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } : 0 }
     /// A file offset or size as an Int, or nil when it points past the file.
-    func inFile(_ v: UInt64) -> Int? { v <= UInt64(bytes.count) ? Int(v) : nil }
+    public func inFile(_ v: UInt64) -> Int? { v <= UInt64(bytes.count) ? Int(v) : nil }
 
     /// The NUL-terminated string `at` bytes into a string table section.
-    func string(in table: ELFSections.Section, at: Int) -> String? {
+    public func string(in table: ELFSections.Section, at: Int) -> String? {
         guard at >= 0, at < table.size else { return nil }
         let start = table.offset + at
         var end = start
@@ -118,7 +131,7 @@ struct ELFReader {
     }
 
     /// A NUL-terminated string from `at`, not past `limit`; and where it ends.
-    func cString(_ at: Int, limit: Int) -> (String, next: Int)? {
+    public func cString(_ at: Int, limit: Int) -> (String, next: Int)? {
         guard at >= 0, at < min(limit, bytes.count) else { return nil }
         var end = at
         while end < min(limit, bytes.count) && bytes[end] != 0 { end += 1 }
