@@ -52,7 +52,7 @@ struct MapPrinter {
             var grouped: [[UInt8]: [Int: UInt64]] = [:]
             for entry in raw {
                 let userKey = Array(entry.key.prefix(map.userKeySize))
-                let bucket = Int(decoder.word(entry.key[...], map.userKeySize))
+                let bucket = Int(clamping: decoder.word(entry.key[...], map.userKeySize))
                 let count = kernel.splitPerCPU(entry.value[...]).map { decoder.word($0[...]) }.reduce(0, &+)
                 grouped[userKey, default: [:]][bucket, default: 0] += count
             }

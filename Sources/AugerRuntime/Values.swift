@@ -30,7 +30,7 @@ struct ValueDecoder {
     /// A buffer as bpftrace prints it: %r escapes what is not printable,
     /// %rx escapes every byte, %rh writes hex pairs.
     func bufferText(_ bytes: ArraySlice<UInt8>, _ capacity: Int, style: String) -> String {
-        let length = min(Int(word(bytes)), capacity, max(0, bytes.count - 8))
+        let length = min(Int(clamping: word(bytes)), capacity, max(0, bytes.count - 8))
         let data = bytes.dropFirst(8).prefix(length)
         func hex(_ b: UInt8) -> String { (b < 16 ? "0" : "") + String(b, radix: 16) }
         switch style {
@@ -53,7 +53,7 @@ struct ValueDecoder {
 
     /// strftime's text, with bpftrace's %f (microseconds) extension.
     func timestampText(_ bytes: ArraySlice<UInt8>) -> String {
-        let index = Int(word(bytes)), ns = Int128(word(bytes, 8)) + wallClockOffset
+        let index = Int(clamping: word(bytes)), ns = Int128(word(bytes, 8)) + wallClockOffset
         var format = index < timeFormats.count ? timeFormats[index] : "%H:%M:%S"
         let micros = String(Int((ns % 1_000_000_000) / 1000))
         format = format.replacingOccurrences("%f", String(repeating: "0", count: 6 - micros.count) + micros)

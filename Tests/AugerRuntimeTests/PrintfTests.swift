@@ -18,6 +18,31 @@ final class PrintfTests: XCTestCase {
         return PrintfFormatter(decoder: Fixture.decoder).format(call, record[...])
     }
 
+    /// Random formats over random argument types and bytes (records cut
+    /// short too), with a fixed seed: each formats or is refused, never traps.
+    func testRandomFormatsAndRecordsNeverTrap() throws {
+        var seed: UInt64 = 0x5DEECE66D
+        func next(_ n: Int) -> Int { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return Int(seed % UInt64(n)) }
+        let pieces = ["%", "-", "+", " ", "#", "0", "5", "12", ".", ".3", "99999999", "*", "h", "hh", "l", "ll", "z", "j",
+                      "d", "i", "u", "x", "X", "o", "s", "c", "p", "r", "rx", "rh", "%%", "a", "\n", "\0"]
+        let types: [SType] = [.i8, .u8, .i16, .u16, .i32, .u32, .i64, .u64, .string(1), .string(16), .string(64), .buffer(8),
+                              .pointer(.u8), .bool, .ksym, .usym, .timestamp, .inet, .tuple([.u8, .string(4)]), .array(.u16, 3)]
+        var formatted = 0
+        for _ in 0..<20_000 {
+            let format = (0..<(1 + next(8))).map { _ in pieces[next(pieces.count)] }.joined()
+            guard let parsed = try? FormatString(Array(format.utf8)) else { continue }
+            let argumentTypes = (0..<next(4)).map { _ in types[next(types.count)] }
+            let offsets = Layout.offsets(argumentTypes).map { $0 + 8 }
+            let full = 8 + argumentTypes.map(Layout.size).reduce(0, +) + 16
+            let record = (0..<(next(4) == 0 ? next(full) : full)).map { _ in UInt8(truncatingIfNeeded: next(256)) }
+            let call = FormattedCall(function: "printf", format: parsed, argumentTypes: argumentTypes, offsets: offsets)
+            let out = PrintfFormatter(decoder: Fixture.decoder).format(call, record[...])
+            XCTAssertLessThanOrEqual(out.utf8.count, 1 << 24, format)
+            formatted += 1
+        }
+        XCTAssertGreaterThan(formatted, 1000, "too few random formats parsed to test anything")
+    }
+
     func testIntegersWithWidthsAndFlags() throws {
         XCTAssertEqual(try printf("%d|%5d|%-5d|%05d\n", [(.i64, Fixture.word(-42)), (.i64, Fixture.word(7)), (.i64, Fixture.word(7)), (.i64, Fixture.word(7))]),
                        "-42|    7|7    |00007\n")
