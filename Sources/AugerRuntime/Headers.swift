@@ -20,6 +20,8 @@ struct Headers {
 
     struct Missing: Error { let path: String; let index: Int }
 
+    static let maxHeaderSize = 16 << 20
+
     /// The constants of `includes` (paths as written in `#include <…>`);
     /// a top-level header that cannot be found is an error.
     func defines(_ includes: [String]) throws(Missing) -> [String: Int64] {
@@ -42,7 +44,10 @@ struct Headers {
     }
 
     func read(_ file: String, _ found: inout [String: Int64], _ visited: inout Set<String>) {
-        guard visited.count < 500, visited.insert(file).inserted, let text = try? readText(file) else { return }
+        // Only regular files of a header's size: a path may name a FIFO or /dev/zero.
+        var st = stat()
+        guard visited.count < 500, visited.insert(file).inserted, stat(file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+              let text = try? readFile(file, limit: Self.maxHeaderSize) else { return }
         let directory = String(file[..<(file.lastIndex(of: "/") ?? file.startIndex)])
         var pending = ""
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {

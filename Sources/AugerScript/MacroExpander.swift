@@ -6,6 +6,8 @@ final class MacroExpander {
     var diagnostics = Diagnostics()
     private var expansions = 0
     private static let maxDepth = 64
+    /// Macros that call each other twice over expand exponentially: stop at this many.
+    private static let maxExpansions = 10_000
 
     init(_ program: Program) {
         var table: [String: Macro] = [:]
@@ -48,6 +50,13 @@ final class MacroExpander {
         if args.count != macro.parameters.count, Builtins.type(of: name) != nil || Functions.library.contains(name) { return nil }
         if depth >= Self.maxDepth {
             diagnostics.error("macro '\(name)' expands too deeply: is it recursive?", at: e.range)
+            return Expr(.integer(0), e.range)
+        }
+        if expansions >= Self.maxExpansions {
+            if expansions == Self.maxExpansions {
+                diagnostics.error("macro '\(name)' expands to more than \(Self.maxExpansions) macro calls: do its macros call each other more than once?", at: e.range)
+                expansions += 1
+            }
             return Expr(.integer(0), e.range)
         }
         guard args.count == macro.parameters.count else {

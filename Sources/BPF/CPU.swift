@@ -36,13 +36,17 @@ extension String {
     }
 }
 
-/// Reads a whole file as text; `-` reads standard input. Throws the errno.
-public func readFile(_ path: String) throws -> String {
-    String(decoding: try readBytes(path), as: UTF8.self)
+/// Reads a whole file as text; `-` reads standard input. Throws the errno
+/// (EFBIG past `limit` bytes: a path may name /dev/zero).
+public func readFile(_ path: String, limit: Int = defaultReadLimit) throws -> String {
+    String(decoding: try readBytes(path, limit: limit), as: UTF8.self)
 }
 
+/// More than any file Auger reads whole (kallsyms, BTF) holds.
+public let defaultReadLimit = 256 << 20
+
 /// Reads a whole file's bytes (ELF files, BTF); `-` reads standard input.
-public func readBytes(_ path: String) throws -> [UInt8] {
+public func readBytes(_ path: String, limit: Int = defaultReadLimit) throws -> [UInt8] {
     let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
     if fd < 0 { throw Errno.current }
     defer { if fd != 0 { close(fd) } }
@@ -56,6 +60,7 @@ public func readBytes(_ path: String) throws -> [UInt8] {
         }
         if n == 0 { break }
         data += chunk[0..<n]
+        if data.count > limit { throw Errno(rawValue: EFBIG) }
     }
     return data
 }

@@ -165,6 +165,9 @@ struct Auger: ParsableCommand {
     @Argument(parsing: .remaining, help: "A script file (or - for standard input), then its positional parameters.")
     var arguments: [String] = []
 
+    /// Far more than any script; a path may name /dev/zero.
+    static let maxScriptSize = 16 << 20
+
     func run() throws {
         if help { print(Self.usage, terminator: ""); return }
         if version { print(Self.version); return }
@@ -181,7 +184,7 @@ struct Auger: ParsableCommand {
                     listing = try lister.list(program: SourceFile(name: "stdin", text: e), verbose: v)
                 } else if let file = arguments.first, file.hasSuffix(".bt") {
                     // `-l script.bt`: the probes of that script, as bpftrace lists them.
-                    if let text = try? readFile(file) {
+                    if let text = try? readFile(file, limit: Self.maxScriptSize) {
                         listing = try lister.list(program: SourceFile(name: file, text: text), verbose: v)
                     } else {
                         FileHandleOutput.stderr("WARNING: It appears that '\(file)' is a filename but the file does not exist. Treating '\(file)' as a search pattern.\n")
@@ -214,7 +217,7 @@ struct Auger: ParsableCommand {
         } else if let file = args.first {
             args.removeFirst()
             let text: String
-            do { text = try readFile(file) } catch {
+            do { text = try readFile(file, limit: Self.maxScriptSize) } catch {
                 let reason = (error as? Errno).map { String(cString: strerror($0.rawValue)) } ?? "\(error)"
                 FileHandleOutput.stderr("ERROR: failed to open file '\(file)': \(reason)\n")
                 throw ExitCode(1)

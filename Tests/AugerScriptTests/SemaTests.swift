@@ -317,6 +317,14 @@ final class DefinitionAndConfigErrorTests: XCTestCase {
         XCTAssertEqual(semaErrors("#ifndef BPFTRACE_HAVE_BTF\n#include <linux/sched.h>\n#else\n#endif\nbegin { exit(); }"), "")
     }
 
+    func testMacroExpansionHasABudget() {
+        // Six nested calls of a macro that uses its argument ten times: a million copies.
+        let text = "macro a(x) { x+x+x+x+x+x+x+x+x+x }\nbegin { print(a(a(a(a(a(a(1))))))); }"
+        let start = Date()
+        XCTAssertEqual(firstError(text), "stdin:2:25-29: ERROR: macro 'a' expands to more than 10000 macro calls: do its macros call each other more than once?")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+    }
+
     func testConfigValuesOfTheWrongTypeOrRange() {
         XCTAssertEqual(firstError(#"config = { max_map_keys = "abc" } begin { exit(); }"#),
                        "stdin:1:27-32: ERROR: Invalid type for max_map_keys. Type: string. Expected Type: integer")

@@ -141,6 +141,21 @@ final class ErrorTests: AugerTestCase {
             """)
     }
 
+    /// Files that never end or never open are read no further than needed.
+    func testScriptsAndHeadersThatNeverEnd() throws {
+        let script = try auger(["/dev/zero"], timeout: 30)
+        XCTAssertEqual(script.status, 1)
+        XCTAssertEqual(script.stderr, "ERROR: failed to open file '/dev/zero': File too large\n")
+        let fifo = NSTemporaryDirectory() + "auger-include-fifo-\(getpid())"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        defer { unlink(fifo) }
+        for header in ["/dev/zero", fifo] {
+            let r = try auger(["-q", "-e", "#include \"\(header)\"\nBEGIN { printf(\"ok\\n\"); }"], timeout: 30)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stdout, "ok\n\n")
+        }
+    }
+
     func testMissingFile() throws {
         let r = try auger(["/nonexistent/script.bt"])
         XCTAssertEqual(r.status, 1)
