@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// `auger --version` names the commit it was built from.
+let commit: String = {
+    guard let git = Context.gitInformation else { return "unknown" }
+    return String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? "-dirty" : "")
+}()
+
 let package = Package(
     name: "Auger",
     products: [
@@ -14,6 +20,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "CBPF"),
+        .target(name: "CBuildInfo", cSettings: [.define("AUGER_COMMIT", to: "\"\(commit)\"")]),
         .target(name: "BPF", dependencies: ["CBPF"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BPFTests", dependencies: ["BPF", "TestSupport"]),
@@ -27,7 +34,7 @@ let package = Package(
                 // The event loop runs per record; exclusivity checks cost more than the work.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .executableTarget(name: "auger", dependencies: [
-            "AugerRuntime", "AugerScript", "BPF", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "AugerRuntime", "AugerScript", "BPF", "CBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "WorkloadProbe", path: "Tests/WorkloadProbe"),
         .executableTarget(name: "auger-workload", dependencies: ["WorkloadProbe", "BPF"], path: "Tests/Workload"),

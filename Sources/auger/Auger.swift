@@ -1,3 +1,4 @@
+import CBuildInfo
 import ArgumentParser
 import AugerRuntime
 import AugerScript
@@ -25,7 +26,7 @@ struct Auger: ParsableCommand {
         // -h and --version are ours, so that help and usage errors look like bpftrace's.
         helpNames: [])
 
-    static let version = "auger v0.1.0"
+    static let version = "auger v0.1.0 (\(String(cString: auger_build_commit())))"
 
     /// bpftrace's usage text shape: scripts check for its USAGE: line.
     static let usage = """

@@ -14,8 +14,13 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.stdout.hasPrefix("USAGE:\n"), help.stdout)
         XCTAssertTrue(help.stdout.contains("--probe-filter"), help.stdout)
-        XCTAssertEqual(try auger(["--version"]).stdout, "auger v0.1.0\n")
-        XCTAssertEqual(try auger(["-V"]).stdout, "auger v0.1.0\n")
+        let version = try auger(["--version"]).stdout
+        XCTAssertEqual(try auger(["-V"]).stdout, version)
+        // The commit it was built from, which this checkout has.
+        let match = try XCTUnwrap(version.wholeMatch(of: /auger v0\.1\.0 \(([0-9a-f]{12})(-dirty)?\)\n/), version)
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let git = try auger(["-C", repository, "cat-file", "-e", "\(match.1)^{commit}"], program: "/usr/bin/git")
+        XCTAssertEqual(git.status, 0, "\(match.1) is not a commit of \(repository): \(git.stderr)")
     }
 
     func testProbeFilterKeepsBeginAndEnd() throws {
