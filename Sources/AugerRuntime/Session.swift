@@ -239,7 +239,12 @@ public final class Session {
         try printMapsAtExit(loaded)
         out.flush()
         err.flush()
-        Link.closeAll(loaded.links)
+        // Many perf-event attachments take seconds to detach (an RCU grace
+        // period each): children do it after auger has exited. A few are
+        // closed here, so that nothing is left once auger is gone.
+        if loaded.links.count <= Self.detachInlineLimit || !Link.closeInBackground(loaded.links) {
+            Link.closeAll(loaded.links)
+        }
         loaded.links.removeAll()
         return exitCode
     }
@@ -270,6 +275,7 @@ public final class Session {
     }
 
     static let batchWindowMicroseconds: UInt32 = 1000
+    static let detachInlineLimit = 32
     static let batchLimit = 1 << 14
     static let burstRecords = 32
 

@@ -148,6 +148,31 @@ extension Link {
         }
     }
 
+    /// Detaches in processes that outlive this one, so a tracer can exit as
+    /// soon as its output is written: the kernel frees an attachment when the
+    /// last descriptor to it closes, and the children hold the last ones.
+    /// Each of `processes` grandchildren drops its references to the others'
+    /// share, then closes its own share, so the slow releases overlap.
+    /// Returns false (nothing done) when fork fails.
+    public static func closeInBackground(_ links: [Link], processes: Int = 16) -> Bool {
+        let fds = links.flatMap { [$0.fd.rawValue, $0.perfEvent?.fd.rawValue ?? -1] }.filter { $0 >= 0 }
+        let shares = max(1, min(processes, fds.count))
+        let child = fork()
+        if child < 0 { return false }
+        if child > 0 { return true }
+        // In the child of a threaded process: only system calls from here on.
+        _ = setsid()
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { _ = signal(sig, SIG_IGN) }
+        for fd: Int32 in 0...2 { _ = Glibc.close(fd) }
+        for share in 0..<shares where fork() == 0 {
+            for (i, fd) in fds.enumerated() where i % shares != share { _ = Glibc.close(fd) }
+            for (i, fd) in fds.enumerated() where i % shares == share { _ = Glibc.close(fd) }
+            _exit(0)
+        }
+        for fd in fds { _ = Glibc.close(fd) }
+        _exit(0)
+    }
+
     /// Detaches many links at once. Detaching a program from a perf event
     /// waits for an RCU grace period (about 35 ms here), and the kernel takes
     /// these one at a time; closing from many threads overlaps the rest, so

@@ -195,6 +195,43 @@ final class CleanupTests: AugerTestCase {
         assertGone(before)
     }
 
+    /// Hundreds of perf-event attachments take seconds to detach (an RCU
+    /// grace period each): auger ends as soon as its maps are printed, its
+    /// children detach the rest, then nothing is left, and an auger started
+    /// meanwhile counts exactly.
+    func testManyProbesDetachAfterAugerHasExited() throws {
+        let before = programsNamedByAuger()
+        let linksBefore = Set((try? LoadedObjects.linkIDs()) ?? [])
+        var interrupted = Date(), attached = 0
+        let r = try auger(["-e", "tracepoint:syscalls:sys_enter_* { @[probe] = count(); }"], timeout: 120) { process in
+            // Attached once the links stop growing.
+            var last = -1
+            for _ in 0..<600 {
+                usleep(100_000)
+                attached = Set((try? LoadedObjects.linkIDs()) ?? []).subtracting(linksBefore).count
+                if attached > 100 && attached == last { break }
+                last = attached
+            }
+            interrupted = Date()
+            process.interrupt()
+        }
+        let took = Date().timeIntervalSince(interrupted)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertGreaterThan(attached, 100)
+        XCTAssertTrue(r.stdout.contains("@[tracepoint:syscalls:sys_enter_"), r.stdout.prefix(300).description)
+        XCTAssertLessThan(took, 2, "auger took \(took) s to end after SIGINT with \(attached) probes attached")
+        let meanwhile = try run("tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @ = count(); }", ["-c", "\(Self.workload) getppid 100"])
+        XCTAssertEqual(meanwhile, "\n@: 100\n\n")
+        // Everything goes once the children are done.
+        var left: Set<UInt32> = []
+        for _ in 0..<600 {
+            left = programsNamedByAuger().subtracting(before)
+            if left.isEmpty { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(left, [], "programs still loaded a minute after auger exited")
+    }
+
     func testAfterSIGKILL() throws {
         let before = programsNamedByAuger()
         var loadedWhileRunning = 0
