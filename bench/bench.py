@@ -14,10 +14,11 @@ NOTIFY = "__BPFTRACE_NOTIFY_PROBES_ATTACHED"
 
 
 def build():
-    for product in ("auger", "auger-workload"):
-        subprocess.run(["swift", "build", "-c", "release", "--product", product], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-    return os.path.join(ROOT, ".build", "release", "auger"), os.path.join(ROOT, ".build", "release", "auger-workload")
+    """The binary users install (static, stripped: scripts/install.sh), and the workload."""
+    prefix = tempfile.mkdtemp(prefix="auger-install-")
+    subprocess.run([os.path.join(ROOT, "scripts", "install.sh"), prefix], cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, AUGER_WITH_WORKLOAD="1"))
+    return os.path.join(prefix, "bin", "auger"), os.path.join(ROOT, ".build", "release", "auger-workload")
 
 
 def run_measured(argv, env=None, stdout=subprocess.DEVNULL, cpu=False):
@@ -60,12 +61,15 @@ class Attached:
         self.sink = subprocess.Popen(["cat"], stdin=self.p.stdout, stdout=output)
 
     def stop(self):
-        """SIGINT; returns seconds until the tool exited (map printing)."""
+        """SIGINT; returns seconds until the tool exited (map printing). Sets peak_rss_kib."""
         start = time.perf_counter()
         self.p.send_signal(signal.SIGINT)
-        self.p.wait()
+        _, _, usage = os.wait4(self.p.pid, 0)
+        self.p.returncode = 0
+        self.peak_rss_kib = usage.ru_maxrss
+        elapsed = time.perf_counter() - start
         self.sink.wait()
-        return time.perf_counter() - start
+        return elapsed
 
 
 def workload_ns_per_call(workload, calls, cpu, kind="getppid"):
@@ -115,13 +119,15 @@ def main():
     row("start-up peak RSS", {n: median(v) for n, v in rss.items()}, "MiB")
 
     # Launch to attached, a tracepoint one-liner.
-    attach = {n: [] for n, _ in tools}
+    attach, oneliner_rss = {n: [] for n, _ in tools}, {n: [] for n, _ in tools}
     for _ in range(runs):
         for name, path in tools:
             t = Attached([path, "-e", "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"])
             attach[name].append(t.attach_seconds * 1000)
             t.stop()
+            oneliner_rss[name].append(t.peak_rss_kib / 1024)
     row("launch to attached, tracepoint one-liner", {n: median(v) for n, v in attach.items()}, "ms")
+    row("peak RSS, tracepoint one-liner", {n: median(v) for n, v in oneliner_rss.items()}, "MiB")
 
     # Per-event cost on getppid, pinned to each CPU.
     programs = [
@@ -179,6 +185,22 @@ def main():
             subprocess.run([workload, "getppid", "100000"], check=True)
             printing[name].append(t.stop() * 1000)
     row("print a 100,000-key map at exit", {n: median(v) for n, v in printing.items()}, "ms", "{:.0f}")
+
+    # Many probes: launch to attached for the 142-probe script, and SIGINT to
+    # exit with every syscall-entry tracepoint (~360 perf events) attached.
+    script142 = os.path.join(os.path.dirname(script), "gen1000-run.bt")
+    open(script142, "w").write(generated_script())
+    many_attach, many_exit = {n: [] for n, _ in tools}, {n: [] for n, _ in tools}
+    for _ in range(max(1, runs // 2)):
+        for name, path in tools:
+            t = Attached([path, script142])
+            many_attach[name].append(t.attach_seconds * 1000)
+            t.stop()
+            t = Attached([path, "-e", "tracepoint:syscalls:sys_enter_* { @[probe] = count(); }"])
+            time.sleep(1)
+            many_exit[name].append(t.stop() * 1000)
+    row("launch to attached, 1,000-line script (142 probes)", {n: median(v) for n, v in many_attach.items()}, "ms", "{:.0f}")
+    row("SIGINT to exit, sys_enter_* (~360 tracepoints) attached", {n: median(v) for n, v in many_exit.items()}, "ms", "{:.0f}")
 
     # Binary size and shared libraries.
     for name, path in tools:
