@@ -344,7 +344,7 @@ extension ProbeCodeGen {
             let divide = label("div"), done = label("divd")
             asm.jump(.jne, .r1, 0, to: divide)
             let warning = FormatString(literal: "Divide or modulo by 0 detected. This can lead to unexpected results. 1 is being used as the result.")
-            let (id, _) = compiler.registerFormat("warnf", warning, [], range: range)
+            let (id, _) = compiler.registerFormat("warnf", warning, [], range: range, runtimeWarning: true)
             try emitRecord(.message, id: id, size: 8, range) { _ throws(CompileError) in }
             asm.emit(.mov(.r0, 1))
             asm.goto(done)

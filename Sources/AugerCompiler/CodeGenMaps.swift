@@ -108,7 +108,7 @@ extension ProbeCodeGen {
     /// Sends a fixed warning for `range` (printed where the script's
     /// warnings go), from the stack; clobbers r0-r5.
     func warn(_ message: String, _ range: SourceRange) throws(CompileError) {
-        let (id, _) = compiler.registerFormat("warnf", FormatString(literal: message), [], range: range)
+        let (id, _) = compiler.registerFormat("warnf", FormatString(literal: message), [], range: range, runtimeWarning: true)
         let header = try pushTemp(range)
         asm.emit(Instruction.loadImm64(.r1, EventKind.message.rawValue << 32 | UInt64(id)))
         asm.emit(.store(.u64, fp, header, .r1))

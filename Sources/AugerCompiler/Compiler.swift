@@ -16,6 +16,8 @@ public final class Compiler {
     var timeFormats: [String] = []
     var joinSeparators: [String] = []
     var scratchSize = 64
+    /// Whether a probe that fires on events prints (sizes the ring buffer).
+    var printsPerEvent = false
     /// The pid namespace auger runs in, when it is not the init namespace:
     /// `pid` and `tid` are then its ids (device and inode of /proc/self/ns/pid).
     public var pidNamespace: (device: UInt64, inode: UInt64)?
@@ -60,7 +62,9 @@ public final class Compiler {
         let probes = checked.program.probes
         func generate(_ index: Int, _ target: AttachTarget) throws(CompileError) -> CompiledProgram {
             let gen = ProbeCodeGen(compiler: self, probe: probes[index], target: target)
+            let outputBefore = outputCalls
             let (spec, sourceMap) = try gen.generate(name: programName(target, index))
+            if outputCalls > outputBefore, !target.kind.runsOnce { printsPerEvent = true }
             scratchSize = max(scratchSize, gen.scratchTop)
             return CompiledProgram(probeIndex: index, target: target, spec: spec, sourceMap: sourceMap)
         }
@@ -93,11 +97,19 @@ public final class Compiler {
     }
 
     /// Scripts that print per event get a large ring buffer, so bursts are
-    /// not lost; the rest only send exit and map actions, and a small one
-    /// keeps their memory small (every page of the buffer counts as resident).
+    /// not lost; those that print only in begin/end a middling one (a loop
+    /// there may print many lines, each drained after the probe has run);
+    /// as do those that may warn at run time (warnings are counted at
+    /// exit, and a flood of them may lose some); the rest only send exit
+    /// and map actions, and a small one keeps their
+    /// memory small (every page of the buffer counts as resident).
     var ringBufferSize: UInt32 {
-        formattedCalls.isEmpty && printedValues.isEmpty && joinSeparators.isEmpty && timeFormats.isEmpty ? 1 << 16 : 1 << 23
+        printsPerEvent ? 1 << 23 : outputCalls > 0 || runtimeWarnings > 0 ? 1 << 20 : 1 << 16
     }
+
+    /// Output calls compiled so far (printf, print, join, strftime, …).
+    var outputCalls: Int { formattedCalls.count - runtimeWarnings + printedValues.count + joinSeparators.count + timeFormats.count }
+    var runtimeWarnings = 0
 
     func programName(_ target: AttachTarget, _ index: Int) -> String {
         let base = target.name.split(separator: ":").last.map(String.init) ?? target.kind.name
@@ -163,7 +175,11 @@ public final class Compiler {
         return map
     }
 
-    func registerFormat(_ function: String, _ format: FormatString, _ types: [SType], range: SourceRange) -> (id: Int, offsets: [Int]) {
+    /// `runtimeWarning`: Auger's own warning (a full map, a division by zero),
+    /// sent only when something goes wrong; it does not make a probe one that prints.
+    func registerFormat(_ function: String, _ format: FormatString, _ types: [SType], range: SourceRange,
+                        runtimeWarning: Bool = false) -> (id: Int, offsets: [Int]) {
+        if runtimeWarning { runtimeWarnings += 1 }
         let offsets = Layout.offsets(types).map { $0 + 8 }
         formattedCalls.append(FormattedCall(function: function, range: range, format: format, argumentTypes: types, offsets: offsets))
         return (formattedCalls.count - 1, offsets)

@@ -206,6 +206,10 @@ public enum ProbeKind: String, CaseIterable, Hashable, Sendable {
         }
     }
 
+    /// Auger runs the program itself, once, and drains its output right after:
+    /// what it prints never competes with events for the ring buffer.
+    public var runsOnce: Bool { self == .begin || self == .end || self == .test || self == .selfSignal }
+
     /// Timers start after BEGIN has run, so `interval:s:1` fires a whole second after it.
     public var isTimer: Bool { self == .interval || self == .profile }
 

@@ -28,6 +28,28 @@ final class PrologueTests: XCTestCase {
         XCTAssertFalse(checksStopFlag(try compile("begin { @ = count(); }", AttachTarget(kind: .begin, location: .inProcess, name: "begin"))))
     }
 
+    /// The ring buffer is as big as the output needs: 8 MiB when events
+    /// print, 1 MiB when only begin/end do (or a map may warn), 64 KiB otherwise.
+    func testRingBufferSizedToTheOutput() throws {
+        func size(_ text: String) throws -> UInt32 {
+            let source = SourceFile(name: "test", text: text)
+            let (program, _) = Parser.parse(source)
+            let checked = Sema.check(program)
+            XCTAssertFalse(checked.diagnostics.hasErrors, checked.diagnostics.rendered(in: source))
+            let targets = program.probes.map { probe -> [AttachTarget] in
+                probe.attachPoints[0].kind == .begin || probe.attachPoints[0].kind == .end
+                    ? [AttachTarget(kind: probe.attachPoints[0].kind, location: .inProcess, name: probe.attachPoints[0].kind.name)]
+                    : [AttachTarget(kind: .interval, location: .perfEvent(PerfEventSource(counter: .software(.cpuClock), rate: .period(1_000_000), cpus: [0])), name: "interval:ms:1")]
+            }
+            return try Compiler(checked).compile(targets: targets).ringBufferSize
+        }
+        XCTAssertEqual(try size("interval:ms:1 { exit(); }"), 1 << 16)
+        // A map may warn that it is full, on any event.
+        XCTAssertEqual(try size("interval:ms:1 { @ = count(); }"), 1 << 20)
+        XCTAssertEqual(try size(#"begin { printf("hello\n"); } interval:ms:1 { @ = count(); } end { print(@); }"#), 1 << 20)
+        XCTAssertEqual(try size(#"begin { printf("hello\n"); } interval:ms:1 { printf("%d\n", pid); }"#), 1 << 23)
+    }
+
     func usesScratch(_ spec: ProgramSpec) -> Bool {
         spec.mapReferences.values.contains(CompiledScript.scratchName)
     }
