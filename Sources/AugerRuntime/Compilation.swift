@@ -73,7 +73,8 @@ struct ScriptCompilation {
             compiler.pidFilter = options.pid
             compiler.pidNamespace = Session.pidNamespace()
             compiler.sessions = sessions
-            compiler.sessionIsReturnID = KernelFunctionSupport.sessionIsReturnID(kernel.btf) ?? 0
+            // Only then: reading the kernel's BTF costs megabytes of memory.
+            compiler.sessionIsReturnID = sessions.isEmpty ? 0 : KernelFunctionSupport.sessionIsReturnID(kernel.btf) ?? 0
             compiler.tseriesClockMap = getenv("BPFTRACE_DUMMY_TS_MAP").map { String(String(cString: $0).drop { $0 == "@" }) }
             compiled = try compiler.compile(targets: targets)
         } catch {
