@@ -192,6 +192,11 @@ extension ProbeCodeGen {
         popTemp()
     }
 
+    /// Where a tracepoint's record is: the context, or for a system call
+    /// served from raw sys_enter/sys_exit, the copy the prologue built in scratch.
+    var recordBase: Register { syscallRecord == nil ? .r6 : .r7 }
+    var recordOffset: Int { syscallRecord ?? 0 }
+
     /// A scalar tracepoint field into r0.
     func tracepointField(_ name: String, _ e: Expr) throws(CompileError) {
         guard let field = target.format?.fields.first(where: { $0.name == name }) else {
@@ -200,7 +205,7 @@ extension ProbeCodeGen {
         guard field.arrayLength == nil, !field.isDataLoc, let size = Size(bytes: field.size) else {
             throw CompileError(message: "field '\(name)' is not a number", range: e.range)
         }
-        asm.emit(.load(size, .r0, .r6, Int16(field.offset)))
+        asm.emit(.load(size, .r0, recordBase, Int16(recordOffset + field.offset)))
         if field.isSigned && field.size < 8 { truncate(to: .integer(bits: field.size * 8, signed: true)) }
     }
 
@@ -443,6 +448,7 @@ extension ProbeCodeGen {
     /// Pointer arguments of syscall tracepoints point into user memory.
     var isSyscallTracepoint: Bool {
         if case .tracepoint(category: "syscalls", _, _) = target.location { return true }
+        if case .syscall = target.location { return true }
         return false
     }
 
@@ -460,10 +466,11 @@ extension ProbeCodeGen {
         scratchPointer(.r1, off)
         if field.isDataLoc {
             // The field holds (length << 16 | offset) of the data within the record.
-            asm.emit(.load(.u32, .r3, .r6, Int16(field.offset)), .alu64(.and, .r3, 0xffff), .alu64(.add, .r3, .r6))
+            asm.emit(.load(.u32, .r3, recordBase, Int16(recordOffset + field.offset)), .alu64(.and, .r3, 0xffff), .alu64(.add, .r3, recordBase))
+            if recordOffset != 0 { asm.emit(.alu64(.add, .r3, Int32(recordOffset))) }
             asm.emit(.mov(.r2, Int32(size)), .call(.probeReadKernelStr))
         } else {
-            asm.emit(.mov(.r3, .r6), .alu64(.add, .r3, Int32(field.offset)), .mov(.r2, Int32(min(size, field.size))), .call(.probeReadKernel))
+            asm.emit(.mov(.r3, recordBase), .alu64(.add, .r3, Int32(recordOffset + field.offset)), .mov(.r2, Int32(min(size, field.size))), .call(.probeReadKernel))
             // A char array may fill its field; keep the last byte a terminator.
             if size <= field.size { asm.emit(.store(.u8, .r7, Int16(off + size - 1), imm: 0)) }
         }

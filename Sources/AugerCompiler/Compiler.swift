@@ -61,6 +61,10 @@ public final class Compiler {
         var programs: [CompiledProgram] = []
         let probes = checked.program.probes
         func generate(_ index: Int, _ target: AttachTarget) throws(CompileError) -> CompiledProgram {
+            if case .syscallDispatch(let exit, let table, _, let statusOffset) = target.location {
+                let spec = try SyscallDispatch.program(name: exit ? "sys_exit" : "sys_enter", exit: exit, table: table, statusOffset: statusOffset)
+                return CompiledProgram(probeIndex: index, target: target, spec: spec, sourceMap: [])
+            }
             let gen = ProbeCodeGen(compiler: self, probe: probes[index], target: target)
             let outputBefore = outputCalls
             let (spec, sourceMap) = try gen.generate(name: programName(target, index))

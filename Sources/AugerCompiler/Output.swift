@@ -47,6 +47,16 @@ public struct AttachTarget: Sendable {
         /// fexit): its BTF id (in its module's BTF, when `module` is not nil)
         /// and what its context words hold.
         case tracedFunction(name: String, module: String?, btfID: UInt32, signature: FunctionSignature)
+        /// A `syscalls:sys_enter_NAME` (or sys_exit) tracepoint served from the
+        /// raw sys_enter (sys_exit) tracepoint: not attached itself, its
+        /// program sits in slot `number` of the program array `table`, which
+        /// the probe's dispatcher tail-calls.
+        case syscall(category: String, name: String, format: TracepointFormat, number: Int, table: String)
+        /// The raw sys_enter (sys_exit) program that finds the system call's
+        /// number and tail-calls that call's program in `table`; compat
+        /// (32-bit) system calls, which syscall tracepoints never see, it skips
+        /// by the task's TS_COMPAT bit, `statusOffset` bytes into task_struct.
+        case syscallDispatch(exit: Bool, table: String, numbers: [Int], statusOffset: Int)
     }
 
     public init(kind: ProbeKind, location: Location, name: String, range: SourceRange = .none) {
@@ -59,6 +69,7 @@ public struct AttachTarget: Sendable {
     /// For tracepoints: the record layout.
     public var format: TracepointFormat? {
         if case .tracepoint(_, _, let format) = location { return format }
+        if case .syscall(_, _, let format, _, _) = location { return format }
         return nil
     }
 
@@ -79,6 +90,9 @@ public struct AttachTarget: Sendable {
         switch location {
         case .kernelFunctions(let names), .kernelFunctionSession(let names): names.count
         case .userFunctions(_, _, let offsets): offsets.count
+        // The dispatcher's attachment stands for every system call it serves.
+        case .syscallDispatch(_, _, let numbers, _): numbers.count
+        case .syscall: 0
         default: 1
         }
     }
@@ -92,7 +106,12 @@ public struct AttachTarget: Sendable {
     }
 
     /// The program type that serves this kind.
-    public var programType: ProgramType { kind.programType }
+    public var programType: ProgramType {
+        switch location {
+        case .syscall, .syscallDispatch: .rawTracepoint
+        default: kind.programType
+        }
+    }
 }
 
 /// A sampling perf event: a timer or a counter, on some CPUs.

@@ -84,6 +84,9 @@ final class ProbeCodeGen {
             asm.emit(.load(.u64, .r2, .r2, 0))
             asm.jump(.jne, .r2, 0, to: "exit")
         }
+        if case .syscall(_, let name, _, _, _) = target.location, probe.uses(builtin: "args") {
+            try buildSyscallRecord(exit: name.hasPrefix("sys_exit_"))
+        }
         if case .iterator = target.location {
             // The kernel calls an iterator's program a last time with no object (NULL): nothing to do then.
             asm.emit(.load(.u64, .r2, .r6, 8))
@@ -168,6 +171,34 @@ final class ProbeCodeGen {
         return Int16(-stackTop)
     }
     func popTemp() { stackTop -= 8 }
+
+    /// Where the prologue built a system call's tracepoint record, when the
+    /// program runs on raw sys_enter/sys_exit (whose context is the task's
+    /// registers and the call's number or return value).
+    var syscallRecord: Int?
+
+    /// Lays out in scratch what the syscalls tracepoint's record would hold:
+    /// 8 bytes of common fields (zero), the call's number, then its six
+    /// arguments (sys_enter) or its return value (sys_exit), 8 bytes each.
+    func buildSyscallRecord(exit: Bool) throws(CompileError) {
+        let record = try scratch(64, probe.range), registers = try scratch(72, probe.range)
+        syscallRecord = record
+        zero(record, 64)
+        // struct pt_regs from r10 (offset 56) through orig_ax (120), in one read.
+        let first = Registers.offsets["r10"]!
+        asm.emit(.mov(.r1, .r7), .alu64(.add, .r1, Int32(registers)), .mov(.r2, 72), .load(.u64, .r3, .r6, 0),
+                 .alu64(.add, .r3, Int32(first)), .call(.probeReadKernel))
+        func copy(register name: String, to offset: Int) {
+            asm.emit(.load(.u64, .r1, .r7, Int16(registers + Registers.offsets[name]! - first)), .store(.u64, .r7, Int16(record + offset), .r1))
+        }
+        copy(register: "orig_ax", to: 8)
+        if exit {
+            asm.emit(.load(.u64, .r1, .r6, 8), .store(.u64, .r7, Int16(record + 16), .r1))
+        } else {
+            // The system call convention: di, si, dx, r10, r8, r9.
+            for (i, name) in ["di", "si", "dx", "r10", "r8", "r9"].enumerated() { copy(register: name, to: 16 + 8 * i) }
+        }
+    }
 
     /// Reserves `size` bytes of scratch; returns the offset.
     func scratch(_ size: Int, _ range: SourceRange) throws(CompileError) -> Int {

@@ -29,6 +29,12 @@ final class LoadedScript {
                                      valueSize: UInt32(8 * CompiledScript.stackDepth), maxEntries: 16384))
             maps[CompiledScript.stacksName] = stacks
         }
+        // The program arrays syscall dispatchers tail-call through, filled once their programs load.
+        for program in compiled.programs {
+            guard case .syscallDispatch(_, let table, let numbers, _) = program.target.location else { continue }
+            maps[table] = try Map(MapSpec(name: table, type: .programArray, keySize: 4, valueSize: 4,
+                                          maxEntries: UInt32((numbers.max() ?? 0) + 1)))
+        }
         for m in compiled.maps {
             let kernel = try Map(m.spec)
             maps[m.spec.name] = kernel
@@ -50,6 +56,10 @@ final class LoadedScript {
                 else { message += "\nRun with -v to see the verifier's full log." }
                 throw RuntimeError.system(message)
             }
+        }
+        for (compiledProgram, program) in programs {
+            guard case .syscall(_, _, _, let number, let table) = compiledProgram.target.location, let array = maps[table] else { continue }
+            try array.update(UInt32(number), UInt32(program.fd.rawValue))
         }
     }
 

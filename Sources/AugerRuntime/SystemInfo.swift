@@ -43,6 +43,8 @@ public enum SystemInfo {
         out += "\nProbe types\n"
         out += "  tracepoint: \(yes(tracefs != nil))\n"
         out += "  rawtracepoint: \(yes(programLoads(.rawTracepoint, [.mov(.r0, 0), .exit])))\n"
+        let dispatch = TracepointProbes.compatStatusOffset == nil ? "no (x86_64 only)" : "yes (\(SyscallNumbers.x86_64.count) calls known)"
+        out += "  syscall_dispatch (syscalls:* from raw sys_enter/sys_exit): \(dispatch)\n"
         out += "  kprobe: \(yes(kprobes))\n"
         out += "  kprobe_multi: \(!kprobes ? "no" : KernelFunctionSupport.kprobeMultiProblem.map { "no (\($0))" } ?? "yes")\n"
         out += "  kprobe_session: \(!kprobes ? "no" : KernelFunctionSupport.kprobeSessionProblem.map { "no (\($0))" } ?? "yes")\n"

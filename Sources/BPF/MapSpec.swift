@@ -2,13 +2,13 @@ import CBPF
 
 /// Kinds of BPF map that Auger uses.
 public enum MapType: UInt32, Sendable, CaseIterable {
-    case hash = 1, array = 2, perfEventArray = 4, percpuHash = 5, percpuArray = 6
+    case hash = 1, array = 2, programArray = 3, perfEventArray = 4, percpuHash = 5, percpuArray = 6
     case stackTrace = 7, lruHash = 9, lruPercpuHash = 10, ringBuffer = 27
 
     /// Per-CPU maps hold one value for each possible CPU.
     public var isPerCPU: Bool { self == .percpuHash || self == .percpuArray || self == .lruPercpuHash }
     /// Array maps have every key from 0 up to max entries and cannot delete.
-    public var isArray: Bool { self == .array || self == .percpuArray || self == .perfEventArray }
+    public var isArray: Bool { self == .array || self == .percpuArray || self == .perfEventArray || self == .programArray }
 }
 
 /// Flags for map updates.

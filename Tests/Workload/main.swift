@@ -12,6 +12,9 @@
 //                                $TMPDIR/auger-pread (kernel-function tests
 //                                match the odd size to skip the loader's reads)
 //   auger-workload watch N       N 8-byte writes to 0x10000000 (a page it maps there)
+//   auger-workload compat N      N 32-bit getpid calls (int $0x80, ia32 number 20,
+//                                which is writev in the 64-bit table): syscall
+//                                tracepoints must not see them
 //   auger-workload bpf-objects 0 prints how many BPF programs, maps and links
 //                                the kernel holds (from any process), so a
 //                                test can check a run left nothing loaded
@@ -50,6 +53,8 @@ for step in stride(from: 1, to: args.count, by: 2) {
         for _ in 0..<n { _ = getppid() }
     case "sleep":
         usleep(useconds_t(n * 1000))
+    case "compat":
+        for _ in 0..<n { probeSink &+= auger_workload_compat_getpid() }
     case "call":
         for i in 0..<n {
             probeSink &+= auger_workload_probe(i)  // C functions: see WorkloadProbe

@@ -39,3 +39,10 @@ int auger_workload_call_arrays(void) { return auger_workload_arrays(&auger_array
 __attribute__((noinline)) void auger_workload_write(volatile long *where, long value) {
     *where = value;
 }
+
+long auger_workload_compat_getpid(void) {
+    long ret;
+    /* 20 is getpid in the ia32 table; the kernel marks the task TS_COMPAT meanwhile. */
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+    return ret;
+}

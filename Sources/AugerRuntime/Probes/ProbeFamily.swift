@@ -42,6 +42,8 @@ public enum KernelFeature: String, Sendable, CaseIterable {
     case uprobeMulti = "uprobe_multi"
     /// A kprobe and a kretprobe on the same functions as one program and link.
     case kprobeSession = "kprobe_session"
+    /// System-call tracepoints served from raw sys_enter/sys_exit, one attachment each.
+    case syscallDispatch = "syscall_dispatch"
 }
 
 /// What resolving and attaching may look at on the running system.
@@ -137,7 +139,8 @@ public struct AttachPointResolver: Sendable {
 
     /// One probe's targets, with those one link can serve merged (kprobe_multi, uprobe_multi).
     public func combine(_ targets: [AttachTarget], of probe: Probe) -> [AttachTarget] {
-        UserFunctionProbes.combine(KernelFunctionProbes.combine(targets, of: probe, in: system), of: probe, in: system)
+        let kernel = KernelFunctionProbes.combine(targets, of: probe, in: system)
+        return TracepointProbes.combineSyscalls(UserFunctionProbes.combine(kernel, of: probe, in: system), of: probe, in: system)
     }
 
     /// Pairs of kprobe and kretprobe probes one kprobe_session program can

@@ -1,6 +1,9 @@
 import AugerCompiler
 import AugerScript
 import BPF
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// tracepoint:CATEGORY:NAME (through tracefs: each has a format and an id)
 /// and rawtracepoint:[MODULE:]NAME (the kernel's raw hooks, by name).
@@ -15,6 +18,11 @@ struct TracepointProbes: ProbeFamily {
             return [try AttachError.attaching(target) { try program.attachTracepoint(category: category, name: name) }]
         case .rawTracepoint(let name):
             return [try AttachError.attaching(target) { try program.attachRawTracepoint(name) }]
+        case .syscallDispatch(let exit, _, _, _):
+            return [try AttachError.attaching(target) { try program.attachRawTracepoint(exit ? "sys_exit" : "sys_enter") }]
+        case .syscall:
+            return []  // in its dispatcher's program array
+
         default:
             throw AttachError(.notSupported(target.kind), at: target.range)
         }
@@ -44,6 +52,54 @@ struct TracepointProbes: ProbeFamily {
                                 name: "tracepoint:\(c):\(n)", range: point.range)
         }
     }
+
+    /// A probe's `syscalls:sys_enter_*`/`sys_exit_*` tracepoints become
+    /// programs on the raw sys_enter/sys_exit tracepoints: one dispatcher per
+    /// direction, attached once, tail-calls the program of the call being
+    /// made. Calls the compiled-in table does not know keep their perf event.
+    static func combineSyscalls(_ targets: [AttachTarget], of probe: Probe, in system: ProbeSystem) -> [AttachTarget] {
+        guard !system.disabled.contains(.syscallDispatch), let statusOffset = compatStatusOffset else { return targets }
+        func call(_ t: AttachTarget) -> (exit: Bool, number: Int)? {
+            guard case .tracepoint("syscalls", let name, _) = t.location else { return nil }
+            for (prefix, exit) in [("sys_enter_", false), ("sys_exit_", true)] where name.hasPrefix(prefix) {
+                return SyscallNumbers.x86_64[String(name.dropFirst(prefix.count))].map { (exit, $0) }
+            }
+            return nil
+        }
+        var out: [AttachTarget] = []
+        var dispatchers: [Bool: (numbers: [Int], range: SourceRange)] = [:]
+        for t in targets {
+            guard let (exit, number) = call(t), case .tracepoint(let category, let name, let format) = t.location else { out.append(t); continue }
+            // Two attach points may name the same call (sys_enter_read,sys_enter_r*): once is enough.
+            if dispatchers[exit]?.numbers.contains(number) == true { continue }
+            let table = tableName(probe, exit: exit)
+            out.append(AttachTarget(kind: t.kind, location: .syscall(category: category, name: name, format: format, number: number, table: table),
+                                    name: t.name, range: t.range))
+            dispatchers[exit, default: ([], t.range)].numbers.append(number)
+        }
+        for exit in [false, true] {
+            guard let (numbers, range) = dispatchers[exit] else { continue }
+            out.append(AttachTarget(kind: .tracepoint, location: .syscallDispatch(exit: exit, table: tableName(probe, exit: exit), numbers: numbers, statusOffset: statusOffset),
+                                    name: "rawtracepoint:\(exit ? "sys_exit" : "sys_enter")", range: range))
+        }
+        return out
+    }
+
+    /// The program array of one probe's dispatcher: a map name, unique in the script.
+    static func tableName(_ probe: Probe, exit: Bool) -> String { "sc\(probe.range.start)\(exit ? "x" : "e")" }
+
+    /// Where x86_64's thread_info.status is in task_struct (thread_info comes
+    /// first): {flags, syscall_work, status, cpu} since Linux 5.11, {flags,
+    /// status} before. Nil elsewhere: the perf events stay.
+    static let compatStatusOffset: Int? = {
+        var machine = utsname()
+        uname(&machine)
+        let release = withUnsafeBytes(of: machine.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let arch = withUnsafeBytes(of: machine.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let parts = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        guard arch == "x86_64", parts.count == 2 else { return nil }
+        return (parts[0], parts[1]) >= (5, 11) ? 16 : 8
+    }()
 
     /// NAME may be a wildcard: every tracepoint has a raw one of its name
     /// (vmlinux's, or a module's with BTF).

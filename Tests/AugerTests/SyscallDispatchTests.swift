@@ -1,0 +1,69 @@
+import BPF
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tracepoint:syscalls:sys_enter_*` and `sys_exit_*` served from the raw
+/// sys_enter/sys_exit tracepoints: one attachment per direction, the same
+/// counts, arguments and names as the per-call perf events give.
+final class SyscallDispatchTests: AugerTestCase {
+    func newLinks(since before: Set<UInt32>) -> Int { Set((try? LoadedObjects.linkIDs()) ?? []).subtracting(before).count }
+
+    func testAWildcardIsOneAttachmentAndCountsExactly() throws {
+        let script = "tracepoint:syscalls:sys_enter_* /pid == cpid/ { @[probe] = count(); }"
+        for feature in [[], ["--no-feature", "syscall_dispatch"]] {
+            let before = Set((try? LoadedObjects.linkIDs()) ?? [])
+            var links = 0
+            let r = try auger(feature + ["-e", script, "-c", "\(Self.workload) sleep 1500 getppid 1000"], timeout: 60) { _ in
+                // Attached once links appear and stop growing.
+                var last = -1
+                for _ in 0..<400 {
+                    usleep(50_000)
+                    links = self.newLinks(since: before)
+                    if links > 0 && links == last { break }
+                    last = links
+                }
+            }
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("@[tracepoint:syscalls:sys_enter_getppid]: 1000\n"), r.stdout)
+            let attached = try XCTUnwrap(r.stderr.firstMatch(of: /Attached (\d+) probes/).flatMap { Int($0.1) }, r.stderr)
+            XCTAssertGreaterThan(attached, 300)
+            if feature.isEmpty { XCTAssertEqual(links, 1, "one raw sys_enter attachment") } else { XCTAssertGreaterThan(links, 300) }
+        }
+    }
+
+    func testArgumentsNumbersAndReturnValues() throws {
+        let script = """
+            tracepoint:syscalls:sys_enter_getppid,tracepoint:syscalls:sys_enter_openat /pid == cpid/ { @nr[args.__syscall_nr] = count(); }
+            tracepoint:syscalls:sys_enter_openat /pid == cpid/ { @file[str(args.filename)] = count(); }
+            tracepoint:syscalls:sys_exit_getppid /pid == cpid/ { @ret[args.ret] = count(); }
+            """
+        for feature in [[], ["--no-feature", "syscall_dispatch"]] {
+            var auger: pid_t = 0
+            let r = try self.auger(feature + ["-q", "-e", script, "-c", "\(Self.workload) getppid 100"]) { auger = $0.pid }
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("@nr[110]: 100\n"), "getppid is 110: \(r.stdout)")
+            XCTAssertTrue(r.stdout.contains("@ret[\(auger)]: 100\n"), "getppid returns auger's pid \(auger): \(r.stdout)")
+            let r2 = try self.auger(feature + ["-q", "-e", script, "-c", "/bin/cat /etc/hostname"])
+            XCTAssertTrue(r2.stdout.contains("@file[/etc/hostname]: 1\n"), r2.stdout)
+            XCTAssertTrue(r2.stdout.contains("@nr[257]: "), "openat is 257: \(r2.stdout)")
+        }
+    }
+
+    /// A 32-bit system call's number is another table's: ia32 getpid is 20,
+    /// writev in the 64-bit table. Syscall tracepoints never see such calls.
+    func testCompatSystemCallsAreNotMistakenForOthers() throws {
+        let script = """
+            tracepoint:syscalls:sys_enter_writev,tracepoint:syscalls:sys_enter_getpid,tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @[probe] = count(); }
+            rawtracepoint:sys_enter /pid == cpid && arg1 == 20/ { @raw20 = count(); }
+            """
+        let r = try auger(["-q", "-e", script, "-c", "\(Self.workload) compat 100 getppid 7"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("@raw20: 100\n"), "the 32-bit calls were made: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("@[tracepoint:syscalls:sys_enter_getppid]: 7\n"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("sys_enter_writev"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("sys_enter_getpid]"), r.stdout)
+    }
+}
