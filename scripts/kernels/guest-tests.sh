@@ -56,6 +56,15 @@ check kprobe-stack-depth "@: 3" \
 check kretprobe-func "@[vfs_read]: 20" \
     auger -q -e 'kretprobe:vfs_read /pid == cpid && retval == 4093/ { @[func] = count(); }' -c 'auger-workload pread 20'
 
+# System-call tracepoints served from raw sys_enter/sys_exit: exact counts,
+# return values, and 32-bit (int $0x80) calls not taken for 64-bit ones.
+check syscall-dispatch-wildcard "@[tracepoint:syscalls:sys_enter_getppid]: 1000" \
+    auger -q -e 'tracepoint:syscalls:sys_enter_* /pid == cpid/ { @[probe] = count(); }' -c 'auger-workload getppid 1000'
+check syscall-dispatch-compat-skipped "@: 7" \
+    auger -q -e 'tracepoint:syscalls:sys_enter_writev,tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @ = count(); }' -c 'auger-workload compat 100 getppid 7'
+check syscall-dispatch-exit-ret "@[true]: 50" \
+    auger -q -e 'tracepoint:syscalls:sys_exit_getppid /pid == cpid/ { @[args.ret > 1] = count(); }' -c 'auger-workload getppid 50'
+
 # A module's function (binfmt_misc, loaded by init): reading its status file
 # one byte at a time calls bm_status_read once per byte.
 bm_status=/proc/sys/fs/binfmt_misc/status
