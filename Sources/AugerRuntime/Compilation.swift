@@ -134,6 +134,7 @@ struct ScriptCompilation {
         if !skipped.all.isEmpty && options.warnings { warnings.write(skipped.rendered(in: source) + "\n") }
         if targets.joined().isEmpty { throw RuntimeError.plain("No probes to attach") }
         let sessions = resolver.sessions(program.probes, &targets)
+        resolver.dispatchSyscalls(&targets)
         // One program per target: a wildcard over every kernel function would
         // load tens of thousands. bpftrace's limit and words.
         let limit = config.integer("max_bpf_progs") ?? 1024

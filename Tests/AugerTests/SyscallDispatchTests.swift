@@ -52,6 +52,20 @@ final class SyscallDispatchTests: AugerTestCase {
         }
     }
 
+    /// One dispatcher serves the whole script; a call that a second probe
+    /// also traces keeps its perf event there, and both probes count it.
+    func testProbesSharingACallBothCountIt() throws {
+        let script = """
+            tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @a = count(); }
+            tracepoint:syscalls:sys_enter_getppid,tracepoint:syscalls:sys_enter_getpid /pid == cpid/ { @b = count(); }
+            tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @c = count(); }
+            """
+        let r = try auger(["-e", script, "-c", "\(Self.workload) getppid 100"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("Attached 4 probes"), r.stderr)
+        for map in ["@a", "@b", "@c"] { XCTAssertTrue(r.stdout.contains("\(map): 100\n"), r.stdout) }
+    }
+
     /// A 32-bit system call's number is another table's: ia32 getpid is 20,
     /// writev in the 64-bit table. Syscall tracepoints never see such calls.
     func testCompatSystemCallsAreNotMistakenForOthers() throws {

@@ -139,14 +139,19 @@ public struct AttachPointResolver: Sendable {
 
     /// One probe's targets, with those one link can serve merged (kprobe_multi, uprobe_multi).
     public func combine(_ targets: [AttachTarget], of probe: Probe) -> [AttachTarget] {
-        let kernel = KernelFunctionProbes.combine(targets, of: probe, in: system)
-        return TracepointProbes.combineSyscalls(UserFunctionProbes.combine(kernel, of: probe, in: system), of: probe, in: system)
+        UserFunctionProbes.combine(KernelFunctionProbes.combine(targets, of: probe, in: system), of: probe, in: system)
     }
 
     /// Pairs of kprobe and kretprobe probes one kprobe_session program can
     /// serve; their targets become one `.kernelFunctionSession` each.
     public func sessions(_ probes: [Probe], _ targets: inout [[AttachTarget]]) -> [SessionPair] {
         KernelFunctionProbes.sessions(probes, &targets, in: system)
+    }
+
+    /// The script's system-call tracepoints, served from raw sys_enter/sys_exit
+    /// where they can be (see TracepointProbes.dispatchSyscalls).
+    public func dispatchSyscalls(_ targets: inout [[AttachTarget]]) {
+        TracepointProbes.dispatchSyscalls(&targets, in: system)
     }
 
     /// Attaches `program` to `target`; an error names the attach point's place.

@@ -53,40 +53,52 @@ struct TracepointProbes: ProbeFamily {
         }
     }
 
-    /// A probe's `syscalls:sys_enter_*`/`sys_exit_*` tracepoints become
+    /// The script's `syscalls:sys_enter_*`/`sys_exit_*` tracepoints become
     /// programs on the raw sys_enter/sys_exit tracepoints: one dispatcher per
-    /// direction, attached once, tail-calls the program of the call being
-    /// made. Calls the compiled-in table does not know keep their perf event.
-    static func combineSyscalls(_ targets: [AttachTarget], of probe: Probe, in system: ProbeSystem) -> [AttachTarget] {
-        guard !system.disabled.contains(.syscallDispatch), let statusOffset = compatStatusOffset else { return targets }
+    /// direction for the whole script, attached once, tail-calls the program
+    /// for the call being made from its table. A table slot holds one
+    /// program, so a call a second probe also traces keeps its perf event for
+    /// that probe (142 probes on sys_enter_read: one dispatcher, 141 perf
+    /// events, never 142 programs on every system call). Calls the
+    /// compiled-in table does not know keep their perf event too.
+    static func dispatchSyscalls(_ targets: inout [[AttachTarget]], in system: ProbeSystem) {
+        guard !system.disabled.contains(.syscallDispatch), let statusOffset = compatStatusOffset else { return }
         func call(_ t: AttachTarget) -> (exit: Bool, number: Int)? {
-            guard case .tracepoint("syscalls", let name, _) = t.location else { return nil }
+            guard t.kind == .tracepoint, case .tracepoint("syscalls", let name, _) = t.location else { return nil }
             for (prefix, exit) in [("sys_enter_", false), ("sys_exit_", true)] where name.hasPrefix(prefix) {
                 return SyscallNumbers.x86_64[String(name.dropFirst(prefix.count))].map { (exit, $0) }
             }
             return nil
         }
-        var out: [AttachTarget] = []
-        var dispatchers: [Bool: (numbers: [Int], range: SourceRange)] = [:]
-        for t in targets {
-            guard let (exit, number) = call(t), case .tracepoint(let category, let name, let format) = t.location else { out.append(t); continue }
-            // Two attach points may name the same call (sys_enter_read,sys_enter_r*): once is enough.
-            if dispatchers[exit]?.numbers.contains(number) == true { continue }
-            let table = tableName(probe, exit: exit)
-            out.append(AttachTarget(kind: t.kind, location: .syscall(category: category, name: name, format: format, number: number, table: table),
-                                    name: t.name, range: t.range))
-            dispatchers[exit, default: ([], t.range)].numbers.append(number)
+        var owner: [Bool: [Int: Int]] = [false: [:], true: [:]]     // direction → call → probe
+        var firstProbe: [Bool: (index: Int, range: SourceRange)] = [:]
+        for p in targets.indices {
+            var kept: [AttachTarget] = []
+            for t in targets[p] {
+                guard let (exit, number) = call(t), case .tracepoint(let category, let name, let format) = t.location else { kept.append(t); continue }
+                if let other = owner[exit]![number] {
+                    // Named twice in one probe (sys_enter_read,sys_enter_r*): once is enough.
+                    if other != p { kept.append(t) }
+                    continue
+                }
+                owner[exit]![number] = p
+                if firstProbe[exit] == nil { firstProbe[exit] = (p, t.range) }
+                kept.append(AttachTarget(kind: t.kind, location: .syscall(category: category, name: name, format: format, number: number,
+                                                                           table: tableName(exit: exit)), name: t.name, range: t.range))
+            }
+            targets[p] = kept
         }
         for exit in [false, true] {
-            guard let (numbers, range) = dispatchers[exit] else { continue }
-            out.append(AttachTarget(kind: .tracepoint, location: .syscallDispatch(exit: exit, table: tableName(probe, exit: exit), numbers: numbers, statusOffset: statusOffset),
-                                    name: "rawtracepoint:\(exit ? "sys_exit" : "sys_enter")", range: range))
+            guard let (index, range) = firstProbe[exit] else { continue }
+            let numbers = owner[exit]!.keys.sorted()
+            targets[index].append(AttachTarget(kind: .tracepoint, location: .syscallDispatch(exit: exit, table: tableName(exit: exit), numbers: numbers,
+                                                                                               statusOffset: statusOffset),
+                                               name: "rawtracepoint:\(exit ? "sys_exit" : "sys_enter")", range: range))
         }
-        return out
     }
 
-    /// The program array of one probe's dispatcher: a map name, unique in the script.
-    static func tableName(_ probe: Probe, exit: Bool) -> String { "sc\(probe.range.start)\(exit ? "x" : "e")" }
+    /// The program array a dispatcher tail-calls through.
+    static func tableName(exit: Bool) -> String { exit ? "sys_exit_calls" : "sys_enter_calls" }
 
     /// Where x86_64's thread_info.status is in task_struct (thread_info comes
     /// first): {flags, syscall_work, status, cpu} since Linux 5.11, {flags,
