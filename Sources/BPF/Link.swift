@@ -160,9 +160,13 @@ extension Link {
         let child = fork()
         if child < 0 { return false }
         if child > 0 { return true }
-        // In the child of a threaded process: only system calls from here on.
+        // In the child of a threaded process: only system calls from here on
+        // (the descriptor list was made before the fork).
         _ = setsid()
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { _ = signal(sig, SIG_IGN) }
+        _ = signal(SIGINT, SIG_IGN)  // one by one: an array literal would allocate
+        _ = signal(SIGTERM, SIG_IGN)
+        _ = signal(SIGHUP, SIG_IGN)
+        _ = signal(SIGPIPE, SIG_IGN)
         for fd: Int32 in 0...2 { _ = Glibc.close(fd) }
         for share in 0..<shares where fork() == 0 {
             for (i, fd) in fds.enumerated() where i % shares != share { _ = Glibc.close(fd) }
