@@ -64,7 +64,18 @@ class Attached:
         """SIGINT; returns seconds until the tool exited (map printing). Sets peak_rss_kib."""
         start = time.perf_counter()
         self.p.send_signal(signal.SIGINT)
-        _, _, usage = os.wait4(self.p.pid, 0)
+        # A tool that ignores SIGINT (bpftrace 0.17 did once) is killed after a minute.
+        deadline = start + 60
+        while True:
+            pid, _, usage = os.wait4(self.p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                print(f"bench: {self.p.args[0]} ignored SIGINT; killed", file=sys.stderr)
+                self.p.kill()
+                _, _, usage = os.wait4(self.p.pid, 0)
+                break
+            time.sleep(0.005)
         self.p.returncode = 0
         self.peak_rss_kib = usage.ru_maxrss
         elapsed = time.perf_counter() - start
