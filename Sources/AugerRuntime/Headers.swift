@@ -12,9 +12,7 @@ struct Headers {
 
     /// -I directories first, then the system's.
     init(includeDirectories: [String]) {
-        var machine = utsname()
-        uname(&machine)
-        let arch = withUnsafeBytes(of: machine.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let arch = KernelIdentity.current.architecture
         searchPath = includeDirectories + ["/usr/local/include", "/usr/include/\(arch)-linux-gnu", "/usr/include"]
     }
 

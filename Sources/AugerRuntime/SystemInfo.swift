@@ -8,14 +8,12 @@ import Glibc
 /// the kernel shows for it.
 public enum SystemInfo {
     public static func report(version: String) -> String {
-        var machine = utsname()
-        uname(&machine)
-        func field<T>(_ value: T) -> String { withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) } }
+        let kernel = KernelIdentity.current
         func yes(_ b: Bool) -> String { b ? "yes" : "no" }
         func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
         var out = "System\n"
-        out += "  OS: \(field(machine.sysname)) \(field(machine.release)) \(field(machine.version))\n"
-        out += "  Arch: \(field(machine.machine))\n\n"
+        out += "  OS: \(kernel.system) \(kernel.release) \(kernel.version)\n"
+        out += "  Arch: \(kernel.architecture)\n\n"
         out += "Build\n  version: \(version)\n  LLVM: not used (Auger writes BPF instructions itself)\n\n"
 
         let btf = try? KernelBTF()

@@ -124,3 +124,22 @@ public final class OutputSink: @unchecked Sendable {
         buffer.removeAll(keepingCapacity: true)
     }
 }
+
+/// uname(2)'s fields as strings: the kernel's name, release, version and
+/// architecture, read once.
+struct KernelIdentity {
+    let system: String, release: String, version: String, architecture: String
+
+    static let current: KernelIdentity = {
+        var u = utsname()
+        uname(&u)
+        func field<T>(_ value: T) -> String { withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) } }
+        return KernelIdentity(system: field(u.sysname), release: field(u.release), version: field(u.version), architecture: field(u.machine))
+    }()
+
+    /// The release's major and minor numbers (6.1.0-57-amd64 → (6, 1)).
+    var majorMinor: (Int, Int)? {
+        let parts = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
+}

@@ -1,9 +1,6 @@
 import AugerCompiler
 import AugerScript
 import BPF
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// tracepoint:CATEGORY:NAME (through tracefs: each has a format and an id)
 /// and rawtracepoint:[MODULE:]NAME (the kernel's raw hooks, by name).
@@ -104,13 +101,9 @@ struct TracepointProbes: ProbeFamily {
     /// first): {flags, syscall_work, status, cpu} since Linux 5.11, {flags,
     /// status} before. Nil elsewhere: the perf events stay.
     static let compatStatusOffset: Int? = {
-        var machine = utsname()
-        uname(&machine)
-        let release = withUnsafeBytes(of: machine.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let arch = withUnsafeBytes(of: machine.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        let parts = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
-        guard arch == "x86_64", parts.count == 2 else { return nil }
-        return (parts[0], parts[1]) >= (5, 11) ? 16 : 8
+        let kernel = KernelIdentity.current
+        guard kernel.architecture == "x86_64", let version = kernel.majorMinor else { return nil }
+        return version >= (5, 11) ? 16 : 8
     }()
 
     /// NAME may be a wildcard: every tracepoint has a raw one of its name
