@@ -141,7 +141,7 @@ extension ProbeCodeGen {
     /// Integer keys (and histogram buckets) of up to 64 bytes go on the stack.
     func stackKey(_ map: ScriptMap, _ keys: [Expr], _ range: SourceRange) throws(CompileError) -> KeyPlace? {
         let size = Int(map.spec.keySize), valueSize = Int(map.spec.valueSize)
-        guard fp == .r10, size % 8 == 0, size <= 64, valueSize <= 32, stackTop + size + valueSize <= 256 else { return nil }
+        guard fp == .r10, size % 8 == 0, size <= 64, valueSize <= 32, stackTop + size + valueSize <= Self.stackKeyLimit else { return nil }
         let types: [SType]
         switch map.key {
         case nil: types = []

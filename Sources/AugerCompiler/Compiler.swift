@@ -70,7 +70,9 @@ public final class Compiler {
             let (spec, sourceMap) = try gen.generate(name: programName(target, index))
             if outputCalls > outputBefore, !target.kind.runsOnce { printsPerEvent = true }
             scratchSize = max(scratchSize, gen.scratchTop)
-            return CompiledProgram(probeIndex: index, target: target, spec: spec, sourceMap: sourceMap)
+            var program = CompiledProgram(probeIndex: index, target: target, spec: spec, sourceMap: sourceMap)
+            program.stackBytes = gen.stackBytes
+            return program
         }
         let returnHalves = Set(sessions.map(\.exit))
         for index in probes.indices where !returnHalves.contains(index) {
@@ -88,6 +90,13 @@ public final class Compiler {
                 continue
             }
             for target in targets[index] { programs.append(try generate(index, target)) }
+        }
+        programs = try SharedEvent.combine(programs) { (program: CompiledProgram) throws(CompileError) -> CompiledProgram in
+            var target = program.target
+            if case .syscall(let category, let name, let format, _, _) = target.location {
+                target.location = .tracepoint(category: category, name: name, format: format)
+            }
+            return try generate(program.probeIndex, target)
         }
         var script = CompiledScript(programs: programs, maps: maps.values.sorted { $0.id < $1.id }, formattedCalls: formattedCalls,
                                     printedValues: printedValues, timeFormats: timeFormats,

@@ -73,6 +73,12 @@ public struct AttachTarget: Sendable {
         return nil
     }
 
+    /// For a system call served by a dispatcher: the program array it sits in.
+    public var syscallTable: String? {
+        if case .syscall(_, _, _, _, let table) = location { return table }
+        return nil
+    }
+
     /// For fentry and fexit: the function's signature.
     public var signature: FunctionSignature? {
         if case .tracedFunction(_, _, _, let signature) = location { return signature }
@@ -90,9 +96,8 @@ public struct AttachTarget: Sendable {
         switch location {
         case .kernelFunctions(let names), .kernelFunctionSession(let names): names.count
         case .userFunctions(_, _, let offsets): offsets.count
-        // The dispatcher's attachment stands for every system call it serves.
-        case .syscallDispatch(_, _, let numbers, _): numbers.count
-        case .syscall: 0
+        // Each system call counts, not the dispatcher that serves them.
+        case .syscallDispatch: 0
         default: 1
         }
     }
@@ -239,6 +244,19 @@ public struct CompiledProgram: Sendable {
     public var spec: ProgramSpec
     /// Instruction index → the script range it came from, in order.
     public var sourceMap: [(instruction: Int, range: SourceRange)]
+    /// How many probes "Attached N probes" counts for it: the target's, or
+    /// every member's when probes on one event share the program.
+    public var probeCount: Int
+    /// Bytes of stack the program may use (512 when not known).
+    public var stackBytes = ProbeCodeGen.maxStack
+
+    public init(probeIndex: Int, target: AttachTarget, spec: ProgramSpec, sourceMap: [(instruction: Int, range: SourceRange)]) {
+        self.probeIndex = probeIndex
+        self.target = target
+        self.spec = spec
+        self.sourceMap = sourceMap
+        self.probeCount = target.probeCount
+    }
 
     /// The script range of the statement that produced `instruction`.
     public func sourceRange(of instruction: Int) -> SourceRange? {

@@ -16,7 +16,11 @@ final class ProbeCodeGen {
     var scratchTop = 0
     /// Bytes of stack in use below the frame pointer: the scratch lookup key
     /// at -8, the saved context at -16, then variables and temporaries.
-    var stackTop = 16
+    var stackTop = 16 {
+        didSet { stackHighWater = max(stackHighWater, stackTop) }
+    }
+    /// The deepest `stackTop` has been, for the bytes of stack the program may use.
+    var stackHighWater = 16
     static let savedContext: Int16 = -16
     /// The frame the probe's variables live in: r10 in the main function;
     /// in a for-loop callback, r9, which holds the main function's r10.
@@ -60,6 +64,10 @@ final class ProbeCodeGen {
     /// rejects unreachable instructions, so none is emitted.
     var terminated = false
     static let maxStack = 512
+    /// Map keys go on the stack only below this depth (else in scratch).
+    static let stackKeyLimit = 256
+    /// Bytes of stack the program may use: its deepest slot, or where stack keys may reach.
+    var stackBytes: Int { max(stackHighWater, Self.stackKeyLimit) }
 
     /// Where a value lives: a stack slot (scalars) or a scratch offset.
     enum Slot { case stack(Int16), scratch(Int) }

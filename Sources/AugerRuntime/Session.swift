@@ -130,11 +130,15 @@ public final class Session {
             do { loaded.links += try resolver.attach(program, to: compiledProgram.target) } catch {
                 guard skipUnattachable else { throw error }
                 warnSkipped(compiledProgram.target)
-                skipped += compiledProgram.target.probeCount
+                skipped += compiledProgram.probeCount
+                // The system calls a dispatcher serves go with it.
+                if case .syscallDispatch(_, let table, _, _) = compiledProgram.target.location {
+                    skipped += loaded.programs.filter { $0.0.target.syscallTable == table }.reduce(0) { $0 + $1.0.probeCount }
+                }
             }
         }
         // Each function behind a kprobe_multi link counts, as bpftrace counts them.
-        let n = loaded.programs.reduce(0) { $0 + $1.0.target.probeCount } - skipped
+        let n = loaded.programs.reduce(0) { $0 + $1.0.probeCount } - skipped
         if !options.quiet {
             options.format.output.attached(n, out: out, err: err)
         }

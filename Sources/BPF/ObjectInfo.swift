@@ -75,7 +75,7 @@ public enum KernelBTFObject {
     }
 }
 
-private func getInfo<T>(_ fd: FileDescriptor, _ info: inout T, _ what: String) throws {
+func getInfo<T>(_ fd: FileDescriptor, _ info: inout T, _ what: String) throws {
     var attr = bpf_attr()
     try withUnsafeMutableBytes(of: &info) { buf in
         attr.info.bpf_fd = UInt32(fd.rawValue)

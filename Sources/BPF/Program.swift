@@ -33,7 +33,7 @@ public final class Program: Sendable {
                 self.verifierLog = nil
                 return
             }
-            if let error = attempt.error, error.errno == .notPermitted || error.errno == .tooBig { throw error }
+            if let error = attempt.error, error.errno == .notPermitted { throw error }
         }
         // Failed, or a log is wanted: load again with a log large enough to be whole.
         var attempt = (fd: FileDescriptor?.none, log: "", error: BPFError?.none)

@@ -52,8 +52,8 @@ final class SyscallDispatchTests: AugerTestCase {
         }
     }
 
-    /// One dispatcher serves the whole script; a call that a second probe
-    /// also traces keeps its perf event there, and both probes count it.
+    /// One dispatcher serves the whole script; probes on one call share its
+    /// slot's program, and each counts.
     func testProbesSharingACallBothCountIt() throws {
         let script = """
             tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @a = count(); }
@@ -64,6 +64,27 @@ final class SyscallDispatchTests: AugerTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("Attached 4 probes"), r.stderr)
         for map in ["@a", "@b", "@c"] { XCTAssertTrue(r.stdout.contains("\(map): 100\n"), r.stdout) }
+    }
+
+    /// The kernel runs at most 64 programs on a tracepoint and a table slot
+    /// holds one: 100 probes on one call share programs (in chunks of at
+    /// most 64 maps), and every probe counts every call, on both paths.
+    func testAHundredProbesOnOneCallEachCountEveryCall() throws {
+        var script = (0..<100).map { "tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @c\($0) = count(); @s\($0) = sum(\($0)); }" }
+        // Stack-heavy: too deep to be called from a shared program's stub, so it keeps its own.
+        script.append("tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @big = count(); " +
+                      (0..<60).map { "$v\($0) = \($0);" }.joined(separator: " ") + " @t = " + (0..<60).map { "$v\($0)" }.joined(separator: " + ") + "; }")
+        for feature in [[], ["--no-feature", "syscall_dispatch"]] {
+            let r = try auger(feature + ["-e", script.joined(separator: "\n"), "-c", "\(Self.workload) getppid 50"], timeout: 120)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stderr.contains("Attached 101 probes"), r.stderr)
+            for i in [0, 1, 31, 63, 64, 99] {
+                XCTAssertTrue(r.stdout.contains("@c\(i): 50\n"), "\(feature) @c\(i): \(r.stdout.prefix(300))")
+                XCTAssertTrue(r.stdout.contains("@s\(i): \(50 * i)\n"), "\(feature) @s\(i)")
+            }
+            XCTAssertTrue(r.stdout.contains("@big: 50\n"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("@t: \((0..<60).reduce(0, +))\n"), r.stdout)
+        }
     }
 
     /// A 32-bit system call's number is another table's: ia32 getpid is 20,

@@ -53,11 +53,10 @@ struct TracepointProbes: ProbeFamily {
     /// The script's `syscalls:sys_enter_*`/`sys_exit_*` tracepoints become
     /// programs on the raw sys_enter/sys_exit tracepoints: one dispatcher per
     /// direction for the whole script, attached once, tail-calls the program
-    /// for the call being made from its table. A table slot holds one
-    /// program, so a call a second probe also traces keeps its perf event for
-    /// that probe (142 probes on sys_enter_read: one dispatcher, 141 perf
-    /// events, never 142 programs on every system call). Calls the
-    /// compiled-in table does not know keep their perf event too.
+    /// for the call being made from its table. Probes on the same call share
+    /// that slot's program (SharedEvent), so 142 probes on sys_enter_read are
+    /// one dispatcher and one program, never 142 programs on every system
+    /// call. Calls the compiled-in table does not know keep their perf event.
     static func dispatchSyscalls(_ targets: inout [[AttachTarget]], in system: ProbeSystem) {
         guard !system.disabled.contains(.syscallDispatch), let statusOffset = compatStatusOffset else { return }
         func call(_ t: AttachTarget) -> (exit: Bool, number: Int)? {
@@ -67,18 +66,16 @@ struct TracepointProbes: ProbeFamily {
             }
             return nil
         }
-        var owner: [Bool: [Int: Int]] = [false: [:], true: [:]]     // direction → call → probe
+        var served: [Bool: Set<Int>] = [false: [], true: []]
         var firstProbe: [Bool: (index: Int, range: SourceRange)] = [:]
         for p in targets.indices {
             var kept: [AttachTarget] = []
+            var named: Set<[Int]> = []
             for t in targets[p] {
                 guard let (exit, number) = call(t), case .tracepoint(let category, let name, let format) = t.location else { kept.append(t); continue }
-                if let other = owner[exit]![number] {
-                    // Named twice in one probe (sys_enter_read,sys_enter_r*): once is enough.
-                    if other != p { kept.append(t) }
-                    continue
-                }
-                owner[exit]![number] = p
+                // Named twice in one probe (sys_enter_read,sys_enter_r*): once is enough.
+                guard named.insert([exit ? 1 : 0, number]).inserted else { continue }
+                served[exit]!.insert(number)
                 if firstProbe[exit] == nil { firstProbe[exit] = (p, t.range) }
                 kept.append(AttachTarget(kind: t.kind, location: .syscall(category: category, name: name, format: format, number: number,
                                                                            table: tableName(exit: exit)), name: t.name, range: t.range))
@@ -87,7 +84,7 @@ struct TracepointProbes: ProbeFamily {
         }
         for exit in [false, true] {
             guard let (index, range) = firstProbe[exit] else { continue }
-            let numbers = owner[exit]!.keys.sorted()
+            let numbers = served[exit]!.sorted()
             targets[index].append(AttachTarget(kind: .tracepoint, location: .syscallDispatch(exit: exit, table: tableName(exit: exit), numbers: numbers,
                                                                                                statusOffset: statusOffset),
                                                name: "rawtracepoint:\(exit ? "sys_exit" : "sys_enter")", range: range))
