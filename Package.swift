@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "AugerScript"),
         // Readers of files anyone may have written (ELF sections, symbols, notes): no dependencies, fuzzed alone.
         .target(name: "ELF"),
+        // Folded stacks to an SVG flame graph: text in, text out.
+        .target(name: "FlameGraph"),
+        .testTarget(name: "FlameGraphTests", dependencies: ["FlameGraph"]),
         .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
         .target(name: "AugerCompiler", dependencies: ["AugerScript", "BPF"]),
         .testTarget(name: "AugerCompilerTests", dependencies: ["AugerCompiler", "AugerScript", "BPF"]),
@@ -34,7 +37,7 @@ let package = Package(
                 // The event loop runs per record; exclusivity checks cost more than the work.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .executableTarget(name: "auger", dependencies: [
-            "AugerRuntime", "AugerScript", "BPF", "CBuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "AugerRuntime", "AugerScript", "BPF", "CBuildInfo", "FlameGraph", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "WorkloadProbe", path: "Tests/WorkloadProbe"),
         .executableTarget(name: "auger-workload", dependencies: ["WorkloadProbe", "BPF"], path: "Tests/Workload"),

@@ -1,6 +1,9 @@
 import AugerCompiler
 import AugerScript
 import BPF
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The kernel objects of a running script. Dropping it closes every map,
 /// program, perf event and link, which detaches everything.
@@ -15,6 +18,8 @@ final class LoadedScript {
     let ringBuffer: Map
     let globals: Map
     var stacks: Map?
+    /// The script as `auger ps` and `auger source` read it, and its map.
+    var record: (SessionRecord, Map)?
 
     init(_ compiled: CompiledScript) throws {
         self.compiled = compiled
@@ -46,9 +51,10 @@ final class LoadedScript {
     /// Loads every program; a verifier rejection is reported at the script
     /// line that produced the rejected instruction.
     func load(verbose: Bool, source: SourceFile) throws {
-        for compiledProgram in compiled.programs {
+        let debugInfo = ScriptDebugInfo.build(for: compiled.programs, source: source)
+        for (compiledProgram, lines) in zip(compiled.programs, debugInfo) {
             do {
-                programs.append((compiledProgram, try BPF.Program(compiledProgram.spec, maps: maps)))
+                programs.append((compiledProgram, try BPF.Program(compiledProgram.spec, maps: maps, debugInfo: lines)))
             } catch let v as VerifierError {
                 let range = Self.failingInstruction(v.log).flatMap { compiledProgram.sourceRange(of: $0) } ?? SourceRange(0, 0)
                 var message = Diagnostic(.error, "the kernel's BPF verifier rejected the program for \(compiledProgram.target.name): \(v.reason)", at: range).rendered(in: source)
@@ -61,6 +67,33 @@ final class LoadedScript {
             guard case .syscall(_, _, _, let number, let table) = compiledProgram.target.location, let array = maps[table] else { continue }
             try array.update(UInt32(number), UInt32(program.fd.rawValue))
         }
+    }
+
+    /// Keeps the script's text in the kernel with its programs (before they
+    /// load, so each is bound to it). Tracing goes on without it if the
+    /// kernel refuses (an old kernel without BPF_PROG_BIND_MAP only loses
+    /// the binding).
+    func publish(fileName: String, text: String, arguments: [String]) {
+        let maps = scriptMaps.compactMap { m, kernel in (try? kernel.info()).map { SessionRecord.MapName(id: $0.id, name: "@" + m.name) } }
+        let pid = getpid()
+        let record = SessionRecord(pid: pid, processStart: SessionRecord.processStart(of: pid) ?? 0, startTime: UInt64(time(nil)),
+                                   probes: nil, fileName: fileName, arguments: arguments, text: text, maps: maps)
+        if let map = try? record.create() { self.record = (record, map) }
+    }
+
+    /// Binds every program to the record's map.
+    func bindRecord() {
+        guard let (_, map) = record else { return }
+        for (_, program) in programs { try? program.bind(map) }
+    }
+
+    /// Writes the number of probes attached and freezes the record.
+    func recordAttached(_ probes: Int) {
+        guard var (record, map) = self.record else { return }
+        record.probes = probes
+        try? record.write(to: map)
+        try? map.freeze()
+        self.record = (record, map)
     }
 
     /// The index of the last instruction the verifier's log mentions.

@@ -1,6 +1,6 @@
 /// How a script runs, from the command line.
 public struct RunOptions: @unchecked Sendable { // Regex is not Sendable
-    public enum Format: String, Sendable { case text, json }
+    public enum Format: String, Sendable, CaseIterable { case text, json, folded }
     public var format: Format = .text
     public var quiet = false
     public var verbose = false

@@ -27,6 +27,7 @@ extension RunOptions.Format {
         switch self {
         case .text: TextOutput()
         case .json: JSONOutput()
+        case .folded: FoldedOutput()
         }
     }
 }

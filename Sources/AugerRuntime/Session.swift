@@ -67,6 +67,7 @@ public final class Session {
 
     /// Compiles the script for this system, loads it, and runs it.
     func runChecked() throws -> Int32 {
+        let written = source
         let run = try ScriptCompilation(options: options, warnings: err).compile(source)
         source = run.source
         decoder.enums = run.enums
@@ -84,7 +85,10 @@ public final class Session {
         }
         if let command = options.command { try ChildProcess.checkRunnable(command) }
         let loaded = try LoadedScript(compiled)
+        loaded.publish(fileName: written.name, text: written.text,
+                       arguments: options.positional + options.named.sorted { $0.key < $1.key }.map { "--\($0.key)=\($0.value)" })
         try loaded.load(verbose: options.verbose, source: source)
+        loaded.bindRecord()
         if options.dryRun { return 0 }
         return try execute(loaded, run.resolver)
     }
@@ -139,6 +143,7 @@ public final class Session {
         }
         // Each function behind a kprobe_multi link counts, as bpftrace counts them.
         let n = loaded.programs.reduce(0) { $0 + $1.0.probeCount } - skipped
+        loaded.recordAttached(n)
         if !options.quiet {
             options.format.output.attached(n, out: out, err: err)
         }

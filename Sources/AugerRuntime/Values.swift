@@ -69,14 +69,10 @@ struct ValueDecoder {
     /// kstack values are stack ids; ustack values carry the process id in
     /// their high half, for its symbols.
     func stackText(_ value: UInt64, user: Bool, _ format: StackFormat = .whole) -> String {
-        let id = user ? UInt64(UInt32(truncatingIfNeeded: value)) : value, pid = Int32(truncatingIfNeeded: value >> 32)
-        guard (user ? Int32(bitPattern: UInt32(id)) >= 0 : Int64(bitPattern: id) >= 0), let stacks,
-              let bytes = try? stacks.lookup(key: rawBytes(of: UInt32(truncatingIfNeeded: id))) else { return "" }
+        guard let (ips, pid) = stackAddresses(value, user: user) else { return "" }
         var out = "\n"
         // The kernel keeps every frame; a depth limit is applied here.
-        for i in 0..<min(bytes.count / 8, format.limit ?? Int.max) {
-            let ip = word(bytes[...], i * 8)
-            if ip == 0 { break }
+        for ip in ips.prefix(format.limit ?? Int.max) {
             let hex = String(ip, radix: 16)
             func name() -> String { (user ? userSymbols.symbolize(pid: pid, ip) : symbols.symbolize(ip)) ?? "0x" + hex }
             switch format.mode ?? stackMode {
@@ -95,6 +91,31 @@ struct ValueDecoder {
             }
         }
         return out
+    }
+
+    /// A stack value's return addresses, innermost first, and for user
+    /// stacks the process they are in. kstack values are stack ids; ustack
+    /// values carry the process id in their high half.
+    func stackAddresses(_ value: UInt64, user: Bool) -> (ips: [UInt64], pid: Int32)? {
+        let id = user ? UInt64(UInt32(truncatingIfNeeded: value)) : value, pid = Int32(truncatingIfNeeded: value >> 32)
+        guard (user ? Int32(bitPattern: UInt32(id)) >= 0 : Int64(bitPattern: id) >= 0), let stacks,
+              let bytes = try? stacks.lookup(key: rawBytes(of: UInt32(truncatingIfNeeded: id))) else { return nil }
+        var ips: [UInt64] = []
+        for i in 0..<bytes.count / 8 {
+            let ip = word(bytes[...], i * 8)
+            if ip == 0 { break }
+            ips.append(ip)
+        }
+        return (ips, pid)
+    }
+
+    /// A stack's function names without offsets, outermost first, as folded
+    /// stacks list them (so one function is one frame of a flame graph).
+    func stackFrames(_ value: UInt64, user: Bool, limit: Int? = nil) -> [String] {
+        guard let (ips, pid) = stackAddresses(value, user: user) else { return [] }
+        return ips.prefix(limit ?? Int.max).reversed().map { ip in
+            (user ? userSymbols.function(pid: pid, ip)?.name : symbols.name(of: ip)) ?? "0x" + String(ip, radix: 16)
+        }
     }
 
     func word(_ bytes: ArraySlice<UInt8>, _ at: Int = 0) -> UInt64 {

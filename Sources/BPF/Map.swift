@@ -19,6 +19,12 @@ public final class Map: Sendable {
         self.fd = try Sys.bpfFD(BPF_MAP_CREATE, &attr, "create \(spec.type) map \"\(spec.name)\"")
     }
 
+    /// A map someone else created, opened by id.
+    init(fd: FileDescriptor, spec: MapSpec) {
+        self.spec = spec
+        self.fd = fd
+    }
+
     /// Bytes of one value as user space reads and writes it: for per-CPU maps,
     /// one 8-byte-aligned slot for every possible CPU.
     public var valueBufferSize: Int {

@@ -32,6 +32,32 @@ extension Program {
     }
 }
 
+extension Map {
+    /// The map with kernel id `id`, whoever created it; nil when it is gone.
+    public static func open(id: UInt32) throws -> Map? {
+        var attr = bpf_attr()
+        attr.map_id = id
+        guard let raw = try absentIsNil({ () throws -> Int32 in try Sys.bpf(BPF_MAP_GET_FD_BY_ID, &attr, "open map \(id)") }) else { return nil }
+        let fd = FileDescriptor(owning: raw)
+        var info = bpf_map_info()
+        try getInfo(fd, &info, "map \(id)")
+        // A kind Auger does not create is read as a plain array or hash.
+        let type = MapType(rawValue: info.type) ?? (info.key_size == 4 ? .array : .hash)
+        let spec = MapSpec(name: cString(info.name), type: type, keySize: info.key_size, valueSize: info.value_size,
+                           maxEntries: info.max_entries, flags: MapFlags(rawValue: info.map_flags))
+        return Map(fd: fd, spec: spec)
+    }
+
+    /// Bytes of memory the kernel charges for the map (its fdinfo's memlock).
+    public var memoryBytes: Int? {
+        guard let text = try? readFile("/proc/self/fdinfo/\(fd.rawValue)", limit: 1 << 16) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("memlock:") {
+            return Int(String(line.dropFirst("memlock:".count).filter { !$0.isWhitespace }))
+        }
+        return nil
+    }
+}
+
 /// Ids of every BPF object of one kind loaded in the kernel, by any process.
 public enum LoadedObjects {
     public static func programIDs() throws -> [UInt32] { try ids(BPF_PROG_GET_NEXT_ID, "programs") }
@@ -85,6 +111,6 @@ func getInfo<T>(_ fd: FileDescriptor, _ info: inout T, _ what: String) throws {
     }
 }
 
-private func cString<T>(_ field: T) -> String {
+func cString<T>(_ field: T) -> String {
     withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
 }

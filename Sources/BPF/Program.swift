@@ -16,7 +16,9 @@ public final class Program: Sendable {
     /// that name. On rejection throws `VerifierError` with the whole log.
     /// - Parameter logLevel: 0 for no log on success; 1 or 2 keeps the
     ///   verifier's log (2: every instruction's state) in `verifierLog`.
-    public init(_ spec: ProgramSpec, maps: [String: Map] = [:], logLevel: UInt32 = 0) throws {
+    /// - Parameter debugInfo: line info and function names for tools such as
+    ///   bpftool; a program the kernel refuses with it is loaded without it.
+    public init(_ spec: ProgramSpec, maps: [String: Map] = [:], logLevel: UInt32 = 0, debugInfo: ProgramDebugInfo? = nil) throws {
         var insns = spec.instructions
         for (index, name) in spec.mapReferences {
             guard let map = maps[name] else {
@@ -26,8 +28,14 @@ public final class Program: Sendable {
             insns[index].imm = map.fd.rawValue
         }
         self.spec = spec
+        var debugInfo = debugInfo
         if logLevel == 0 {
-            let attempt = Program.load(spec, insns, logLevel: 0, logSize: 0)
+            var attempt = Program.load(spec, insns, debugInfo, logLevel: 0, logSize: 0)
+            // Line info is a help, not a need: the program without it, rather than none.
+            if attempt.fd == nil, attempt.error?.errno == .invalidArgument, debugInfo != nil {
+                debugInfo = nil
+                attempt = Program.load(spec, insns, nil, logLevel: 0, logSize: 0)
+            }
             if let fd = attempt.fd {
                 self.fd = fd
                 self.verifierLog = nil
@@ -38,7 +46,7 @@ public final class Program: Sendable {
         // Failed, or a log is wanted: load again with a log large enough to be whole.
         var attempt = (fd: FileDescriptor?.none, log: "", error: BPFError?.none)
         for size in Program.logSizes {
-            attempt = Program.load(spec, insns, logLevel: max(logLevel, 1), logSize: size)
+            attempt = Program.load(spec, insns, debugInfo, logLevel: max(logLevel, 1), logSize: size)
             if attempt.error?.errno != .noSpace { break } // ENOSPC: the log was cut short
         }
         guard let fd = attempt.fd else {
@@ -52,20 +60,28 @@ public final class Program: Sendable {
 
     /// One BPF_PROG_LOAD. Returns the descriptor, or the error and whatever log
     /// the kernel wrote.
-    private static func load(_ spec: ProgramSpec, _ insns: [Instruction], logLevel: UInt32, logSize: Int)
+    private static func load(_ spec: ProgramSpec, _ insns: [Instruction], _ debugInfo: ProgramDebugInfo?, logLevel: UInt32, logSize: Int)
         -> (fd: FileDescriptor?, log: String, error: BPFError?) {
         var log = [UInt8](repeating: 0, count: logSize)
         let code = insns.bytes
         // Programs with callbacks must describe each function in BTF.
         var btf: FileDescriptor?
+        var ownBTF: FileDescriptor?
         var funcInfo: [UInt32] = []
-        if !spec.functions.isEmpty {
+        var lineInfo: [bpf_line_info] = []
+        if let debugInfo, debugInfo.functionTypes.count == spec.functions.count + 1 {
+            btf = debugInfo.btf
+            funcInfo = [0, debugInfo.functionTypes[0]]
+            for (f, type) in zip(spec.functions, debugInfo.functionTypes.dropFirst()) { funcInfo += [UInt32(f.offset), type] }
+            lineInfo = debugInfo.lineRecords(for: insns, functionStarts: [0] + spec.functions.map(\.offset))
+        } else if !spec.functions.isEmpty {
             var builder = BTFBuilder()
             funcInfo = [0, builder.function(named: "main")]
             for f in spec.functions { funcInfo += [UInt32(f.offset), builder.function(named: f.name)] }
-            do { btf = try builder.load() } catch { return (nil, "", error as? BPFError) }
+            do { ownBTF = try builder.load() } catch { return (nil, "", error as? BPFError) }
+            btf = ownBTF
         }
-        defer { btf?.close() }
+        defer { ownBTF?.close() }
         // A module's function is named by an id in that module's BTF.
         var moduleBTF: FileDescriptor?
         if let module = spec.attachBTFModule {
@@ -81,6 +97,7 @@ public final class Program: Sendable {
         var failure: BPFError?
         var fd: FileDescriptor?
         funcInfo.withUnsafeBytes { fi in
+        lineInfo.withUnsafeBytes { li in
         code.withUnsafeBytes { c in
             license.withUnsafeBytes { l in
                 log.withUnsafeMutableBytes { buf in
@@ -96,6 +113,11 @@ public final class Program: Sendable {
                         attr.func_info_rec_size = 8
                         attr.func_info = Sys.address(fi.baseAddress)
                         attr.func_info_cnt = UInt32(funcInfo.count / 2)
+                        if !lineInfo.isEmpty {
+                            attr.line_info_rec_size = UInt32(MemoryLayout<bpf_line_info>.stride)
+                            attr.line_info = Sys.address(li.baseAddress)
+                            attr.line_info_cnt = UInt32(lineInfo.count)
+                        }
                     }
                     Sys.setName(&attr.prog_name, kernelObjectName(spec.name))
                     if logSize > 0 {
@@ -108,6 +130,7 @@ public final class Program: Sendable {
                     }
                 }
             }
+        }
         }
         }
         let text = String(decoding: log.prefix { $0 != 0 }, as: UTF8.self)

@@ -16,6 +16,7 @@ struct Auger: ParsableCommand {
             auger [options] FILENAME [ARGS...]
             auger [options] -e 'PROGRAM' [ARGS...]
             auger -l [SEARCH]
+            auger ps | source PID | flamegraph [FILE]
             """,
         discussion: """
             Examples:
@@ -41,7 +42,8 @@ struct Auger: ParsableCommand {
             -d STAGE        debug output: 'dis' prints each program's BPF instructions ('all' too)
             --dry-run       compile and load through the verifier, attach nothing
             -e 'PROGRAM'    run PROGRAM instead of a file
-            -f FORMAT       output format: 'text' (default) or 'json'
+            -f FORMAT       output format: 'text' (default), 'json', or 'folded' (stack maps
+                            as folded stacks, for flame graphs)
             -h, --help      show this message
             --info          print what this system supports (map and probe types, BTF)
             -I DIR          search DIR for headers the script #includes (for their #define constants)
@@ -64,6 +66,13 @@ struct Auger: ParsableCommand {
             -v              verbose: the verifier's full log on errors
             -V, --version   print the version
 
+        COMMANDS:
+            auger ps        list the Auger scripts running on this machine
+            auger source PID
+                            print the script process PID runs, as its user wrote it
+            auger flamegraph [FILE] [-o SVG] [--title TITLE] [--width PIXELS]
+                            draw folded stacks (-f folded output) as an interactive SVG
+
         EXAMPLES:
             auger -e 'tracepoint:syscalls:sys_enter_openat { printf("%s %s\\n", comm, str(args.filename)); }'
             auger -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'
@@ -73,6 +82,8 @@ struct Auger: ParsableCommand {
 
     /// Usage errors exit 1 as bpftrace's do (not ArgumentParser's 64).
     static func main() {
+        let argv = Array(CommandLine.arguments.dropFirst())
+        if let name = argv.first, let status = Subcommand.run(name, Array(argv.dropFirst())) { Glibc.exit(status) }
         let command: Auger
         do {
             command = try Auger.parse()
@@ -230,7 +241,7 @@ struct Auger: ParsableCommand {
         }
         try requirePrivileges("auger (loading and attaching BPF programs)")
         guard let format = RunOptions.Format(rawValue: f) else {
-            FileHandleOutput.stderr("ERROR: Invalid output format \"\(f)\"\nValid formats: 'text', 'json'\n")
+            FileHandleOutput.stderr("ERROR: Invalid output format \"\(f)\"\nValid formats: 'text', 'json', 'folded'\n")
             throw ExitCode(1)
         }
         var options = RunOptions()
