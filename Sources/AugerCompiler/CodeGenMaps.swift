@@ -140,6 +140,11 @@ extension ProbeCodeGen {
 
     /// Integer keys (and histogram buckets) of up to 64 bytes go on the stack.
     func stackKey(_ map: ScriptMap, _ keys: [Expr], _ range: SourceRange) throws(CompileError) -> KeyPlace? {
+        if map.spec.type.isArray && keys.isEmpty {
+            let index = try pushTemp(range)
+            asm.emit(.store(.u64, fp, index, imm: 0))
+            return .stack(index)
+        }
         let size = Int(map.spec.keySize), valueSize = Int(map.spec.valueSize)
         guard fp == .r10, size % 8 == 0, size <= 64, valueSize <= 32, stackTop + size + valueSize <= Self.stackKeyLimit else { return nil }
         let types: [SType]
@@ -167,6 +172,11 @@ extension ProbeCodeGen {
         asm.loadMap(.r1, map.spec.name)
         keyPointer(.r2, key)
         asm.emit(.call(.mapLookupElem))
+        // An array's elements always exist (the verifier still wants the check).
+        if map.spec.type.isArray {
+            asm.jump(.jeq, .r0, 0, to: missing)
+            return
+        }
         asm.jump(.jne, .r0, 0, to: have)
         // The zeroed value to insert: on the stack when small, else in scratch.
         let size = Int(map.spec.valueSize), words = (size + 7) / 8

@@ -175,6 +175,13 @@ public final class Compiler {
             default: break
             }
         }
+        // `@ = count()`: a one-element per-CPU array, whose lookup the verifier
+        // inlines (no helper call, no hashing) and whose element always
+        // exists. A count of zero is a count never made, so nothing is lost.
+        if info.key == nil, info.declaration == nil, kind == .aggregate(.count) {
+            type = .percpuArray
+            keySize = 4
+        }
         // A bucket per interval and key, preallocated below: a ceiling keeps long series affordable.
         if case .tseries(_, let n, _) = kind { entries = UInt32(clamping: min(max(Int64(entries), Int64(entries) * n), 1 << 16)) }
         // Preallocated (no BPF_F_NO_PREALLOC), as bpftrace's: without it the

@@ -47,6 +47,10 @@ struct MapPrinter {
                 default: value = .number(Int128(words.reduce(0, &+)))
                 }
                 return MapEntry(key: entry.key[...], value: value)
+            }.filter { entry in
+                // A keyless count lives in an array, whose element is there before any count.
+                guard kernel.spec.type.isArray, case .number(0) = entry.value else { return true }
+                return false
             }
         case .hist, .lhist:
             var grouped: [[UInt8]: [Int: UInt64]] = [:]

@@ -345,21 +345,20 @@ public struct Parser {
         switch tok.kind {
         case .keyword(.if):
             return try parseIf()
+        // Conditions and counts need no parentheses (bpftrace 0.24+): a
+        // parenthesized one is just an expression in parentheses.
         case .keyword(.while):
             advance()
-            try expect("(")
             let cond = try parseExpr()
-            try expect(")")
             return done(.whileLoop(cond, try parseBlock()))
         case .keyword(.unroll):
             advance()
-            try expect("(")
             let count = try parseExpr()
-            try expect(")")
             return done(.unroll(count, try parseBlock()))
         case .keyword(.for):
             advance()
-            try expect("(")
+            let parenthesized = tok.isPunct("(")
+            if parenthesized { advance() }
             guard case .variable(let v) = tok.kind else { throw unexpected(expecting: "a loop variable such as $kv") }
             advance()
             try expect(":")
@@ -367,10 +366,10 @@ public struct Parser {
             if tok.isPunct("..") {
                 advance()
                 let end = try parseExpr()
-                try expect(")")
+                if parenthesized { try expect(")") }
                 return done(.forRange(v, first, end, try parseBlock()))
             }
-            try expect(")")
+            if parenthesized { try expect(")") }
             return done(.forMap(v, first, try parseBlock()))
         case .keyword(.return):
             advance()
@@ -410,9 +409,7 @@ public struct Parser {
     mutating func parseIf() throws(Abandon) -> Stmt {
         let start = tok.range.start
         advance()
-        try expect("(")
         let cond = try parseExpr()
-        try expect(")")
         let then = try parseBlock()
         var otherwise: Stmt? = nil
         if tok.isKeyword(.else) {

@@ -44,8 +44,9 @@ final class PrologueTests: XCTestCase {
             return try Compiler(checked).compile(targets: targets).ringBufferSize
         }
         XCTAssertEqual(try size("interval:ms:1 { exit(); }"), 1 << 16)
-        // A map may warn that it is full, on any event.
-        XCTAssertEqual(try size("interval:ms:1 { @ = count(); }"), 1 << 20)
+        // A map may warn that it is full, on any event; a keyless count is an array, never full.
+        XCTAssertEqual(try size("interval:ms:1 { @[pid] = count(); }"), 1 << 20)
+        XCTAssertEqual(try size("interval:ms:1 { @ = count(); }"), 1 << 16)
         XCTAssertEqual(try size(#"begin { printf("hello\n"); } interval:ms:1 { @ = count(); } end { print(@); }"#), 1 << 20)
         XCTAssertEqual(try size(#"begin { printf("hello\n"); } interval:ms:1 { printf("%d\n", pid); }"#), 1 << 23)
     }
@@ -60,6 +61,24 @@ final class PrologueTests: XCTestCase {
         XCTAssertFalse(count.instructions.contains { $0.dst == 7 || $0.src == 7 })
         XCTAssertEqual(count.instructions.first, Instruction.mov(.r6, .r1))
         XCTAssertFalse(usesScratch(try compile("interval:ms:1 { @s[pid, cpu] = sum(pid); @h[tid] = hist(nsecs % 1000); @l = lhist(cpu, 0, 8, 1); }")))
+    }
+
+    /// `@ = count()` lives in a one-element per-CPU array: its lookup is
+    /// inlined by the verifier and nothing is ever inserted.
+    func testAKeylessCountIsAnArrayNeverInsertedInto() throws {
+        func compiled(_ text: String) throws -> CompiledScript {
+            let checked = Sema.check(Parser.parse(SourceFile(name: "test", text: text)).0)
+            return try Compiler(checked).compile(targets: [[AttachTarget(kind: .interval, location: .perfEvent(PerfEventSource(counter: .software(.cpuClock), rate: .period(1_000_000), cpus: [0])), name: "interval:ms:1")]])
+        }
+        let count = try compiled("interval:ms:1 { @ = count(); }")
+        XCTAssertEqual(count.maps[0].spec.type, .percpuArray)
+        XCTAssertEqual(count.maps[0].spec.keySize, 4)
+        XCTAssertFalse(count.programs[0].spec.instructions.contains(.call(.mapUpdateElem)))
+        for other in ["interval:ms:1 { @[pid] = count(); }", "interval:ms:1 { @ = sum(pid); }", "interval:ms:1 { @ = min(pid); }"] {
+            let c = try compiled(other)
+            XCTAssertEqual(c.maps[0].spec.type, .percpuHash, other)
+            XCTAssertTrue(c.programs[0].spec.instructions.contains(.call(.mapUpdateElem)), other)
+        }
     }
 
     func testProgramsWithStringsKeepIt() throws {

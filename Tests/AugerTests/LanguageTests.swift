@@ -14,6 +14,16 @@ final class LanguageTests: AugerTestCase {
         XCTAssertEqual(out, "300 1048576 4294967295 9223372036854775808|18446744073709551615 4294967295 -1\n\n@m[1099511627777]: 1\n\n")
     }
 
+    /// bpftrace 0.24+: no parentheses needed around conditions, counts and loop heads.
+    func testConditionsAndLoopHeadsWithoutParentheses() throws {
+        let out = try run(#"begin { $x = 2; if $x == 1 { printf("one "); } else if $x > 1 && $x < 3 { printf("two "); } for $i : 0..3 { printf("%d", $i); } @m[7] = 8; for $kv : @m { printf(" %d=%d", $kv.0, $kv.1); } $n = 0; while $n < 4 { $n++; } unroll 3 { printf("u"); } if ($x) { printf(" %d\n", $n); } clear(@m); }"#)
+        XCTAssertEqual(out, "two 012 7=8uuu 4\n\n")
+        let bad = try auger(["-e", "begin { if $x > 1 printf(\"x\"); }"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("stdin:1:"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("expecting '{'"), bad.stderr)
+    }
+
     func testPointerArithmeticScalesByStructSizes() throws {
         // Script structs and the kernel's (from BTF) both scale; pointer - pointer counts elements.
         let out = try run(#"struct A { int32_t a; int32_t b; char c[28] } begin { $a = (struct A *)1024; $t = (struct task_struct *)curtask; printf("%lu %lu %d %d\n", $a - 5, sizeof(struct A), (uint64)($t + 1) - (uint64)$t == sizeof(struct task_struct), ($t + 3) - $t); }"#)
