@@ -33,7 +33,9 @@ public enum AttachPointSyntax {
     static func parse(_ raw: String, _ range: SourceRange, _ diagnostics: inout Diagnostics) -> AttachPoint? {
         var parts = split(raw)
         let written = parts.removeFirst()
-        guard let kind = ProbeKind(written: written) else {
+        // Provider names are case-insensitive (`Kprobe:`, `Begin`), but for
+        // the one-letter aliases, where `U` (usdt) is not `u` (uprobe).
+        guard let kind = ProbeKind(written: written) ?? (written.count > 1 ? ProbeKind(written: written.lowercased()) : nil) else {
             diagnostics.error("invalid probe type '\(written)'", at: range)
             return nil
         }

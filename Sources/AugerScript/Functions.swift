@@ -12,6 +12,9 @@ public enum Functions {
     public static let getoptStrlen = 256
 
     static let zeroArgument: Set<String> = ["kstack", "ustack", "username", "cgroup"]
+    /// Functions whose arguments are all optional, called without parentheses
+    /// as bpftrace 0.24+ allows (`ppid` is `ppid()`).
+    static let callableBare: Set<String> = ["ppid", "pcomm"]
 
     static func zeroArgumentType(_ name: String) -> SType {
         switch name {
@@ -26,7 +29,7 @@ public enum Functions {
     /// Auger accepts them and resolves them when it has the library.
     static let library: Set<String> = [
         "strlen", "signal_name", "first_key", "is_err", "container_of", "assert", "assert_str", "fail",
-        "ppid", "write_user", "errorf", "warnf", "aligned", "ident", "get", "bad", "early",
+        "ppid", "pcomm", "write_user", "errorf", "warnf", "aligned", "ident", "get", "bad", "early",
     ]
 
     /// Default size of strings read with str(), buf() and path().
@@ -259,12 +262,15 @@ extension Sema {
             guard arity(1...1) else { return .strerror }
             integer(0)
             return .strerror
-        case "ppid":
-            // bpftrace's stdlib: the parent's process id, task->real_parent->tgid.
-            guard arity(1...1) else { return .i32 }
-            let task = Expr(.cast(.pointer(.tagged("struct", "task_struct")), args[0]), args[0].range)
-            let parent = Expr(.field(task, "real_parent", arrow: true), e.range)
-            e.kind = .field(parent, "tgid", arrow: true)
+        case "ppid", "pcomm":
+            // bpftrace's stdlib, of the given task or the current one: the
+            // parent's process id (task->real_parent->tgid), the process's
+            // name (task->group_leader->comm).
+            guard arity(0...1) else { return name == "ppid" ? .i32 : .string(16) }
+            let given = args.first ?? Expr(.identifier("curtask"), e.range)
+            let task = Expr(.cast(.pointer(.tagged("struct", "task_struct")), given), given.range)
+            let link = Expr(.field(task, name == "ppid" ? "real_parent" : "group_leader", arrow: true), e.range)
+            e.kind = .field(link, name == "ppid" ? "tgid" : "comm", arrow: true)
             return expr(e, statement: statement)
         case "assert":
             // bpftrace's stdlib: assert(cond, "message") stops the script with exit code 1.

@@ -12,6 +12,9 @@ extension Sema {
         case .integer(let v): return SType.literal(v, negative: false) ?? .u64
         case .string(let s): return .string(s.count + 1)
         case .bool: return .bool
+        case .identifier(let name) where Functions.callableBare.contains(name) && defines[name] == nil:
+            e.kind = .call(name, [])
+            return compute(e, statement: statement)
         case .identifier(let name):
             if let v = defines[name] {
                 // A #define constant stands for its value, as the C preprocessor would have it.

@@ -16,12 +16,22 @@ final class LanguageTests: AugerTestCase {
 
     /// bpftrace 0.24+: no parentheses needed around conditions, counts and loop heads.
     func testConditionsAndLoopHeadsWithoutParentheses() throws {
+        XCTAssertEqual(try run(#"Begin { printf("b "); } END { printf("e\n"); } TRACEPOINT:syscalls:sys_enter_getppid { exit(); }"#, ["-c", "\(Self.workload) getppid 1"]), "b e\n\n")
         let out = try run(#"begin { $x = 2; if $x == 1 { printf("one "); } else if $x > 1 && $x < 3 { printf("two "); } for $i : 0..3 { printf("%d", $i); } @m[7] = 8; for $kv : @m { printf(" %d=%d", $kv.0, $kv.1); } $n = 0; while $n < 4 { $n++; } unroll 3 { printf("u"); } if ($x) { printf(" %d\n", $n); } clear(@m); }"#)
         XCTAssertEqual(out, "two 012 7=8uuu 4\n\n")
         let bad = try auger(["-e", "begin { if $x > 1 printf(\"x\"); }"])
         XCTAssertEqual(bad.status, 1)
         XCTAssertTrue(bad.stderr.contains("stdin:1:"), bad.stderr)
         XCTAssertTrue(bad.stderr.contains("expecting '{'"), bad.stderr)
+    }
+
+    /// Helpers whose arguments are optional need no parentheses: `ppid` is `ppid()`, of the current task.
+    func testParentPidAndProcessNameWithoutParentheses() throws {
+        var augerPID: Int32 = 0
+        let r = try auger(["-q", "-c", "\(Self.workload) getppid 1", "-e",
+                           #"tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { printf("%d %s %d %s\n", ppid, pcomm, ppid(curtask), pcomm()); }"#]) { augerPID = $0.pid }
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "\(augerPID) auger-workload \(augerPID) auger-workload\n\n")
     }
 
     func testPointerArithmeticScalesByStructSizes() throws {
