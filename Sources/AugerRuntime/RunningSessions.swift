@@ -17,7 +17,7 @@ public enum RunningSessions {
     static func all() throws -> [Found] {
         var found: [Found] = []
         for id in try LoadedObjects.mapIDs() {
-            guard let map = try? Map.open(id: id), map.spec.name == SessionRecord.mapName,
+            guard let map = try? Map.open(id: id), SessionRecord.isMapName(map.spec.name),
                   let record = SessionRecord.read(from: map),
                   SessionRecord.processStart(of: record.pid) == record.processStart else { continue }
             let maps = record.maps.map { m -> (String, Int?) in

@@ -5,12 +5,16 @@ import Glibc
 
 /// A running script as the kernel keeps it: the text its user wrote, its
 /// file name and parameters, who runs it and what it holds, in an array map
-/// named `auger_source` that every program of the session is bound to and
+/// named for the session (`auger_PID`) that every program of it is bound to and
 /// that is frozen once attached (programs cannot write it, nor anyone
 /// else after that). `auger ps` and `auger source` read it back from any
 /// process, without asking the one that runs it.
 struct SessionRecord: Equatable {
-    static let mapName = "auger_source"
+    /// `auger_4242` for the session auger process 4242 runs (15 characters at most).
+    static func mapName(pid: Int32) -> String { "auger_\(pid)" }
+    static func isMapName(_ name: String) -> Bool {
+        name.hasPrefix("auger_") && name.count > 6 && name.dropFirst(6).allSatisfy(\.isNumber)
+    }
     static let magic = Array("AUGERSRC".utf8)
     static let version: UInt32 = 1
     /// The map's value size: the record is cut into pieces of this size.
@@ -104,7 +108,7 @@ struct SessionRecord: Equatable {
     func create() throws -> Map {
         let bytes = encoded()
         let pieces = (bytes.count + Self.piece - 1) / Self.piece
-        let map = try Map(MapSpec(name: Self.mapName, type: .array, keySize: 4, valueSize: UInt32(Self.piece),
+        let map = try Map(MapSpec(name: Self.mapName(pid: pid), type: .array, keySize: 4, valueSize: UInt32(Self.piece),
                                   maxEntries: UInt32(pieces), flags: .readOnlyProgram))
         try write(to: map)
         return map
@@ -121,7 +125,7 @@ struct SessionRecord: Equatable {
 
     /// Reads the record from a map of that name; nil when it holds none.
     static func read(from map: Map) -> SessionRecord? {
-        guard map.spec.name == mapName, map.spec.type == .array, map.spec.valueSize == UInt32(piece),
+        guard isMapName(map.spec.name), map.spec.type == .array, map.spec.valueSize == UInt32(piece),
               let first = try? map.lookup(key: rawBytes(of: UInt32(0))), let total = length(first),
               total <= Int(map.spec.maxEntries) * piece else { return nil }
         var bytes = first

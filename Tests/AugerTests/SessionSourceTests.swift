@@ -22,7 +22,7 @@ final class SessionSourceTests: AugerTestCase {
         let file = NSTemporaryDirectory() + "\(marker).bt"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         defer { unlink(file) }
-        var listing = "", source = "", lines: [LoadedSourceLine] = [], augerPID: pid_t = 0
+        var listing = "", source = "", lines: [LoadedSourceLine] = [], augerPID: pid_t = 0, recordMap: MapSpec?, writable = true
         let r = try auger(["-q", file, "first", "-c", "\(Self.workload) sleep 4000 getppid 3"], timeout: 60) { running in
             augerPID = running.pid
             for _ in 0..<200 {
@@ -32,6 +32,11 @@ final class SessionSourceTests: AugerTestCase {
                 if listing.split(separator: "\n").contains(where: { $0.hasPrefix("\(running.pid) ") && !$0.contains(" - ") }) { break }
             }
             source = (try? self.auger(["source", "\(running.pid)"]))?.stdout ?? ""
+            let map = ((try? LoadedObjects.mapIDs()) ?? []).compactMap { try? Map.open(id: $0) }
+                .first { $0.spec.name == "auger_\(running.pid)" }
+            recordMap = map?.spec
+            // Frozen once attached: nobody can rewrite what it says.
+            if let map { writable = (try? map.update(key: [0, 0, 0, 0], value: [UInt8](repeating: 0, count: Int(map.spec.valueSize)))) != nil }
             for id in (try? LoadedObjects.programIDs()) ?? [] {
                 // The call's program and its dispatcher: each starts at a script line.
                 if let l = try? Program.sourceLines(programID: id), l.contains(where: { $0.fileName == file }) {
@@ -49,6 +54,8 @@ final class SessionSourceTests: AugerTestCase {
         XCTAssertTrue(row.contains("@calls "), String(row))
         XCTAssertTrue(row.contains("@by "), String(row))
         XCTAssertEqual(source, text, "the text exactly as written")
+        XCTAssertEqual(recordMap?.flags, .readOnlyProgram, "a map named for the session, read-only to programs")
+        XCTAssertFalse(writable, "frozen")
         // Line info: the script's own lines, with their numbers and columns.
         XCTAssertTrue(lines.contains { $0.line == 3 && $0.text == "  @calls = count();" && $0.column == 3 }, "\(lines)")
         XCTAssertTrue(lines.contains { $0.line == 4 && $0.text == "  @by[comm] = count();" }, "\(lines)")
