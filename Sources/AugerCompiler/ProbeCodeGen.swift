@@ -390,7 +390,7 @@ final class ProbeCodeGen {
         }
     }
 
-    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "debugf", "join"]
+    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "debugf", "join", "static_assert"]
 
     // MARK: Variables and assignment
 

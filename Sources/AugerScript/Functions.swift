@@ -4,6 +4,7 @@ public enum Functions {
     static let pure: Set<String> = [
         "str", "buf", "ksym", "usym", "kaddr", "uaddr", "reg", "ntop", "pton", "cgroupid", "macaddr", "strftime",
         "path", "strncmp", "strcontains", "has_key", "len", "strerror", "bswap", "kptr", "uptr", "sizeof", "strlen",
+        "is_integer", "is_unsigned_integer", "is_str", "is_ptr", "is_array", "is_literal",
     ]
 
     /// Builtins that may also be called as functions with no arguments, and
@@ -258,6 +259,40 @@ extension Sema {
                 if !t.isString && t != .unknown && !isCharArray(t) { error("strcontains() needs strings, not \(t)", a.range) }
             }
             return .bool
+        case "is_integer", "is_unsigned_integer", "is_str", "is_ptr", "is_array", "is_literal":
+            // Answered at compile time from the argument's type; the argument is not evaluated.
+            guard arity(1...1) else { return .bool }
+            let t = expr(args[0])
+            let answer: Bool
+            switch (name, t) {
+            case ("is_integer", _): answer = t.isInteger
+            case ("is_unsigned_integer", .integer(_, false)): answer = true
+            case ("is_str", _): answer = t.isString
+            case ("is_ptr", _): answer = t.isPointer
+            case ("is_array", .array): answer = true
+            case ("is_literal", _):
+                switch args[0].kind {
+                case .integer, .string, .bool: answer = true
+                case .unary(.negate, let x): if case .integer = x.kind { answer = true } else { answer = false }
+                default: answer = false
+                }
+            default: answer = false
+            }
+            e.kind = .bool(answer)
+            return .bool
+        case "static_assert":
+            // Checked while compiling: the condition must be known then.
+            guard arity(2...2), let message = args[1].literalString else {
+                if args.count == 2 { error("static_assert() takes a condition and a message string literal", e.range) }
+                return .void
+            }
+            expr(args[0])
+            guard let value = args[0].foldedConstant else {
+                error("static_assert()'s condition must be known at compile time", args[0].range)
+                return .void
+            }
+            if value == 0 { error("static_assert failed: \(String(decoding: message, as: UTF8.self))", e.range) }
+            return .void  // nothing to run
         case "strerror":
             guard arity(1...1) else { return .strerror }
             integer(0)

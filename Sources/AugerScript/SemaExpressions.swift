@@ -442,8 +442,10 @@ extension Expr {
     public var foldedConstant: Int64? {
         switch kind {
         case .integer(let v): return Int64(exactly: v)
+        case .bool(let b): return b ? 1 : 0
         case .unary(.negate, let x): return x.foldedConstant.map { 0 &- $0 }
         case .unary(.complement, let x): return x.foldedConstant.map { ~$0 }
+        case .unary(.not, let x): return x.foldedConstant.map { $0 == 0 ? 1 : 0 }
         case .binary(let op, let l, let r):
             guard let a = l.foldedConstant, let b = r.foldedConstant else { return nil }
             switch op {
@@ -457,7 +459,14 @@ extension Expr {
             case .bitAnd: return a & b
             case .bitOr: return a | b
             case .bitXor: return a ^ b
-            default: return nil
+            case .eq: return a == b ? 1 : 0
+            case .ne: return a != b ? 1 : 0
+            case .lt: return a < b ? 1 : 0
+            case .le: return a <= b ? 1 : 0
+            case .gt: return a > b ? 1 : 0
+            case .ge: return a >= b ? 1 : 0
+            case .and: return a != 0 && b != 0 ? 1 : 0
+            case .or: return a != 0 || b != 0 ? 1 : 0
             }
         default: return nil
         }

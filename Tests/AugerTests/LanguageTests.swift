@@ -34,6 +34,17 @@ final class LanguageTests: AugerTestCase {
         XCTAssertEqual(r.stdout, "\(augerPID) auger-workload \(augerPID) auger-workload\n\n")
     }
 
+    /// Type predicates and static_assert, answered while compiling.
+    func testTypePredicatesAndStaticAssert() throws {
+        let out = try run(#"begin { static_assert(1 + 1 == 2 && is_str("x"), "arithmetic"); printf("%d %d %d %d %d %d %d\n", is_integer(1), is_str("a"), is_ptr(curtask), is_literal(-1), is_unsigned_integer(pid), is_literal(pid), is_integer("a")); }"#)
+        XCTAssertEqual(out, "1 1 1 1 1 0 0\n\n")
+        let failed = try auger(["-e", #"begin { static_assert(2 < 1, "two is not below one"); }"#])
+        XCTAssertEqual(failed.status, 1)
+        XCTAssertTrue(failed.stderr.contains("stdin:1:9-53: ERROR: static_assert failed: two is not below one"), failed.stderr)
+        let unknown = try auger(["-e", "begin { static_assert(pid > 1, \"x\"); }"])
+        XCTAssertTrue(unknown.stderr.contains("must be known at compile time"), unknown.stderr)
+    }
+
     func testPointerArithmeticScalesByStructSizes() throws {
         // Script structs and the kernel's (from BTF) both scale; pointer - pointer counts elements.
         let out = try run(#"struct A { int32_t a; int32_t b; char c[28] } begin { $a = (struct A *)1024; $t = (struct task_struct *)curtask; printf("%lu %lu %d %d\n", $a - 5, sizeof(struct A), (uint64)($t + 1) - (uint64)$t == sizeof(struct task_struct), ($t + 3) - $t); }"#)
