@@ -58,6 +58,10 @@ extension ProbeCodeGen {
                 if let code = args.first { try scalar(code) } else { asm.emit(.mov(.r0, 0)) }
                 asm.emit(.store(.u64, .r7, Int16(base + 8), .r0))
             }
+            // Raise the stop flag now, not when user space reads the record:
+            // no probe fires after exit() has run.
+            asm.loadMapValue(.r1, CompiledScript.globalsName, offset: UInt32(CompiledScript.stoppedOffset))
+            asm.emit(.store(.u64, .r1, 0, imm: 1))
             jump(to: returnLabel)
             terminated = true
         case "debugf":

@@ -67,3 +67,15 @@ struct Config {
         }
     }
 }
+
+/// What `auger -h` says Auger reads from its environment.
+public enum EnvironmentVariables {
+    public static var described: [(name: String, meaning: String)] {
+        Config.environmentNames.sorted().map { ("BPFTRACE_" + $0.uppercased(), "the \($0) config setting (over a script's config block)") }
+            + Config.legacyEnvironment.sorted { $0.key < $1.key }.map { ($0.value, "older name of BPFTRACE_\($0.key.uppercased())") }
+            + [("BPFTRACE_DUMMY_TS_MAP", "a map whose value tseries() reads as the time (for exact test output)"),
+               ("__BPFTRACE_NOTIFY_PROBES_ATTACHED", "print __BPFTRACE_NOTIFY_PROBES_ATTACHED once probes are attached"),
+               ("PATH", "where -c commands and uprobe:PROGRAM are looked for"),
+               ("LD_LIBRARY_PATH", "where uprobe:LIBRARY short names are looked for first")]
+    }
+}

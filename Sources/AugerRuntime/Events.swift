@@ -34,6 +34,8 @@ struct EventHandler {
         let head = record.loadUnaligned(as: UInt64.self)
         let id = Int(head & 0xffff_ffff)
         guard let kind = EventKind(rawValue: head >> 32) else { return }
+        // What other CPUs emitted after exit() ran (their probes had passed the stop flag) is not shown.
+        if session.afterExit { return }
         if kind == .printf && textOutput && id < plans.count {
             plans[id].render(record, printf, into: session.out)
             return
@@ -93,6 +95,7 @@ struct EventHandler {
         case .exit:
             session.exitCode = Int32(truncatingIfNeeded: Int64(bitPattern: session.decoder.word(bytes, 8)))
             session.exitRequested = true
+            session.afterExit = true
         case .join:
             let count = Int(session.decoder.word(bytes, 8))
             let size = CompiledScript.joinArgumentSize

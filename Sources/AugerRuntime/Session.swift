@@ -15,6 +15,8 @@ public final class Session {
     var decoder = ValueDecoder(symbols: KernelSymbols())
     var exitCode: Int32 = 0
     var exitRequested = false
+    /// Set when an exit() record is read: records after it are dropped until END runs.
+    var afterExit = false
     var child: ChildProcess?
     var printMapsOnExit = true
     /// missing_probes = "warn": probes the kernel refuses are skipped, not fatal.
@@ -235,6 +237,7 @@ public final class Session {
             try loaded.globals.update(UInt32(0), globals)
         }
         reader.consume { handler.handle($0) }
+        afterExit = false
         for (_, program) in ends {
             try program.testRun(context: [UInt8](repeating: 0, count: 8))
         }

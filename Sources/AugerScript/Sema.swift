@@ -454,9 +454,9 @@ public final class Sema {
                 if type == nil { t = vt } else if SType.unify(t, vt) == nil && vt != .unknown {
                     error("cannot initialize $\(name) of type '\(t)' with a value of type '\(vt)'", value.range)
                 }
-            } else if type == nil {
-                t = .i64
             }
+            // `let $x;` takes the type of its first real value (bpftrace's
+            // tcpconnect declares `$daddr` before assigning ntop() to it).
             assignVariable(name, t, at: s.range, declare: true)
         case .ifElse(let cond, let then, let otherwise):
             condition(cond, "if")

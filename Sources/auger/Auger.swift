@@ -30,7 +30,13 @@ struct Auger: ParsableCommand {
     static let version = "auger v0.1.0 (\(String(cString: auger_build_commit())))"
 
     /// bpftrace's usage text shape: scripts check for its USAGE: line.
-    static let usage = """
+    static var usage: String {
+        usageText + "ENVIRONMENT:\n" + EnvironmentVariables.described.map { name, meaning in
+            "    " + name + "\n" + "                    " + meaning + "\n"
+        }.joined() + "\n"
+    }
+
+    static let usageText = """
         USAGE:
             auger [options] FILENAME [ARGS...]
             auger [options] - <program on standard input>
@@ -38,7 +44,7 @@ struct Auger: ParsableCommand {
 
         OPTIONS:
             -B MODE         output buffering: 'full' (default), 'line' or 'none'
-            -c 'CMD'        run CMD and trace it; stop when it exits (cpid is its pid)
+            -c, --cmd 'CMD' run CMD and trace it; stop when it exits (cpid is its pid)
             -d STAGE        debug output: 'dis' prints each program's BPF instructions ('all' too)
             --dry-run       compile and load through the verifier, attach nothing
             -e 'PROGRAM'    run PROGRAM instead of a file
@@ -49,7 +55,8 @@ struct Auger: ParsableCommand {
             -I DIR          search DIR for headers the script #includes (for their #define constants)
             --include FILE  include FILE before the script, as #include <FILE>
             -k              warn when a helper call fails (so far: reading a map element that is not there)
-            -l [SEARCH]     list probes matching SEARCH (with -v, their arguments)
+            -l, --list [SEARCH]
+                            list probes matching SEARCH (with -v, their arguments)
             --mode MODE     'run' (default) or 'bench': run BEGIN, time each bench:NAME probe, run END
             --no-feature F,...
                             do not use these kernel features even where present:
@@ -59,11 +66,11 @@ struct Auger: ParsableCommand {
             -p, --pid PID   trace process PID; stop when it exits
             --probe-filter REGEX
                             attach only probes whose names match REGEX (BEGIN/END always run)
-            -q              quiet: no 'Attached N probes' message
+            -q, --quiet     quiet: no 'Attached N probes' message
             --unsafe        allow functions with side effects, such as system()
             --usdt-file-activation
                             accepted: USDT semaphores are always raised in every process mapping the file
-            -v              verbose: the verifier's full log on errors
+            -v, --verbose   verbose: the verifier's full log on errors
             -V, --version   print the version
 
         COMMANDS:
@@ -142,25 +149,25 @@ struct Auger: ParsableCommand {
     @Option(name: .short, help: "The program to run, instead of a file.")
     var e: String?
 
-    @Flag(name: .short, help: "List probes (matching SEARCH).")
+    @Flag(name: [.short, .customLong("list")], help: "List probes (matching SEARCH).")
     var l = false
 
     @Option(name: [.short, .customLong("pid")], help: "Trace this process id; stop when it exits.")
     var p: String?
 
-    @Option(name: .short, help: "Run COMMAND and trace it; stop when it exits. cpid is its pid.")
+    @Option(name: [.short, .customLong("cmd")], help: "Run COMMAND and trace it; stop when it exits. cpid is its pid.")
     var c: String?
 
     @Option(name: [.short, .customLong("output")], help: "Write output to FILE instead of standard output.")
     var o: String?
 
-    @Flag(name: .short, help: "Quiet: no 'Attached N probes' message.")
+    @Flag(name: [.short, .customLong("quiet")], help: "Quiet: no 'Attached N probes' message.")
     var q = false
 
     @Option(name: .short, help: "Output format: text or json.")
     var f: String = "text"
 
-    @Flag(name: .short, help: "Verbose: the verifier's full log on errors; fields with -l.")
+    @Flag(name: [.short, .customLong("verbose")], help: "Verbose: the verifier's full log on errors; fields with -l.")
     var v = false
 
     @Flag(name: .customLong("dry-run"), help: "Compile and load through the verifier, then exit without attaching.")

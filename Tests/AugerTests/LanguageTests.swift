@@ -45,6 +45,21 @@ final class LanguageTests: AugerTestCase {
         XCTAssertTrue(unknown.stderr.contains("must be known at compile time"), unknown.stderr)
     }
 
+    /// No probe output after exit() has run: the program raises the stop flag
+    /// itself, and records other CPUs emitted after it are dropped; END still prints.
+    func testNothingPrintsAfterExitButEnd() throws {
+        let r = try auger(["-q", "-c", "\(Self.workload) getppid 200", "-e",
+                           #"tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { printf("x\n"); @n = count(); exit(); } end { printf("end\n"); }"#])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "x\nend\n\n@n: 1\n\n")
+    }
+
+    /// `let $x;` takes the type of its first real value.
+    func testADeclaredVariableTakesItsFirstValuesType() throws {
+        let out = try run(#"begin { let $d; if (pid > 0) { $d = ntop(0x0100007f); } else { $d = ntop(0); } let $n; $n = 5; $n += 2; printf("%s %d\n", $d, $n); }"#)
+        XCTAssertEqual(out, "127.0.0.1 7\n\n")
+    }
+
     func testPointerArithmeticScalesByStructSizes() throws {
         // Script structs and the kernel's (from BTF) both scale; pointer - pointer counts elements.
         let out = try run(#"struct A { int32_t a; int32_t b; char c[28] } begin { $a = (struct A *)1024; $t = (struct task_struct *)curtask; printf("%lu %lu %d %d\n", $a - 5, sizeof(struct A), (uint64)($t + 1) - (uint64)$t == sizeof(struct task_struct), ($t + 3) - $t); }"#)
