@@ -59,9 +59,12 @@ extension ProbeCodeGen {
                 asm.emit(.store(.u64, .r7, Int16(base + 8), .r0))
             }
             // Raise the stop flag now, not when user space reads the record:
-            // no probe fires after exit() has run.
-            asm.loadMapValue(.r1, CompiledScript.globalsName, offset: UInt32(CompiledScript.stoppedOffset))
-            asm.emit(.store(.u64, .r1, 0, imm: 1))
+            // no probe fires after exit() has run. An iterator, as in
+            // bpftrace, still visits every object of the read that runs it.
+            if target.kind != .iter {
+                asm.loadMapValue(.r1, CompiledScript.globalsName, offset: UInt32(CompiledScript.stoppedOffset))
+                asm.emit(.store(.u64, .r1, 0, imm: 1))
+            }
             jump(to: returnLabel)
             terminated = true
         case "debugf":

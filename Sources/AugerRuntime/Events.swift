@@ -95,7 +95,7 @@ struct EventHandler {
         case .exit:
             session.exitCode = Int32(truncatingIfNeeded: Int64(bitPattern: session.decoder.word(bytes, 8)))
             session.exitRequested = true
-            session.afterExit = true
+            session.afterExit = !session.iterating
         case .join:
             let count = Int(session.decoder.word(bytes, 8))
             let size = CompiledScript.joinArgumentSize

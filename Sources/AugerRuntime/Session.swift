@@ -17,6 +17,8 @@ public final class Session {
     var exitRequested = false
     /// Set when an exit() record is read: records after it are dropped until END runs.
     var afterExit = false
+    /// While an iterator's read runs: what it prints after its exit() is kept, as in bpftrace.
+    var iterating = false
     var child: ChildProcess?
     var printMapsOnExit = true
     /// missing_probes = "warn": probes the kernel refuses are skipped, not fatal.
@@ -114,7 +116,7 @@ public final class Session {
             guard case .signal(let name) = p.0.target.location, let number = SignalWatcher.userSignals[name] else { return nil }
             return (p.0.target.name, number)
         }) { a, _ in a }
-        let signals = try SignalWatcher(also: Array(Set(signalNames.values)))
+        let signals = try SignalWatcher(also: Array(Set(signalNames.values).union([SIGUSR1])))
         let reader = try RingBufferReader(loaded.ringBuffer)
         try reader.watch(signals.fd)
         let handler = EventHandler(session: self, loaded: loaded)
@@ -176,6 +178,8 @@ public final class Session {
         for (compiledProgram, program) in iterators where !exitRequested {
             let links = try resolver.attach(program, to: compiledProgram.target)
             loaded.links += links
+            iterating = true
+            defer { iterating = false }
             for link in links { try link.iterate { reader.consume { handler.handle($0) } } }
             out.flush()
         }
@@ -205,6 +209,12 @@ public final class Session {
                 out.flush()
                 if handled >= Self.burstRecords && !exitRequested { usleep(Self.batchWindowMicroseconds) }
                 if let signal = signals.next() {
+                    // As in bpftrace: SIGUSR1 prints every map, and the run goes on.
+                    if signal == SIGUSR1 && !signalNames.values.contains(signal) {
+                        try printMaps(loaded)
+                        out.flush()
+                        continue
+                    }
                     guard signalNames.values.contains(signal) else { break }
                     // self:signal probes run for the signals they name.
                     for (compiledProgram, program) in selfProbes where signalNames[compiledProgram.target.name] == signal {
@@ -226,7 +236,7 @@ public final class Session {
                     lastLostCheck = Self.monotonicNanoseconds()
                 }
                 if let c = child, c.exited() { break }
-                if let pid = options.pid, kill(pid, 0) != 0 && errno == ESRCH { break }
+                if let pid = options.pid, Self.hasEnded(pid) { break }
             }
         }
         // Probes stop before END, as bpftrace's do: they see the flag and do
@@ -301,6 +311,20 @@ public final class Session {
 
     func printMapsAtExit(_ loaded: LoadedScript) throws {
         guard printMapsOnExit else { return }
+        try printMaps(loaded)
+    }
+
+    /// Whether a -p process is gone or a zombie (it runs no more code; its
+    /// parent may take its time to reap it).
+    static func hasEnded(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return true }
+        guard let stat = try? readFile("/proc/\(pid)/stat", limit: 1 << 16), let close = stat.lastIndex(of: ")") else { return false }
+        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+        return state == "Z" || state == "X"
+    }
+
+    /// Every map that holds something, as at exit.
+    func printMaps(_ loaded: LoadedScript) throws {
         let printer = MapPrinter(decoder: decoder)
         options.format.output.beforeMapsAtExit(out: out)
         for (map, kernel) in loaded.scriptMaps {

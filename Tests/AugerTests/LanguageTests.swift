@@ -54,6 +54,43 @@ final class LanguageTests: AugerTestCase {
         XCTAssertEqual(r.stdout, "x\nend\n\n@n: 1\n\n")
     }
 
+    /// SIGUSR1 prints every map and the run goes on (bpftrace's behaviour).
+    func testSIGUSR1PrintsTheMapsAndKeepsRunning() throws {
+        let r = try auger(["-q", "-c", "\(Self.workload) getppid 5 sleep 4000", "-e",
+                           "tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @n = count(); }"], timeout: 60) { running in
+            usleep(2_000_000)
+            kill(running.pid, SIGUSR1)
+        }
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.components(separatedBy: "@n: 5\n").count - 1, 2, "once on SIGUSR1, once at exit: \(r.stdout)")
+    }
+
+    /// -p ends when the process is a zombie, not when its parent gets round to reaping it.
+    func testPidEndsWhenTheProcessIsAZombie() throws {
+        // The shell starts `sleep 1` and becomes `sleep 30`, which never reaps it.
+        var out: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&out), 0)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        let words: [String] = ["/bin/sh", "-c", "sleep 1 & echo $!; exec sleep 30"]
+        let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+        var parent: pid_t = 0
+        XCTAssertEqual(posix_spawn(&parent, "/bin/sh", &actions, nil, argv, environ), 0)
+        argv.forEach { free($0) }
+        close(out[1])
+        defer { kill(parent, SIGKILL); waitpid(parent, nil, 0) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = read(out[0], &buffer, buffer.count)
+        close(out[0])
+        let child = try XCTUnwrap(Int32(String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).filter(\.isNumber)))
+        let started = Date()
+        let r = try auger(["-q", "-p", "\(child)", "-e", "interval:s:20 { printf(\"too late\\n\"); }"], timeout: 40)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertFalse(r.stdout.contains("too late"), r.stdout)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 15, "ended with the zombie, not its parent (30 s)")
+    }
+
     /// `let $x;` takes the type of its first real value.
     func testADeclaredVariableTakesItsFirstValuesType() throws {
         let out = try run(#"begin { let $d; if (pid > 0) { $d = ntop(0x0100007f); } else { $d = ntop(0); } let $n; $n = 5; $n += 2; printf("%s %d\n", $d, $n); }"#)
