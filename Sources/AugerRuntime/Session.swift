@@ -155,6 +155,11 @@ public final class Session {
             out.write("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n")
             out.flush()
         }
+        // The -c command exists (waiting to exec) before BEGIN, so cpid is valid there.
+        if let command = options.command {
+            child = try ChildProcess(command)
+            try loaded.globals.update(UInt32(0), Globals(startTime: Self.monotonicNanoseconds(), childPID: UInt64(child!.pid)))
+        }
         for (_, program) in begins {
             try program.testRun(context: [UInt8](repeating: 0, count: 8))
             reader.consume { handler.handle($0) }
@@ -187,9 +192,7 @@ public final class Session {
         // iterators, which have run by now) is done after BEGIN.
         if others.count == iterators.count && selfProbes.isEmpty && options.command == nil && options.pid == nil { exitRequested = true }
         if !exitRequested {
-            if let command = options.command {
-                child = try ChildProcess(command)
-                try loaded.globals.update(UInt32(0), Globals(startTime: Self.monotonicNanoseconds(), childPID: UInt64(child!.pid)))
+            if child != nil {
                 for (compiledProgram, program) in others where watchesCommand(compiledProgram.target) {
                     loaded.links += try resolver.attach(program, to: compiledProgram.target, process: child!.pid)
                 }

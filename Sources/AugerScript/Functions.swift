@@ -15,7 +15,7 @@ public enum Functions {
     static let zeroArgument: Set<String> = ["kstack", "ustack", "username", "cgroup"]
     /// Functions whose arguments are all optional, called without parentheses
     /// as bpftrace 0.24+ allows (`ppid` is `ppid()`).
-    static let callableBare: Set<String> = ["ppid", "pcomm"]
+    static let callableBare: Set<String> = ["ppid", "pcomm", "has_cpid"]
 
     static func zeroArgumentType(_ name: String) -> SType {
         switch name {
@@ -297,6 +297,11 @@ extension Sema {
             guard arity(1...1) else { return .strerror }
             integer(0)
             return .strerror
+        case "has_cpid":
+            // Whether there is a -c command: cpid is 0 without one.
+            guard arity(0...0) else { return .bool }
+            e.kind = .binary(.ne, Expr(.identifier("cpid"), e.range), Expr(.integer(0), e.range))
+            return expr(e, statement: statement)
         case "ppid", "pcomm":
             // bpftrace's stdlib, of the given task or the current one: the
             // parent's process id (task->real_parent->tgid), the process's

@@ -91,6 +91,16 @@ final class LanguageTests: AugerTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 15, "ended with the zombie, not its parent (30 s)")
     }
 
+    /// The -c command exists before BEGIN runs: cpid is its pid there, has_cpid says whether there is one.
+    func testCpidIsValidFromBeginOn() throws {
+        var augerPID: Int32 = 0
+        let r = try auger(["-q", "-c", "\(Self.workload) getppid 1", "-e",
+                           #"begin { printf("%d %d\n", has_cpid, cpid > 0); @b = cpid; } tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @t = pid; } end { printf("%d\n", @b == @t); clear(@b); clear(@t); }"#]) { augerPID = $0.pid }
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "1 1\n1\n\n", "auger \(augerPID)")
+        XCTAssertEqual(try run(#"begin { printf("%d %d\n", has_cpid, has_cpid()); }"#), "0 0\n\n")
+    }
+
     /// `let $x;` takes the type of its first real value.
     func testADeclaredVariableTakesItsFirstValuesType() throws {
         let out = try run(#"begin { let $d; if (pid > 0) { $d = ntop(0x0100007f); } else { $d = ntop(0); } let $n; $n = 5; $n += 2; printf("%s %d\n", $d, $n); }"#)
