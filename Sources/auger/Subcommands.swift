@@ -73,7 +73,7 @@ struct DrawFlameGraph: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "auger flamegraph",
         abstract: "Draw folded stacks (auger -f folded) as an interactive SVG flame graph.",
-        discussion: "auger -f folded -e 'profile:hz:99 { @[kstack] = count(); }' -c 'sleep 5' > out.folded && auger flamegraph out.folded -o out.svg")
+        discussion: "auger -f folded -e 'profile:hz:99 { @[comm, ustack, kstack] = count(); }' -c 'make' > out.folded && auger flamegraph out.folded -o out.svg")
 
     @Argument(help: "Folded stacks, one `frame;frame;frame COUNT` a line (standard input when not given).")
     var file: String?
