@@ -321,8 +321,7 @@ public final class Session {
     /// parent may take its time to reap it).
     static func hasEnded(_ pid: Int32) -> Bool {
         if kill(pid, 0) != 0 && errno == ESRCH { return true }
-        guard let stat = try? readFile("/proc/\(pid)/stat", limit: 1 << 16), let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+        let state = ProcessStat.fields(of: pid)?.first
         return state == "Z" || state == "X"
     }
 

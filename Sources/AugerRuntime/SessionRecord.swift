@@ -110,12 +110,13 @@ struct SessionRecord: Equatable {
         let pieces = (bytes.count + Self.piece - 1) / Self.piece
         let map = try Map(MapSpec(name: Self.mapName(pid: pid), type: .array, keySize: 4, valueSize: UInt32(Self.piece),
                                   maxEntries: UInt32(pieces), flags: .readOnlyProgram))
-        try write(to: map)
+        try Self.write(bytes, to: map)
         return map
     }
 
-    func write(to map: Map) throws {
-        let bytes = encoded()
+    func write(to map: Map) throws { try Self.write(encoded(), to: map) }
+
+    private static func write(_ bytes: [UInt8], to map: Map) throws {
         for i in 0..<Int(map.spec.maxEntries) {
             var piece = Array(bytes.dropFirst(i * Self.piece).prefix(Self.piece))
             piece += [UInt8](repeating: 0, count: Self.piece - piece.count)
@@ -140,11 +141,18 @@ struct SessionRecord: Equatable {
 
     /// When `pid` started, in clock ticks after boot; nil when there is no such process.
     static func processStart(of pid: Int32) -> UInt64? {
-        guard let stat = try? readFile("/proc/\(pid)/stat", limit: 1 << 16),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        // After "pid (comm)": state is field 3, starttime field 22.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
+        // starttime is field 22 of the file, the 20th after "pid (comm)".
+        ProcessStat.fields(of: pid).flatMap { $0.count > 19 ? UInt64($0[19]) : nil }
+    }
+}
+
+/// /proc/PID/stat, read where the kernel's own words are needed (start time, state).
+enum ProcessStat {
+    /// The fields after "pid (comm)": state first. The name may hold spaces
+    /// and parentheses, so they start after the last ')'.
+    static func fields(of pid: Int32) -> [Substring]? {
+        guard let stat = try? readFile("/proc/\(pid)/stat", limit: 1 << 16), let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 }
 
