@@ -144,6 +144,10 @@ extension ProbeCodeGen {
 
     /// Functions that produce a scalar.
     func scalarCall(_ written: String, _ args: [Expr], _ e: Expr) throws(CompileError) {
+        if let f = compiler.checked.functions[written] {
+            try callUserFunction(f, args, e)
+            return
+        }
         let name = written.hasPrefix("__builtin_") ? String(written.dropFirst(10)) : written
         if name == "kstack" || name == "ustack" {
             try stack(user: name == "ustack", e)

@@ -34,6 +34,17 @@ final class ProbeCodeGen {
     var pendingCallbacks: [LoopCallback] = []
     /// len(@m) callbacks: each adds one to the scratch word at this offset.
     var pendingCounters: [(label: String, offset: Int)] = []
+    /// User functions called and not yet emitted; all called so far.
+    var functionsToEmit: [String] = []
+    var requestedFunctions: Set<String> = []
+    /// The user function being emitted ("" for the probe), its calls, and
+    /// each frame's deepest stack use, for the verifier's limits on a chain.
+    var currentFrame = ""
+    var functionCallSites: [(caller: String, callee: String, range: SourceRange)] = []
+    var frameBytes: [String: Int] = [:]
+    /// Inside a user function: where `return value` goes, the value's type,
+    /// and the scratch word a loop body leaves it in.
+    var functionReturnTarget: (label: String, type: SType, word: Int)?
 
     struct LoopCallback {
         var label: String
@@ -117,6 +128,8 @@ final class ProbeCodeGen {
         while !pendingCallbacks.isEmpty {
             try emitCallback(pendingCallbacks.removeFirst())
         }
+        frameBytes[""] = stackHighWater
+        try emitRequestedFunctions()
         for counter in pendingCounters { emitCounter(counter) }
         var assembled: Assembled
         do { assembled = try asm.assemble() } catch {
@@ -331,8 +344,9 @@ final class ProbeCodeGen {
             popTemp()
         case .forMap(let name, let mapExpr, let body):
             try forMap(name, mapExpr, body, s.range)
-        case .jump(let kind, _):
+        case .jump(let kind, let value):
             switch kind {
+            case .return where functionReturnTarget != nil: try functionReturn(value, s.range)
             case .return: jump(to: returnLabel)
             case .break:
                 guard let loop = loops.last else { return }

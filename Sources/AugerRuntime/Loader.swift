@@ -89,7 +89,7 @@ final class LoadedScript {
 
     /// Writes the number of probes attached and freezes the record.
     func recordAttached(_ probes: Int) {
-        guard var (record, map) = self.record else { return }
+        guard case (var record, let map)? = self.record else { return }
         record.probes = probes
         try? record.write(to: map)
         try? map.freeze()

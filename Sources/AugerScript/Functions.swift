@@ -39,7 +39,13 @@ public enum Functions {
 
 extension Sema {
     func call(_ e: Expr, _ written: String, _ args: [Expr], statement: Bool) -> SType {
+        if let f = userFunctions[written] { return userCall(e, f, args, statement: statement) }
         let name = written.hasPrefix("__builtin_") ? String(written.dropFirst(10)) : written
+        if let f = currentFunction, Self.probeContextBuiltins.contains(name) {
+            for a in args { expr(a) }
+            error("\(name)() reads the probe's event and function '\(f.name)' has no probe: pass what it needs in as a parameter", e.range)
+            return .unknown
+        }
         func arity(_ r: ClosedRange<Int>) -> Bool {
             guard r.contains(args.count) else {
                 let want = r.count == 1 ? "\(r.lowerBound)" : r.upperBound == Int.max ? "at least \(r.lowerBound)"

@@ -115,6 +115,8 @@ public struct CheckedProgram: Sendable {
     public var structSizes: [String: Int] = [:]
     /// Per-CPU kernel variables percpu_kaddr() names → their BTF ids.
     public var percpuVariables: [String: UInt32] = [:]
+    /// User functions by name, checked.
+    public var functions: [String: UserFunction] = [:]
 }
 
 /// The type checker: names, types, map value kinds, which builtins each
@@ -164,6 +166,12 @@ public final class Sema {
     var loopDepth = 0
     var probeIndex = 0
     var allVariableTypes: [Int: [String: SType]] = [:]
+    /// User functions by name, and the one being checked.
+    var userFunctions: [String: UserFunction] = [:]
+    var currentFunction: UserFunction?
+    var functionVariableTypes: [String: [String: SType]] = [:]
+    /// Caller → the functions it calls, where: for finding recursion.
+    var functionCalls: [String: [(String, SourceRange)]] = [:]
 
     /// The command line's positional parameters, when known (not for a
     /// script checked on its own): they decide whether `$n` is a string.
@@ -188,6 +196,7 @@ public final class Sema {
         sema.configAssignments = expanded.config
         if case .integer(let n)? = sema.configValue("max_strlen"), n > 0 { sema.maxStrlen = Int(min(n, 1 << 16)) }
         for decl in expanded.mapDeclarations { sema.declare(decl) }
+        sema.declareFunctions(expanded.functions)
         let directives = expanded.preamble.compactMap { item -> (String, SourceRange)? in
             if case .preprocessor(let text, let range) = item { (text, range) } else { nil }
         }
@@ -216,10 +225,12 @@ public final class Sema {
         // then a pass that reports.
         for _ in 0..<3 {
             sema.unsettled = false
+            sema.checkFunctions()
             for (i, probe) in expanded.probes.enumerated() { sema.check(probe, index: i) }
             if !sema.unsettled { break }
         }
         sema.reporting = true
+        sema.checkFunctions()
         for (i, probe) in expanded.probes.enumerated() { sema.check(probe, index: i) }
         sema.checkConfig(expanded.config)
         sema.checkMapsHaveValues()
@@ -227,7 +238,7 @@ public final class Sema {
         diagnostics.append(contentsOf: sema.diagnostics)
         return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics, enums: sema.enums, addressTaken: sema.addressTaken,
                               structSizes: sema.kernelStructSizes.merging(sema.scriptStructs.mapValues(\.size)) { $1 },
-                              percpuVariables: sema.percpuVariables)
+                              percpuVariables: sema.percpuVariables, functions: sema.userFunctions)
     }
 
     /// Set when a pass used a type that changed after the use: a map read
@@ -500,6 +511,8 @@ public final class Sema {
             assignVariable(v, SType.unify(a, b) ?? .i64, at: s.range, declare: true)
             loop { block(body) }
             scopes.removeLast()
+        case .jump(.return, let value) where currentFunction != nil:
+            checkReturn(value, in: currentFunction!, s.range)
         case .jump(let kind, let value):
             if kind != .return && loopDepth == 0 { error("'\(kind.rawValue)' used outside of a loop", s.range) }
             if let value {

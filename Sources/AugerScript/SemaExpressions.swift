@@ -176,6 +176,10 @@ extension Sema {
     func identifier(_ name: String, _ range: SourceRange) -> SType {
         let base = name.hasPrefix("__builtin_") ? String(name.dropFirst(10)) : name
         if let t = Builtins.type(of: base) {
+            if let f = currentFunction, Self.probeContextBuiltins.contains(base) || Builtins.argumentIndex(base) != nil {
+                error("\(base) is the probe's and function '\(f.name)' has no probe: pass it in as a parameter", range)
+                return .unknown
+            }
             for kind in kinds {
                 if let why = Builtins.restriction(base, kind: kind) { error(why, range); break }
             }
