@@ -44,5 +44,7 @@ with open(out, "w") as f:
             f.write(line + "\n")
             line = "       "
         line += item
-    f.write(line + "\n    ]\n}\n")
+    f.write(line + "\n    ]\n")
+    f.write("    /// Names above that are a tracepoint's, not the call's own.\n")
+    f.write("    static let tracepointAliases: Set<String> = [%s]\n}\n" % ", ".join('"%s"' % a for a in sorted(ALIASES)))
 print("wrote %s: %d system calls" % (out, len(rows)))

@@ -10,6 +10,9 @@ extension ProbeCodeGen {
         switch name {
         case "static_assert":
             break  // checked while type checking
+        case "fail":
+            // Reached while generating code: the script does not compile, with this message.
+            throw CompileError(message: failMessage(args), range: e.range)
         case "printf", "system", "cat", "errorf", "warnf":
             guard let fmtBytes = args.first?.literalString, let format = try? FormatString(fmtBytes) else {
                 throw CompileError(message: "\(name)() needs a literal format string", range: e.range)
@@ -142,6 +145,30 @@ extension ProbeCodeGen {
         asm.label(sent)
     }
 
+    /// fail()'s message: its format with its literal arguments.
+    func failMessage(_ args: [Expr]) -> String {
+        guard let bytes = args.first?.literalString, let format = try? FormatString(bytes) else { return "fail()" }
+        var values = args.dropFirst().makeIterator()
+        var out = ""
+        for piece in format.pieces {
+            switch piece {
+            case .text(let t): out += String(decoding: t, as: UTF8.self)
+            case .conversion(let c):
+                guard let v = values.next() else { continue }
+                if let s = v.literalString { out += String(decoding: s.prefix { $0 != 0 }, as: UTF8.self); continue }
+                let n = foldedWithParameters(v) ?? 0
+                switch c.specifier {
+                case "x": out += String(UInt64(bitPattern: n), radix: 16)
+                case "X": out += String(UInt64(bitPattern: n), radix: 16).uppercased()
+                case "u": out += String(UInt64(bitPattern: n))
+                case "c": out += String(UnicodeScalar(UInt8(truncatingIfNeeded: n)))
+                default: out += String(n)
+                }
+            }
+        }
+        return out
+    }
+
     /// Functions that produce a scalar.
     func scalarCall(_ written: String, _ args: [Expr], _ e: Expr) throws(CompileError) {
         if let f = compiler.checked.functions[written] {
@@ -194,8 +221,30 @@ extension ProbeCodeGen {
             constant(Int64(bitPattern: UInt64(st.st_ino)))
         case "strncmp":
             try strncmp(args, e)
-        case "strcontains":
-            try strcontains(args, e)
+        case "strcontains", "strstr":
+            try search(args, e, index: name == "strstr")
+        case "memcmp":
+            try memcmp(args, e)
+        case "strcap":
+            // A string's capacity is its type's; a pointer's, the most str() reads.
+            if case .pointer? = args[0].type { constant(Int64(compiler.checked.maxStrlen)) } else { constant(Int64(stringCapacity(args[0].type))) }
+        case "default_str_length":
+            constant(Int64(compiler.checked.maxStrlen))
+        case "syscall_name":
+            try scalar(args[0])
+        case "find":
+            // The value is copied only when the lookup finds the key.
+            guard case .map(let m, _) = args[0].kind, let map = compiler.maps[m], args.count == 4 else { return }
+            let key = try buildKey(map, [args[1]], e.range)
+            lookup(map, key: key)
+            let missing = label("fmiss"), end = label("fend")
+            asm.jump(.jeq, .r0, 0, to: missing)
+            try assign(args[2], nil, args[3], e.range)
+            asm.emit(.mov(.r0, 1))
+            asm.goto(end)
+            asm.label(missing)
+            asm.emit(.mov(.r0, 0))
+            asm.label(end)
         case "nsecs":
             asm.emit(.call(.ktimeGetNs))
         case "pid", "tid":

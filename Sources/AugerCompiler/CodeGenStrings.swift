@@ -1,7 +1,7 @@
 import AugerScript
 import BPF
 
-/// strncmp and strcontains, unrolled over the strings' fixed sizes: string
+/// strncmp, strcontains, strstr and memcmp, unrolled over the strings' fixed sizes: string
 /// buffers are zero past their NUL, so a byte beyond a string reads as 0.
 extension ProbeCodeGen {
     /// The bytes a string or char array can hold, including its NUL.
@@ -60,21 +60,26 @@ extension ProbeCodeGen {
         asm.label(done)
     }
 
-    /// r0 = 1 when the needle occurs in the haystack.
-    func strcontains(_ args: [Expr], _ e: Expr) throws(CompileError) {
+    /// r0 = 1 when the needle occurs in the haystack (strcontains), or the
+    /// index of its first occurrence, -1 when there is none (strstr).
+    func search(_ args: [Expr], _ e: Expr, index: Bool) throws(CompileError) {
         let (hay, needle) = (args[0], args[1])
         if let h = literalCharacters(hay), let n = literalCharacters(needle) {
-            asm.emit(.mov(.r0, n.isEmpty || h.indices.contains { h[$0...].starts(with: n) } ? 1 : 0))
+            let at = n.isEmpty ? 0 : h.indices.first { h[$0...].starts(with: n) }
+            constant(index ? Int64(at ?? -1) : at == nil ? 0 : 1)
             return
         }
         let h = try memory(hay), sh = stringCapacity(hay.type)
         let found = label("scfound"), missing = label("scmiss")
+        // strstr keeps the position it is trying in r3, the result if it matches.
+        func position(_ i: Int) { if index { asm.emit(.mov(.r3, Int32(i))) } }
         if let n = literalCharacters(needle) {
             // The needle's bytes are immediates: one compare per character.
-            guard !n.isEmpty else { asm.emit(.mov(.r0, 1)); return }
+            guard !n.isEmpty else { asm.emit(.mov(.r0, index ? 0 : 1)); return }
             try checkUnrollSize(sh * n.count, e)
             for i in 0..<max(0, sh - n.count) {
                 let next = label("scnext")
+                position(i)
                 for (j, c) in n.enumerated() {
                     asm.emit(.load(.u8, .r1, .r7, Int16(h + i + j)))
                     asm.jump(.jne, .r1, Int32(c), to: next)
@@ -89,6 +94,7 @@ extension ProbeCodeGen {
             try checkUnrollSize(sh * sn, e)
             for i in 0..<sh {
                 let next = label("scnext")
+                position(i)
                 var exhausted = false
                 for j in 0..<sn {
                     asm.emit(.load(.u8, .r2, .r7, Int16(n + j)))
@@ -104,14 +110,42 @@ extension ProbeCodeGen {
                 asm.jump(.jeq, .r1, 0, to: missing)
             }
         }
-        joinConstants(missing, 0, found, 1)
+        let end = label("scend")
+        asm.label(missing)
+        asm.emit(.mov(.r0, index ? -1 : 0))
+        asm.goto(end)
+        asm.label(found)
+        asm.emit(index ? .mov(.r0, .r3) : .mov(.r0, 1))
+        asm.label(end)
+    }
+
+    /// memcmp(a, b, n): r0 = the difference of the first bytes that differ, else 0.
+    func memcmp(_ args: [Expr], _ e: Expr) throws(CompileError) {
+        guard let n = args[2].foldedConstant ?? positionalInteger(args[2]), n >= 0 else {
+            throw CompileError(message: "memcmp() needs a constant count", range: args[2].range)
+        }
+        let a = try memory(args[0]), b = try memory(args[1])
+        let limit = min(Layout.size(args[0].type ?? .u64), Layout.size(args[1].type ?? .u64))
+        guard n <= limit else {
+            throw CompileError(message: "memcmp() would read \(n) bytes of a value that holds \(limit)", range: args[2].range)
+        }
+        let differ = label("mdiff"), end = label("mend")
+        for i in 0..<Int(n) {
+            asm.emit(.load(.u8, .r1, .r7, Int16(a + i)), .load(.u8, .r2, .r7, Int16(b + i)))
+            asm.jump(.jne, .r1, .r2, to: differ)
+        }
+        asm.emit(.mov(.r0, 0))
+        asm.goto(end)
+        asm.label(differ)
+        asm.emit(.mov(.r0, .r1), .alu64(.sub, .r0, .r2))
+        asm.label(end)
     }
 
     /// Unrolled comparisons grow with both lengths; beyond this the program
     /// would approach the verifier's limits.
     func checkUnrollSize(_ pairs: Int, _ e: Expr) throws(CompileError) {
         guard pairs <= 65_536 else {
-            throw CompileError(message: "strcontains() of strings this long is not supported yet: bound them, e.g. str(x, 64)", range: e.range)
+            throw CompileError(message: "searching strings this long is not supported yet: bound them, e.g. str(x, 64)", range: e.range)
         }
     }
 }

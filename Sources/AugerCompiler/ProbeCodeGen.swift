@@ -286,6 +286,10 @@ final class ProbeCodeGen {
             } else if case .stack(let off) = slot {
                 asm.emit(.store(.u64, fp, off, imm: 0))
             }
+        case .ifElse(let cond, let then, let otherwise) where foldedWithParameters(cond) != nil:
+            // A condition known while compiling (`if ($1 < 2)`) keeps one branch:
+            // the other, and any fail() in it, is never emitted.
+            if foldedWithParameters(cond) != 0 { try block(then) } else if let otherwise { try statement(otherwise) }
         case .ifElse(let cond, let then, let otherwise):
             let elseLabel = label("else"), end = label("endif")
             try scalar(cond)
@@ -377,6 +381,26 @@ final class ProbeCodeGen {
         return PositionalParameter.integer(compiler.positional[n - 1])
     }
 
+    /// A constant, folding in the command line's positional parameters (a
+    /// missing one is 0, as bpftrace reads it in a numeric context).
+    func foldedWithParameters(_ e: Expr) -> Int64? {
+        if let v = e.foldedConstant { return v }
+        func literal(_ v: Int64) -> Expr {
+            let magnitude = Expr(.integer(v.magnitude), e.range)
+            return v < 0 ? Expr(.unary(.negate, magnitude), e.range) : magnitude
+        }
+        switch e.kind {
+        case .positional(let n): return n > compiler.positional.count ? 0 : positionalInteger(e)
+        case .unary(let op, let x):
+            guard let v = foldedWithParameters(x) else { return nil }
+            return Expr(.unary(op, literal(v)), e.range).foldedConstant
+        case .binary(let op, let l, let r):
+            guard let a = foldedWithParameters(l), let b = foldedWithParameters(r) else { return nil }
+            return Expr(.binary(op, literal(a), literal(b)), e.range).foldedConstant
+        default: return nil
+        }
+    }
+
     /// Expressions evaluated for their effect: calls, increments, blocks.
     func effect(_ e: Expr) throws(CompileError) {
         switch e.kind {
@@ -404,7 +428,7 @@ final class ProbeCodeGen {
         }
     }
 
-    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "debugf", "join", "static_assert"]
+    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "debugf", "join", "static_assert", "fail"]
 
     // MARK: Variables and assignment
 

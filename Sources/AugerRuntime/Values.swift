@@ -155,6 +155,9 @@ struct ValueDecoder {
         case .inet: return inetText(bytes)
         case .cgroupPath: return cgroups.path(of: word(bytes))
         case .strerror: return String(cString: strerror(Int32(truncatingIfNeeded: word(bytes))))
+        case .syscallName:
+            let n = Int64(bitPattern: word(bytes))
+            return SyscallNumbers.names[Int(truncatingIfNeeded: n)] ?? "\(n)"
         case .signalName:
             // Signals the C library knows (below NSIG) by their description; others N/A, as bpftrace's stdlib.
             let n = Int64(bitPattern: word(bytes))
@@ -201,7 +204,7 @@ struct ValueDecoder {
         // Numbers stay numbers for programs reading JSON: pointers, and enums unless printf names them.
         case .pointer, .enumValue: return String(word(bytes))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .signalName, .usym, .username, .cgroupPath: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .signalName, .syscallName, .usym, .username, .cgroupPath: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):

@@ -5,6 +5,7 @@ public enum Functions {
         "str", "buf", "ksym", "usym", "kaddr", "uaddr", "reg", "ntop", "pton", "cgroupid", "macaddr", "strftime",
         "path", "strncmp", "strcontains", "has_key", "len", "strerror", "bswap", "kptr", "uptr", "sizeof", "strlen",
         "is_integer", "is_unsigned_integer", "is_str", "is_ptr", "is_array", "is_literal",
+        "strstr", "memcmp", "strcap", "default_str_length", "syscall_name",
     ]
 
     /// Builtins that may also be called as functions with no arguments, and
@@ -15,7 +16,7 @@ public enum Functions {
     static let zeroArgument: Set<String> = ["kstack", "ustack", "username", "cgroup"]
     /// Functions whose arguments are all optional, called without parentheses
     /// as bpftrace 0.24+ allows (`ppid` is `ppid()`).
-    static let callableBare: Set<String> = ["ppid", "pcomm", "has_cpid"]
+    static let callableBare: Set<String> = ["ppid", "pcomm", "has_cpid", "default_str_length"]
 
     static func zeroArgumentType(_ name: String) -> SType {
         switch name {
@@ -424,6 +425,8 @@ extension Sema {
             return t
         case "config":
             return .unknown
+        case _ where Self.newerStdlib.contains(name):
+            return stdlibCall(e, name, args, statement: statement)
         default:
             if Functions.library.contains(name) || macroNames.contains(name) || hasImports {
                 for a in args { expr(a) }

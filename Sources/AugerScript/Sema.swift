@@ -117,6 +117,8 @@ public struct CheckedProgram: Sendable {
     public var percpuVariables: [String: UInt32] = [:]
     /// User functions by name, checked.
     public var functions: [String: UserFunction] = [:]
+    /// Bytes str() reads unless told (config max_strlen).
+    public var maxStrlen = Functions.maxStrlen
 }
 
 /// The type checker: names, types, map value kinds, which builtins each
@@ -238,7 +240,7 @@ public final class Sema {
         diagnostics.append(contentsOf: sema.diagnostics)
         return CheckedProgram(program: expanded, maps: sema.maps, diagnostics: diagnostics, enums: sema.enums, addressTaken: sema.addressTaken,
                               structSizes: sema.kernelStructSizes.merging(sema.scriptStructs.mapValues(\.size)) { $1 },
-                              percpuVariables: sema.percpuVariables, functions: sema.userFunctions)
+                              percpuVariables: sema.percpuVariables, functions: sema.userFunctions, maxStrlen: sema.maxStrlen)
     }
 
     /// Set when a pass used a type that changed after the use: a map read

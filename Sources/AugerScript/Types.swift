@@ -22,6 +22,8 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
     case timestamp, inet, macaddr, cgroupPath, strerror, username
     /// signal_name(n): a signal number that prints as its description.
     case signalName
+    /// syscall_name(n): a system call number that prints as its name.
+    case syscallName
     /// `args` of a tracepoint: a record of its fields.
     case probeArgs
     /// A map used as a value (`print(@m)`), or a type passed to a macro.
@@ -126,6 +128,7 @@ public indirect enum SType: Hashable, Sendable, CustomStringConvertible {
         case .cgroupPath: "cgroup_path_t"
         case .strerror: "strerror_t"
         case .signalName: "signal_name_t"
+        case .syscallName: "syscall_name_t"
         case .username: "username"
         case .probeArgs: "args"
         case .map: "map"

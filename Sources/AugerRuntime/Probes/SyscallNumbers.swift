@@ -71,4 +71,6 @@ enum SyscallNumbers {
         "setxattrat": 463, "getxattrat": 464, "listxattrat": 465, "removexattrat": 466, "open_tree_attr": 467,
         "file_getattr": 468, "file_setattr": 469,
     ]
+    /// Names above that are a tracepoint's, not the call's own.
+    static let tracepointAliases: Set<String> = ["newfstat", "newlstat", "newstat", "newuname", "sendfile64", "umount"]
 }

@@ -1,0 +1,36 @@
+import Foundation
+import XCTest
+
+/// bpftrace's newer stdlib: find, memcmp, strstr, strcap, default_str_length, fail, syscall_name.
+final class StdlibTests: AugerTestCase {
+    func testFindSetsTheVariableOnlyWhenTheKeyIsThere() throws {
+        let out = try run(#"begin { @m[2] = 5; @t[1] = (7, "seven"); let $v; $x = (0, "none"); printf("%d %d ", find(@m, 2, $v), $v); printf("%d %d ", find(@m, 3, $v), $v); if find(@t, 1, $x) { print($x); } clear(@m); clear(@t); }"#)
+        XCTAssertEqual(out, "1 5 0 5 (7, seven)\n\n")
+        let scalar = try auger(["-e", "begin { @s = 1; $v = 0; print(find(@s, 1, $v)); }"])
+        XCTAssertEqual(scalar.status, 1)
+        XCTAssertTrue(scalar.stderr.contains("expects a map with explicit keys"), scalar.stderr)
+    }
+
+    func testStringSearchAndComparison() throws {
+        let out = try run(#"begin { $c = comm; $n = "ge"; printf("%d %d %d %d %d|%d %d %d|%d %d %d\n", strstr("hello", "ll"), strstr("hello", "z"), strstr($c, "ug"), strstr($c, "x"), strstr($c, $n), memcmp("abc", "abd", 3) < 0, memcmp("abc", "abd", 2), memcmp($c, comm, 16), strcap("hello"), strcap($c), default_str_length); }"#)
+        XCTAssertEqual(out, "2 -1 1 -1 2|1 0 0|6 16 1024\n\n")
+        let over = try auger(["-e", #"begin { print(memcmp("abc", "abd", 9)); }"#])
+        XCTAssertEqual(over.status, 1)
+        XCTAssertTrue(over.stderr.contains("stdin:1:36-37: ERROR: memcmp() would read 9 bytes of a value that holds 4"), over.stderr)
+    }
+
+    /// fail() stops compilation only where the program reaches it: here, as decided by $1.
+    func testFailStopsCompilationWhereItIsReached() throws {
+        let script = #"begin { if ($1 < 2) { fail("Expected the first positional param to be greater than 1. Got %d", $1); } printf("ok %d\n", $1); }"#
+        XCTAssertEqual(try run(script, ["3"]), "ok 3\n\n")
+        let r = try auger(["-e", script, "1"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("stdin:1:23-99: ERROR: Expected the first positional param to be greater than 1. Got 1"), r.stderr)
+    }
+
+    func testSyscallNamesOfRealCalls() throws {
+        let out = try run(#"tracepoint:raw_syscalls:sys_enter /pid == cpid && args.id == 110/ { @[syscall_name(args.id)] = count(); } end { printf("%s %s %s\n", syscall_name(4), syscall_name(166), syscall_name(9999)); }"#,
+                          ["-c", "\(Self.workload) getppid 7"])
+        XCTAssertEqual(out, "stat umount2 9999\n\n@[getppid]: 7\n\n")
+    }
+}
