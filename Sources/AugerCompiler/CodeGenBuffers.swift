@@ -69,6 +69,26 @@ extension ProbeCodeGen {
         }
     }
 
+    /// macaddr(mac): the six bytes of a char[6] (a struct's char[6] member
+    /// is typed as a string) or those a pointer points at, in a word that
+    /// prints as 05:04:03:02:01:02.
+    func placeMACAddress(_ mac: Expr, at off: Int, _ e: Expr) throws(CompileError) {
+        zero(off, 8)
+        switch mac.type {
+        case .array?, .string?:
+            guard Layout.size(mac.type!) >= 6 else { throw CompileError(message: "macaddr() needs 6 bytes, e.g. a char[6]", range: mac.range) }
+            let src = try memory(mac)
+            for i in 0..<6 { asm.emit(.load(.u8, .r1, .r7, Int16(src + i)), .store(.u8, .r7, Int16(off + i), .r1)) }
+        case let t? where t.isPointer || t.isInteger:
+            try scalar(mac)
+            asm.emit(.mov(.r3, .r0), .mov(.r2, 6))
+            scratchPointer(.r1, off)
+            asm.emit(.call(readsUserMemory ? .probeReadUser : .probeReadKernel))
+        default:
+            throw CompileError(message: "macaddr() needs a char[6] or a pointer to one", range: mac.range)
+        }
+    }
+
     /// pton("literal"): the address's bytes in network order, parsed here.
     static func addressBytes(_ text: String) -> [UInt8]? {
         if !text.contains(":") {

@@ -10,6 +10,10 @@ extension ProbeCodeGen {
         switch name {
         case "static_assert":
             break  // checked while type checking
+        case "signal", "signal_thread":
+            compiler.unsafeCalls.append((name, e.range))
+            try scalar(args[0])
+            asm.emit(.mov(.r1, .r0), .call(name == "signal" ? .sendSignal : .sendSignalThread))
         case "fail":
             // Reached while generating code: the script does not compile, with this message.
             throw CompileError(message: failMessage(args), range: e.range)

@@ -327,6 +327,8 @@ extension ProbeCodeGen {
             try placeOption(args, at: off, size: size, e)
         case .call("ntop", let args):
             try placeInet(args, at: off, e)
+        case .call("macaddr", let args):
+            try placeMACAddress(args[0], at: off, e)
         case .call("pton", let args):
             guard case .string(let literal) = args[0].kind,
                   let bytes = Self.addressBytes(String(decoding: literal.prefix { $0 != 0 }, as: UTF8.self)) else {

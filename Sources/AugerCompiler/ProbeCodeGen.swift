@@ -428,7 +428,7 @@ final class ProbeCodeGen {
         }
     }
 
-    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "debugf", "join", "static_assert", "fail"]
+    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "debugf", "join", "static_assert", "fail", "signal", "signal_thread"]
 
     // MARK: Variables and assignment
 
@@ -445,7 +445,7 @@ final class ProbeCodeGen {
 
     func isMemory(_ t: SType?) -> Bool {
         switch t ?? .unknown {
-        case .string, .buffer, .tuple, .record, .array, .inet, .timestamp, .usym: true
+        case .string, .buffer, .tuple, .record, .array, .inet, .timestamp, .usym, .macaddr: true
         default: false
         }
     }

@@ -153,6 +153,7 @@ struct ValueDecoder {
         case .timestamp: return timestampText(bytes)
         case .buffer(let n): return bufferText(bytes, n, style: "r")
         case .inet: return inetText(bytes)
+        case .macaddr: return bytes.prefix(6).map { ($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: true) }.joined(separator: ":")
         case .cgroupPath: return cgroups.path(of: word(bytes))
         case .strerror: return String(cString: strerror(Int32(truncatingIfNeeded: word(bytes))))
         case .syscallName:
@@ -204,7 +205,7 @@ struct ValueDecoder {
         // Numbers stay numbers for programs reading JSON: pointers, and enums unless printf names them.
         case .pointer, .enumValue: return String(word(bytes))
         case .bool: return word(bytes) != 0 ? "true" : "false"
-        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .signalName, .syscallName, .usym, .username, .cgroupPath: return JSON.quote(text(t, bytes))
+        case .string, .ksym, .timestamp, .inet, .buffer, .strerror, .signalName, .syscallName, .macaddr, .usym, .username, .cgroupPath: return JSON.quote(text(t, bytes))
         case .tuple(let ts):
             return "[" + zip(ts, Layout.offsets(ts)).map { json($0.0, bytes.dropFirst($0.1)) }.joined(separator: ",") + "]"
         case .record(let fs):

@@ -355,9 +355,25 @@ extension Sema {
             guard arity(1...1) else { return .signalName }
             integer(0)
             return .signalName
-        case "signal":
+        case "signal", "signal_thread":
+            // bpf_send_signal(_thread): to the process (or thread) the probe fired in.
             guard arity(1...1) else { return .void }
-            expr(args[0])
+            if let bytes = args[0].literalString {
+                let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                if let n = SignalNumbers.number(text) {
+                    args[0].kind = .integer(UInt64(n))
+                    args[0].type = .u32
+                } else {
+                    error("\(name)(): '\(text)' is not a signal; use a name such as SIGKILL or a number such as 9", args[0].range)
+                }
+            } else {
+                integer(0)
+                if let n = args[0].foldedConstant, n < 1 || n > 64 { error("\(name)(): \(n) is not a signal number (1 to 64)", args[0].range) }
+            }
+            for kind in kinds where kind.runsInAuger {
+                error("\(name)() would signal Auger itself in \(kind.name) probes", e.range)
+                break
+            }
             return voidOnly()
         case "override", "unwatch":
             guard arity(1...1) else { return .void }

@@ -34,3 +34,27 @@ final class StdlibTests: AugerTestCase {
         XCTAssertEqual(out, "stat umount2 9999\n\n@[getppid]: 7\n\n")
     }
 }
+
+extension StdlibTests {
+    /// signal() and signal_thread() reach the process the probe fired in: the workload dies at its first call.
+    func testSignalKillsTheTracedProcess() throws {
+        for call in [#"signal("SIGKILL")"#, "signal_thread(9)", #"signal("KILL")"#] {
+            let out = try run("tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { @n = count(); \(call); }", ["--unsafe", "-c", "\(Self.workload) getppid 5"])
+            XCTAssertEqual(out, "\n@n: 1\n\n", call)
+        }
+        let safe = try auger(["-e", #"tracepoint:syscalls:sys_enter_getppid { signal("SIGKILL"); }"#])
+        XCTAssertEqual(safe.status, 1)
+        XCTAssertTrue(safe.stderr.contains("signal() is unsafe"), safe.stderr)
+        let bad = try auger(["--unsafe", "-e", #"tracepoint:syscalls:sys_enter_getppid { signal("SIGFOO"); }"#])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("stdin:1:48-56: ERROR: signal(): 'SIGFOO' is not a signal"), bad.stderr)
+    }
+}
+
+extension StdlibTests {
+    /// macaddr() of a char array, a string and a pointer, printed, as a key and as a value.
+    func testMacaddrOfArraysStringsAndPointers() throws {
+        let out = try run(#"begin { $s = "ABCDEFGH"; printf("%s %s\n", macaddr($s), macaddr(curtask->comm)); @[macaddr(curtask->comm)] = 1; @v = macaddr((uint64)curtask + offsetof(struct task_struct, comm)); exit(); }"#)
+        XCTAssertEqual(out, "41:42:43:44:45:46 61:75:67:65:72:00\n\n@[61:75:67:65:72:00]: 1\n\n@v: 61:75:67:65:72:00\n\n")
+    }
+}
