@@ -82,4 +82,48 @@ extension ProbeCodeGen {
         default: nil
         }
     }
+
+    /// r0 = a pointer the verifier knows the BTF type of (helpers such as
+    /// bpf_d_path take no other): an fentry argument, or a field of an
+    /// iterator's context, loaded straight from the context; 0 for NULL.
+    func trustedPointer(_ e: Expr) throws(CompileError) -> Bool {
+        switch e.kind {
+        case .field(let x, let name, _) where (x.isArgs || x.type == .probeArgs) && target.kind.argsLayout == .contextWords:
+            let word = try contextWord(name, of: x, e)
+            asm.emit(.load(.u64, .r0, .r6, Int16(8 * word.slot)))
+            return true
+        case .field(let x, _, _) where e.member != nil && isContext(x):
+            asm.emit(.load(.u64, .r0, .r6, Int16(e.member!.byteOffset)))
+            return true
+        default:
+            return false
+        }
+    }
+
+    func isContext(_ e: Expr) -> Bool {
+        if case .identifier("ctx") = e.kind { return true }
+        return false
+    }
+
+    /// path(p [, size]): bpf_d_path of a `struct path` the verifier can
+    /// trust, into a string at `off`. A path longer than the string keeps
+    /// its end (the kernel fills the buffer from the back), as bpftrace's does.
+    func placePath(_ args: [Expr], at off: Int, size: Int, _ e: Expr) throws(CompileError) {
+        zero(off, size)
+        let p = args[0], skip = label("pathnull")
+        let isPath: (SType?) -> Bool = { $0 == .cType("struct path") }
+        if case .pointer(let pointee)? = p.type, isPath(pointee), try trustedPointer(p) {
+            // A struct path * itself.
+        } else if isPath(p.type), case .field(let base, _, _) = p.kind, let member = p.member, try trustedPointer(base) {
+            asm.jump(.jeq, .r0, 0, to: skip)
+            if member.byteOffset != 0 { asm.emit(.alu64(.add, .r0, Int32(member.byteOffset))) }
+        } else {
+            throw CompileError(message: "path() needs a struct path the kernel's BTF types for this probe, such as args.file.f_path (fentry) or ctx.file.f_path (iter:task_file)", range: p.range)
+        }
+        asm.jump(.jeq, .r0, 0, to: skip)
+        asm.emit(.mov(.r1, .r0))
+        scratchPointer(.r2, off)
+        asm.emit(.mov(.r3, Int32(size)), .call(.dPath))
+        asm.label(skip)
+    }
 }

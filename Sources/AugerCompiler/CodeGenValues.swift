@@ -327,6 +327,9 @@ extension ProbeCodeGen {
             try placeOption(args, at: off, size: size, e)
         case .call("ntop", let args):
             try placeInet(args, at: off, e)
+        case .call("path", let args):
+            guard case .string(let n) = type else { throw CompileError(message: "path() makes a string", range: e.range) }
+            try placePath(args, at: off, size: min(n, size), e)
         case .call("macaddr", let args):
             try placeMACAddress(args[0], at: off, e)
         case .call("pton", let args):

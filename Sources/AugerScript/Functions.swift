@@ -177,6 +177,13 @@ extension Sema {
         case "path":
             guard arity(1...2) else { return .string(maxStrlen) }
             expr(args[0]); integer(1)
+            if args.count == 2 {
+                guard let n = args[1].constantValue, n > 0 else {
+                    error("path() takes a constant size, e.g. path(p, 64)", args[1].range)
+                    return .string(maxStrlen)
+                }
+                return .string(Int(min(n, Int64(maxStrlen))))
+            }
             return .string(maxStrlen)
         case "ksym", "usym":
             guard arity(1...1) else { return .ksym }

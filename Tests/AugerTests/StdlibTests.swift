@@ -58,3 +58,20 @@ extension StdlibTests {
         XCTAssertEqual(out, "41:42:43:44:45:46 61:75:67:65:72:00\n\n@[61:75:67:65:72:00]: 1\n\n@v: 61:75:67:65:72:00\n\n")
     }
 }
+
+extension StdlibTests {
+    /// path() through bpf_d_path on an iterator's file: the whole path, and its end when the size is short.
+    func testPathOfAnOpenFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("auger-path-\(getpid()).txt")
+        FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fd = open(file.path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        let out = try run(#"iter:task_file /ctx.task.pid == $1 && ctx.fd == $2/ { $p = path(ctx.file.f_path, 8); printf("%s|%s|%d\n", path(ctx.file.f_path), $p, sizeof($p)); }"#, ["\(getpid())", "\(fd)"])
+        XCTAssertEqual(out, "\(file.path)|\(file.path.suffix(7))|8\n\n")
+        let bad = try auger(["-e", #"iter:task_file { print(path(ctx.task)); }"#])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("path() needs a struct path"), bad.stderr)
+    }
+}

@@ -130,6 +130,18 @@ check fexit-retval-signed "@[true]: 30" \
     auger -q -e 'fexit:vfs_read /pid == cpid && args.count == 4093/ { @[retval > -1] = count(); }' -c 'auger-workload pread 30'
 check fentry-struct-members "@[auger-pread]: 25" \
     auger -q -e 'fentry:vfs_read /pid == cpid && args.count == 4093/ { @[str(args.file->f_path.dentry->d_name.name)] = count(); }' -c 'auger-workload pread 25'
+# path(): bpf_d_path, which takes only pointers BTF types (fentry's arguments);
+# a short size keeps the path's end, as the kernel fills the buffer from the back.
+check fentry-path "auger-pread]: 25" \
+    auger -q -e 'fentry:vfs_read /pid == cpid && args.count == 4093/ { @[path(args.file.f_path)] = count(); }' -c 'auger-workload pread 25'
+check fentry-path-truncated "@[r-pread]: 3" \
+    auger -q -e 'fentry:vfs_read /pid == cpid && args.count == 4093/ { @[path(args.file.f_path, 8)] = count(); }' -c 'auger-workload pread 3'
+# User functions are BPF-to-BPF calls inside the trampoline's program.
+check fentry-user-function "@: 20" \
+    auger -q -e 'fn blocks($n: uint64): uint64 { return $n / 4093; } fentry:vfs_read /pid == cpid/ { @ = sum(blocks(args.count)); }' -c 'auger-workload pread 20'
+# signal() from a kprobe: the workload dies at its first call.
+check kprobe-signal "@: 1" \
+    auger -q --unsafe -e 'kprobe:__x64_sys_getppid /pid == cpid/ { @ = count(); signal("KILL"); }' -c 'auger-workload getppid 50'
 check fentry-func "func: vfs_read" \
     auger -q -e 'fentry:vfs_read { printf("func: %s\n", func); exit(); }' -c 'head -c 1 /proc/version'
 check fentry-wildcard-probe "@[fentry:vmlinux:vfs_read]: 40" \
