@@ -72,6 +72,11 @@ extension ProbeCodeGen {
                 let word = try contextWord(name, of: x, e)
                 asm.emit(.load(.u64, .r0, .r6, Int16(8 * word.slot)))
                 truncate(to: e.type == nil || e.type == .unknown ? word.type : e.type!)
+            } else if x.isArgs, target.kind.argsLayout == .debugInfo, case .record(let fields)? = x.type,
+                      let i = fields.firstIndex(where: { $0.name == name }) {
+                // A uprobe's parameter by name: its argument register.
+                try argument(i, e)
+                truncate(to: fields[i].type)
             } else if x.isArgs || x.type == .probeArgs {
                 try tracepointField(name, e)
             } else if isMemory(x.type), case .record(let fields) = x.type!, let i = fields.firstIndex(where: { $0.name == name }) {

@@ -244,7 +244,7 @@ extension ProbeCodeGen {
             zero(off, size)
             scratchPointer(.r1, off)
             asm.emit(.mov(.r2, Int32(min(16, size))), .call(.getCurrentComm))
-        case .identifier where e.isArgs && [.tracepointRecord, .contextWords].contains(target.kind.argsLayout):
+        case .identifier where e.isArgs && [.tracepointRecord, .contextWords, .debugInfo].contains(target.kind.argsLayout):
             // `args` as a value: a record of the tracepoint's fields or the function's arguments.
             guard case .record(let fields) = type else { throw CompileError(message: "args is a record here", range: e.range) }
             for (field, at) in zip(fields, Layout.offsets(fields.map(\.type))) {

@@ -33,8 +33,9 @@ struct ScriptCompilation {
         let text = PositionalAttachPoints.substitute(original.text, options.positional)
         let source = text == original.text ? original : SourceFile(name: original.name, text: text)
         func located(_ d: Diagnostics) -> RuntimeError { .diagnostics(d, source) }
-        let (program, parsed) = Parser.parse(source)
+        let (parsedProgram, parsed) = Parser.parse(source)
         if parsed.hasErrors { throw located(parsed) }
+        let (program, userFunctions) = UserDebugInfo.prepare(parsedProgram, source.text, pid: options.pid)
         let tracefs = program.probes.contains { $0.attachPoints.contains(where: \.kind.needsTracefs) } ? try Tracefs.locate() : nil
         let types = tracefs.map { TracepointTypes(tracefs: $0) }
         // #include'd headers give the script their #define constants; its types come from BTF.
@@ -47,6 +48,7 @@ struct ScriptCompilation {
             throw RuntimeError.plain("definitions.h:\(error.index + 2):10: fatal error: '\(error.path)' file not found")
         }
         let kernel = KernelTypes(tracepoints: types)
+        kernel.userFunctions = userFunctions
         let checked = Sema.check(program, provider: kernel, positional: options.positional, defines: defines,
                                   settings: Config([]).values)
         if checked.diagnostics.hasErrors { throw located(checked.diagnostics) }

@@ -9,7 +9,12 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
     private var btfRead = false
     private var btfTypes: KernelBTF?
 
+    /// Uprobes' functions' parameters from DWARF, by "BINARY:FUNCTION" as written.
+    var userFunctions: [String: FunctionSignature] = [:]
+
     public init(tracepoints: TracepointTypes?) { self.tracepoints = tracepoints }
+
+    public func userFunction(_ name: String, inBinary written: String) -> FunctionSignature? { userFunctions[written + ":" + name] }
 
     public var lenientNames: Bool { tracepoints == nil }
 

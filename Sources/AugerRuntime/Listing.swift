@@ -94,7 +94,7 @@ public struct ProbeLister {
         if wanted(.iter), let btf = try? KernelBTF() {
             for name in IteratorProbes.iterators(btf) { add("iter:\(name)") }
         }
-        return out + userFunctions(searches) + usdtMarkers(searches)
+        return out + userFunctions(searches, verbose: verbose) + usdtMarkers(searches)
     }
 
     /// `usdt:BIN:[PROVIDER:]NAME` patterns, or every file a `-p` process has
@@ -123,7 +123,7 @@ public struct ProbeLister {
     /// `uprobe:BIN:PATTERN` (BIN a path, a wildcard, a library's name),
     /// or every file a `-p` process has mapped: their ELF functions, sorted,
     /// each once. uretprobes only when asked for by name.
-    func userFunctions(_ searches: [String]) -> String {
+    func userFunctions(_ searches: [String], verbose: Bool = false) -> String {
         var out = ""
         var seen: Set<String> = []
         for search in searches {
@@ -140,7 +140,12 @@ public struct ProbeLister {
                 for f in elf.uniqueFunctions where Glob.matches(pattern, f.name) {
                     for kind in kinds {
                         let line = "\(kind.name):\(file.shown):\(f.name)"
-                        if seen.insert(line).inserted { out += line + "\n" }
+                        guard seen.insert(line).inserted else { continue }
+                        out += line + "\n"
+                        // -lv: the parameters as DWARF declares them, as bpftrace lists them.
+                        if verbose, kind == .uprobe, let debug = UserDebugInfo.entries(file.path), let function = debug.function(named: f.name) {
+                            for p in function.parameters { out += "    \(p.type.spelling) \(p.name)\n" }
+                        }
                     }
                 }
             }

@@ -27,6 +27,8 @@ public protocol TypeInfoProvider {
     /// The size of a variable `name` in the ELF files a uprobe or usdt
     /// probe's binary part names (`written`, as the script wrote it), for uaddr().
     func userSymbolSize(_ name: String, inBinary written: String) -> Int?
+    /// A user function's parameters (from DWARF), for a uprobe's `args`.
+    func userFunction(_ name: String, inBinary written: String) -> FunctionSignature?
     /// Whether names the script does not define may still be the kernel's
     /// (enum constants): then they are not errors before the kernel is asked.
     var lenientNames: Bool { get }
@@ -42,6 +44,7 @@ extension TypeInfoProvider {
     public func rawTracepointArgs(_ name: String) -> [RecordField]? { nil }
     public func kernelFunction(_ name: String, module: String?) -> FunctionSignature? { nil }
     public func userSymbolSize(_ name: String, inBinary written: String) -> Int? { nil }
+    public func userFunction(_ name: String, inBinary written: String) -> FunctionSignature? { nil }
     public func structFieldNames(_ typeName: String) -> [String]? { nil }
     public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
     public var lenientNames: Bool { false }

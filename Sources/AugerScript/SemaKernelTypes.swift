@@ -75,6 +75,12 @@ extension Sema {
             return .record(first)
         }
         if let signature = kernelFunctionSignature() { return .record(signature.parameters) }
+        if !attachPoints.isEmpty, attachPoints.allSatisfy({ $0.kind == .uprobe }) {
+            // A uprobe's arguments by name come from its binary's DWARF.
+            let all = attachPoints.map { p in p.parts.count < 2 ? nil : provider?.userFunction(p.parts.last!, inBinary: p.parts[0]) }
+            guard let first = all.first ?? nil, all.allSatisfy({ $0 == first }) else { return .probeArgs }
+            return .record(first.parameters)
+        }
         if !attachPoints.isEmpty, attachPoints.allSatisfy({ $0.kind == .fentry || $0.kind == .fexit }) { return .probeArgs }
         let all = tracepointFields()
         // Tracepoints of one format (e.g. sys_exit_open and sys_exit_openat) share it.
