@@ -126,4 +126,29 @@ extension ProbeCodeGen {
         asm.emit(.mov(.r3, Int32(size)), .call(.dPath))
         asm.label(skip)
     }
+
+    /// comm(pid): the task bpf_task_from_pid finds (a reference the
+    /// verifier makes us give back with bpf_task_release), its name copied;
+    /// empty when there is no such process.
+    func placeCommOfProcess(_ args: [Expr], at off: Int, size: Int, _ e: Expr) throws(CompileError) {
+        guard let offset = args[1].foldedConstant, offset >= 0 else {
+            throw CompileError(message: "comm(pid) needs the kernel's BTF for where task_struct keeps the name", range: e.range)
+        }
+        guard let find = compiler.kernelFunctionID("bpf_task_from_pid"), let release = compiler.kernelFunctionID("bpf_task_release") else {
+            throw CompileError(message: "comm(pid) needs the kernel's bpf_task_from_pid (Linux 6.2+)", range: e.range)
+        }
+        guard target.programType == .tracing else {
+            throw CompileError(message: "comm(pid) works in fentry, fexit and iter probes: the kernel lets only tracing programs call bpf_task_from_pid", range: e.range)
+        }
+        zero(off, size)
+        try scalar(args[0])
+        let task = try pushTemp(e.range), none = label("nocomm")
+        asm.emit(.mov(.r1, .r0), .callKernelFunction(btfID: find))
+        asm.jump(.jeq, .r0, 0, to: none)
+        asm.emit(.store(.u64, fp, task, .r0), .mov(.r3, .r0), .alu64(.add, .r3, Int32(offset)), .mov(.r2, Int32(min(16, size))))
+        scratchPointer(.r1, off)
+        asm.emit(.call(.probeReadKernelStr), .load(.u64, .r1, fp, task), .callKernelFunction(btfID: release))
+        asm.label(none)
+        popTemp()
+    }
 }

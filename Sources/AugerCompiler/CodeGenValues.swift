@@ -330,6 +330,8 @@ extension ProbeCodeGen {
         case .call("path", let args):
             guard case .string(let n) = type else { throw CompileError(message: "path() makes a string", range: e.range) }
             try placePath(args, at: off, size: min(n, size), e)
+        case .call(let n, let args) where (n == "comm" || n == "__builtin_comm") && args.count == 2:
+            try placeCommOfProcess(args, at: off, size: size, e)
         case .call("macaddr", let args):
             try placeMACAddress(args[0], at: off, e)
         case .call("pton", let args):

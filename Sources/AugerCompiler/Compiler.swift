@@ -27,6 +27,8 @@ public final class Compiler {
     public var reportHelperErrors = false
     /// A kernel symbol's address, for kaddr() (from /proc/kallsyms).
     public var kernelSymbolAddress: @Sendable (String) -> UInt64? = { _ in nil }
+    /// A kfunc's id in vmlinux's BTF (bpf_task_from_pid for comm(pid)).
+    public var kernelFunctionID: @Sendable (String) -> UInt32? = { _ in nil }
     /// A variable's (or function's) address in an ELF file, and whether the
     /// file is position-independent (its load address chosen at run time), for uaddr().
     public var userSymbol: @Sendable (_ path: String, _ name: String) -> (address: UInt64, positionIndependent: Bool)? = { _, _ in nil }

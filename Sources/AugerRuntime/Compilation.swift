@@ -67,6 +67,8 @@ struct ScriptCompilation {
             let compiler = Compiler(checked, positional: options.positional, named: options.named, maxMapKeys: maxKeys)
             // bpftrace's test hook: tseries() reads its time from this map.
             compiler.kernelSymbolAddress = { KernelSymbols.address(of: $0) }
+            let btf = kernel.btf
+            compiler.kernelFunctionID = { btf?.function(named: $0) }
             compiler.userSymbol = { path, name in
                 ELFSymbols(path: path).flatMap { elf in elf.address(ofObjectOrFunction: name).map { ($0, elf.positionIndependent) } }
             }

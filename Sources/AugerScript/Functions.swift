@@ -100,8 +100,14 @@ extension Sema {
             error("\(name)() must be assigned directly to a map, e.g. @x = \(name)(\(name == "count" ? "" : "…"))", e.range)
             return .unknown
         }
-        if name == "comm" && args.count == 1 {
-            integer(0) // comm(pid) from the standard library
+        if name == "comm" && (args.count == 1 || args.count == 2) {
+            // comm(pid): the task's name, through bpf_task_from_pid. Where
+            // task_struct keeps it (BTF) rides along as a second argument.
+            if args.count == 1 {
+                integer(0)
+                let offset = provider?.structField("struct task_struct", "comm")?.byteOffset ?? -1
+                e.kind = .call(written, [args[0], Expr(.integer(UInt64(bitPattern: Int64(offset))), args[0].range)])
+            }
             return .string(16)
         }
         if args.isEmpty, let t = Builtins.type(of: name), name != "args" {

@@ -75,3 +75,13 @@ extension StdlibTests {
         XCTAssertTrue(bad.stderr.contains("path() needs a struct path"), bad.stderr)
     }
 }
+
+extension StdlibTests {
+    /// comm(pid) through bpf_task_from_pid, where the kernel allows it (tracing programs).
+    func testCommOfAnotherProcess() throws {
+        XCTAssertEqual(try run(#"iter:task /ctx.task.pid == 2/ { printf("%s|%s|\n", comm(ctx.task.pid), comm(999999999)); } iter:task { @ = comm(pid); }"#), "kthreadd||\n\n@: auger\n\n")
+        let r = try auger(["-e", "begin { print(comm(1)); }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("stdin:1:15-22: ERROR: comm(pid) works in fentry, fexit and iter probes"), r.stderr)
+    }
+}
