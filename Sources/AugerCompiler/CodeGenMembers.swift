@@ -105,10 +105,19 @@ extension ProbeCodeGen {
         return false
     }
 
+    /// The kernel functions whose fentry/fexit programs may call bpf_d_path
+    /// (the kernel's btf_allowlist_d_path); iterators may too.
+    static let dPathFunctions: Set<String> = ["security_file_permission", "security_inode_getattr", "security_file_open",
+                                              "security_path_truncate", "vfs_truncate", "vfs_fallocate", "dentry_open",
+                                              "vfs_getattr", "filp_close"]
+
     /// path(p [, size]): bpf_d_path of a `struct path` the verifier can
     /// trust, into a string at `off`. A path longer than the string keeps
     /// its end (the kernel fills the buffer from the back), as bpftrace's does.
     func placePath(_ args: [Expr], at off: Int, size: Int, _ e: Expr) throws(CompileError) {
+        if case .tracedFunction(let name, _, _, _) = target.location, !Self.dPathFunctions.contains(name) {
+            throw CompileError(message: "helper bpf_d_path not allowed in probe", range: e.range)
+        }
         zero(off, size)
         let p = args[0], skip = label("pathnull")
         let isPath: (SType?) -> Bool = { $0 == .cType("struct path") }

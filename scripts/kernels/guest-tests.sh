@@ -130,12 +130,15 @@ check fexit-retval-signed "@[true]: 30" \
     auger -q -e 'fexit:vfs_read /pid == cpid && args.count == 4093/ { @[retval > -1] = count(); }' -c 'auger-workload pread 30'
 check fentry-struct-members "@[auger-pread]: 25" \
     auger -q -e 'fentry:vfs_read /pid == cpid && args.count == 4093/ { @[str(args.file->f_path.dentry->d_name.name)] = count(); }' -c 'auger-workload pread 25'
-# path(): bpf_d_path, which takes only pointers BTF types (fentry's arguments);
-# a short size keeps the path's end, as the kernel fills the buffer from the back.
-check fentry-path "auger-pread]: 25" \
-    auger -q -e 'fentry:vfs_read /pid == cpid && args.count == 4093/ { @[path(args.file.f_path)] = count(); }' -c 'auger-workload pread 25'
-check fentry-path-truncated "@[r-pread]: 3" \
-    auger -q -e 'fentry:vfs_read /pid == cpid && args.count == 4093/ { @[path(args.file.f_path, 8)] = count(); }' -c 'auger-workload pread 3'
+# path(): bpf_d_path, which takes only pointers BTF types and runs only in
+# the functions the kernel allows it in (security_file_open is one; vfs_read
+# is not); a short size keeps the path's end, the kernel filling from the back.
+check fentry-path "auger-pread]: 1" \
+    auger -q -e 'fentry:security_file_open /pid == cpid/ { @[path(args.file.f_path)] = count(); }' -c 'auger-workload pread 1'
+check fentry-path-truncated "@[r-pread]: 1" \
+    auger -q -e 'fentry:security_file_open /pid == cpid/ { @[path(args.file.f_path, 8)] = count(); }' -c 'auger-workload pread 1'
+check fentry-path-not-allowed "ERROR: helper bpf_d_path not allowed in probe" \
+    auger -q -e 'fentry:vfs_read /pid == cpid/ { @[path(args.file.f_path)] = count(); }' -c 'auger-workload pread 1'
 # User functions are BPF-to-BPF calls inside the trampoline's program.
 check fentry-user-function "@: 20" \
     auger -q -e 'fn blocks($n: uint64): uint64 { return $n / 4093; } fentry:vfs_read /pid == cpid/ { @ = sum(blocks(args.count)); }' -c 'auger-workload pread 20'
