@@ -30,8 +30,7 @@ FEATURES = {"btf": True, "lookup_percpu_elem": True, "loop": True, "get_tai_ns":
 # kernel's: Auger does not do these yet (a test that needs one is skipped as such).
 NOT_IN_AUGER = {"dwunwind", "libpath_resolv", "blazesym"}
 # DWARF: arguments by name and types are read; these parts are not yet.
-DWARF_NOT_YET = [(re.compile(r"@[\w.]+\.c:\d+"), "DWARF source-line attach points"),
-                 (re.compile(r"--debuginfo|-stripped|external_debug"), "separate debug files and split DWARF")]
+DWARF_NOT_YET = [(re.compile(r"--debuginfo|-stripped|external_debug"), "separate debug files and split DWARF")]
 KPROBE = re.compile(r"""(^|[\s,{}"'])(kprobe|kretprobe|k|kr):""")
 FENTRY = re.compile(r"""(^|[\s,{}"'])(fentry|fexit|kfunc|kretfunc|f|fr):""")
 

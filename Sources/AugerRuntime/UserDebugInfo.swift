@@ -16,6 +16,16 @@ enum UserDebugInfo {
         return entries
     }
 
+    private static let lineCache = Mutex<[String: DWARFLines?]>([:])
+
+    /// The file's line tables, read once per file.
+    static func lines(_ path: String) -> DWARFLines? {
+        if let known = lineCache.withLock({ $0[path] }) { return known }
+        let lines = ELFSections.regularFileBytes(path).flatMap { DWARFLines(elf: $0) }
+        lineCache.withLock { $0[path] = lines }
+        return lines
+    }
+
     /// x86-64's integer argument registers: the first six scalar parameters.
     static let registerParameters = 6
 

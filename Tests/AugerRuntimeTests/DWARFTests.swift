@@ -35,6 +35,13 @@ extension AttachResolutionTests {
             XCTAssertEqual(definition.uses.compactMap { entries.cDefinition(ofRecordAt: $0)?.text },
                            ["struct Inner { char tag[6]; short unsigned int port; };", "struct Inner { char tag[6]; short unsigned int port; };"])
             // args: registers up to the first parameter that is not a scalar (the array is a pointer, so all five).
+            // The line table: visit's first instruction is line 5's.
+            let lines = try XCTUnwrap(DWARFLines(elf: Array(Data(contentsOf: URL(fileURLWithPath: binary)))))
+            let address = try XCTUnwrap(ELFSymbols(path: binary)?.function(named: "visit")?.address)
+            let location = try XCTUnwrap(lines.location(of: address))
+            XCTAssertTrue(location.file.hasSuffix("debug_fixture.c") && location.line == 5, "\(location) \(flags)")
+            XCTAssertEqual(lines.addresses(file: "debug_fixture.c", line: 5).first, address, "\(flags)")
+            XCTAssertTrue(lines.addresses(file: "debug_fixture.c", line: 1).isEmpty)
             let signature = UserDebugInfo.signature(visit)
             XCTAssertEqual(signature.parameters.map(\.name), ["o", "label", "small", "c", "many"])
             XCTAssertEqual(signature.parameters.map(\.type), [.pointer(.cType("struct Outer")), .pointer(.i8), .u8, .u32, .pointer(.pointer(.i64))])
@@ -46,7 +53,7 @@ extension AttachResolutionTests {
         let binary = try buildDebugFixture(["-gdwarf-5"])
         let good = try Array(Data(contentsOf: URL(fileURLWithPath: binary)))
         let elf = try XCTUnwrap(ELFSections(bytes: good))
-        let debug = elf.sections.filter { [".debug_info", ".debug_abbrev", ".debug_str", ".debug_str_offsets"].contains($0.name) && $0.size > 0 }
+        let debug = elf.sections.filter { [".debug_info", ".debug_abbrev", ".debug_str", ".debug_str_offsets", ".debug_line", ".debug_line_str"].contains($0.name) && $0.size > 0 }
         XCTAssertGreaterThanOrEqual(debug.count, 3)
         var seed: UInt64 = 0x9E3779B97F4A7C15
         func next() -> Int { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return Int(seed % UInt64(Int.max)) }
@@ -57,6 +64,7 @@ extension AttachResolutionTests {
                 let s = debug[next() % debug.count]
                 bytes[s.offset + next() % s.size] = UInt8(next() & 0xff)
             }
+            if let lines = DWARFLines(elf: bytes) { _ = lines.location(of: UInt64(next())); _ = lines.addresses(file: "debug_fixture.c", line: 5) }
             guard let entries = DWARFEntries(elf: bytes) else { continue }
             parsed += 1
             if let f = entries.function(named: "visit") { _ = f.parameters.map(\.type.spelling); _ = UserDebugInfo.signature(f) }

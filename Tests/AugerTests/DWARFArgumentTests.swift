@@ -39,4 +39,12 @@ final class DWARFArgumentTests: AugerTestCase {
         XCTAssertTrue(r.stderr.contains("stdin:1:"), r.stderr)
         XCTAssertTrue(r.stderr.contains("has no field 'nosuch'"), r.stderr)
     }
+
+    /// `BIN@file.c:LINE` from the line table: line 9 is auger_workload_probe's body, run once per call.
+    func testSourceLineAttachPoints() throws {
+        XCTAssertEqual(try run("uprobe:\(w)@workload_probe.c:9 { @ = count(); }", ["-c", "\(w) call 6"]), "\n@: 6\n\n")
+        let r = try auger(["-e", "uprobe:\(w)@workload_probe.c:2 { }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("No code in \(w) comes from workload_probe.c:2"), r.stderr)
+    }
 }

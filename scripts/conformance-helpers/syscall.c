@@ -2,7 +2,8 @@
  * tests then look for.
  *   syscall read | open | openat | nanosleep [NS] | execve PATH [ARGS…] | connect IP PORT
  * open/openat create $TMPDIR/bpftrace_runtime_test_syscall_gen_open_temp
- * (the name the tests match) and remove it. */
+ * (the name the tests match) and remove it; their flags are O_CREAT alone
+ * (64, which the 32-bit tracepoint argument test waits for). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -51,10 +52,10 @@ int main(int argc, char **argv) {
     if (!strcmp(call, "open") || !strcmp(call, "openat")) {
         const char *path = temp_path();
 #ifdef SYS_open
-        long fd = !strcmp(call, "open") ? syscall(SYS_open, path, O_RDWR | O_CREAT, 0600)
-                                         : syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT, 0600);
+        long fd = !strcmp(call, "open") ? syscall(SYS_open, path, O_CREAT, 0600)
+                                         : syscall(SYS_openat, AT_FDCWD, path, O_CREAT, 0600);
 #else
-        long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT, 0600);
+        long fd = syscall(SYS_openat, AT_FDCWD, path, O_CREAT, 0600);
 #endif
         if (fd < 0) { perror(path); return 1; }
         close((int)fd);

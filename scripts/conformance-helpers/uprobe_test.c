@@ -3,35 +3,24 @@
  * probe and read (their expected values: *n == 13, c == 'x', foo1 = {123,
  * "hello", [1,2,3]}, foo2 = {456, "world", …}, GLOBAL_A/GLOBAL_C). Tests start
  * it before or after attaching, so it keeps calling them for a minute.
- * There is deliberately no uprobeFunction3. */
+ * There is deliberately no uprobeFunction3. The source-line tests name
+ * lines: uprobeFunction1 opens on line 22; 34, 36 and 39 run every loop. */
 // build testprogs/uprobe_test: -O0 -g -fno-omit-frame-pointer -no-pie
 // build testprogs/uprobe_test-pie: -O0 -g -fno-omit-frame-pointer -fPIE -pie
 #include <unistd.h>
 
-struct Foo {
-    int a;
-    char b[10];
-    int c[3];
-};
-
-struct Bar {
-    struct Foo *foos[2];
-};
+struct Foo { int a; char b[10]; int c[3]; };
+struct Bar { struct Foo *foos[2]; };
 
 int GLOBAL_A = 0x55555555;
 int GLOBAL_B = 0x44444444;
 int GLOBAL_C = 0x33333333;
 
+struct Foo *uprobeFunction2(struct Foo *foo1, struct Foo *foo2);
+int uprobeFunctionBar(struct Bar *bar);
+
 __attribute__((noinline)) int uprobeFunction1(int *n, char c) {
     return *n + c;
-}
-
-__attribute__((noinline)) struct Foo *uprobeFunction2(struct Foo *foo1, struct Foo *foo2) {
-    return foo1->a > foo2->a ? foo1 : foo2;
-}
-
-__attribute__((noinline)) int uprobeFunctionBar(struct Bar *bar) {
-    return bar->foos[0]->a + bar->foos[1]->a;
 }
 
 int main(int argc, char **argv) {
@@ -43,9 +32,19 @@ int main(int argc, char **argv) {
     volatile int sink = argc;
     for (int i = 0; i < 6000; i++) {
         sink += uprobeFunction1(&n, 'x');
+        usleep(5000);
         sink += uprobeFunction2(&foo1, &foo2)->a;
+        usleep(5000);
         sink += uprobeFunctionBar(&bar);
-        usleep(10000);
+        sink += i;
     }
     return sink == 0;
+}
+
+__attribute__((noinline)) struct Foo *uprobeFunction2(struct Foo *foo1, struct Foo *foo2) {
+    return foo1->a > foo2->a ? foo1 : foo2;
+}
+
+__attribute__((noinline)) int uprobeFunctionBar(struct Bar *bar) {
+    return bar->foos[0]->a + bar->foos[1]->a;
 }

@@ -18,8 +18,14 @@ struct UserFunctionProbes: ProbeFamily {
         guard point.parts.count >= 2 else {
             throw AttachError(.invalid("\(point.kind.name) needs a binary and a function, e.g. uprobe:/bin/bash:readline"), at: point.range)
         }
-        let written = String(point.parts[point.parts.count - 2].filter { $0 != "\"" })
+        var written = String(point.parts[point.parts.count - 2].filter { $0 != "\"" })
         let function = point.parts[point.parts.count - 1]
+        // `BIN@file.c:LINE`: a source line, found in the binary's DWARF line table.
+        var sourceLine: (file: String, line: Int)?
+        if let at = written.lastIndex(of: "@"), let line = Int(function), !written[written.index(after: at)...].contains("/") {
+            sourceLine = (String(written[written.index(after: at)...]), line)
+            written = String(written[..<at])
+        }
         let binaries = UserBinaries.find(written, pid: system.pid)
         let whole = "\(written):\(function)"
         guard !binaries.isEmpty else {
@@ -33,6 +39,19 @@ struct UserFunctionProbes: ProbeFamily {
                              name: "\(point.kind.name):\(binary.shown):\(shown)", range: point.range)
             }
             let elf = ELFSymbols(path: binary.path)
+            if let (file, line) = sourceLine {
+                guard let lines = UserDebugInfo.lines(binary.path) else {
+                    throw AttachError(.invalid("'\(binary.shown)' has no DWARF line table: cannot find \(file):\(line) (build it with -g)"), at: point.range)
+                }
+                guard let address = lines.addresses(file: file, line: line).first,
+                      let offset = elf?.fileOffset(ofAddress: address) ?? ELFSections.of(path: binary.path)?.fileOffset(ofAddress: address) else {
+                    throw AttachError(.invalid("No code in \(binary.shown) comes from \(file):\(line)"), at: point.range)
+                }
+                let symbol = elf.flatMap { $0.symbol(atFileOffset: offset)?.0 } ?? "\(file):\(line)"
+                targets.append(AttachTarget(kind: point.kind, location: .userFunction(path: binary.path, symbol: symbol, offset: offset),
+                                            name: "\(point.kind.name):\(binary.shown)@\(file):\(line)", range: point.range))
+                continue
+            }
             if function.first?.isNumber == true {
                 // An address as nm prints it (`0x401126`, or decimal), which a loadable segment must hold.
                 guard let address = KernelFunctionProbes.number(function[...]) else {
