@@ -137,7 +137,9 @@ def stage_helpers():
             os.makedirs(os.path.dirname(target), exist_ok=True)
             # The USDT helpers share the workload's marker macros (auger_sdt.h).
             include = os.path.join(ROOT, "Tests", "WorkloadProbe", "include")
-            if subprocess.run([cc, *flags, "-I", include, "-o", target, source], capture_output=True).returncode != 0:
+            # Compiled where the source is, by its bare name: DWARF then names
+            # it `uprobe_loop.c`, as bpftrace's tests expect in stacks.
+            if subprocess.run([cc, *flags, "-I", include, "-o", target, name], cwd=sources, capture_output=True).returncode != 0:
                 print(f"conformance: could not build helper {out}")
             elif out.endswith(".so"):
                 os.chmod(target, 0o644)  # the tests want libraries that are not executable

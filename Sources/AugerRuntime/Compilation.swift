@@ -19,6 +19,8 @@ struct CompiledRun {
     var maxCatBytes: Int
     /// `stack_mode`: how stacks print when the script gives no mode.
     var stackMode: StackMode
+    /// `show_debug_info`: source lines in user stacks.
+    var showDebugInfo: Bool
     /// `missing_probes = "warn"`: a probe the kernel will not attach is skipped with a warning.
     var skipUnattachable: Bool
 }
@@ -96,6 +98,7 @@ struct ScriptCompilation {
                            printMapsOnExit: config.bool("print_maps_on_exit") ?? true,
                            maxCatBytes: config.integer("max_cat_bytes") ?? 10240,
                            stackMode: config.string("stack_mode").flatMap(StackMode.init) ?? .bpftrace,
+                           showDebugInfo: config.bool("show_debug_info") ?? true,
                            skipUnattachable: config.string("missing_probes") == "warn")
     }
 

@@ -76,6 +76,7 @@ public final class Session {
         source = run.source
         decoder.enums = run.enums
         decoder.stackMode = run.stackMode
+        decoder.showDebugInfo = run.showDebugInfo
         printMapsOnExit = run.printMapsOnExit
         skipUnattachable = run.skipUnattachable
         maxCatBytes = run.maxCatBytes

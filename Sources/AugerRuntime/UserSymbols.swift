@@ -32,6 +32,23 @@ final class UserSymbols: @unchecked Sendable {
         return (name, start)
     }
 
+    /// The source file and line an address of a process comes from (its
+    /// file's DWARF line table), as `@file.c:LINE` for bpftrace's stack mode.
+    func sourceLocation(pid: Int32, _ address: UInt64) -> String? {
+        guard let m = mapping(pid: pid, address) else { return nil }
+        let path = ELFSections.regularFileBytes(m.path) != nil ? m.path : "/proc/\(pid)/root" + m.path
+        guard let lines = UserDebugInfo.lines(path), let sections = sectionsOf(path),
+              let elfAddress = sections.address(ofFileOffset: address - m.start + m.offset),
+              let (file, line) = lines.location(of: elfAddress), !file.isEmpty else { return nil }
+        return "@\(file):\(line)"
+    }
+
+    private var sections: [String: ELFSections?] = [:]
+    private func sectionsOf(_ path: String) -> ELFSections? {
+        if sections[path] == nil { sections[path] = ELFSections.of(path: path) }
+        return sections[path] ?? nil
+    }
+
     /// The mapping (file) an address of a process is in.
     func mapping(pid: Int32, _ address: UInt64) -> Mapping? {
         mappings(pid).first { $0.start <= address && address < $0.end }

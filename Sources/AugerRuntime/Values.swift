@@ -17,6 +17,8 @@ struct ValueDecoder {
     var enums: [String: [Int64: String]] = [:]
     /// The `stack_mode` setting: how stacks without a mode of their own print.
     var stackMode: StackMode = .bpftrace
+    /// `show_debug_info`: user frames in bpftrace mode say their source line.
+    var showDebugInfo = true
     /// strftime() formats, by the index values carry.
     var timeFormats: [String] = []
     /// Wall-clock nanoseconds at monotonic zero, for strftime of nsecs.
@@ -87,7 +89,9 @@ struct ValueDecoder {
                 } else {
                     out += "        " + name() + "\n"
                 }
-            case .bpftrace, .buildID: out += "        " + name() + "\n"
+            case .bpftrace, .buildID:
+                let line = user && showDebugInfo ? userSymbols.sourceLocation(pid: pid, ip) ?? "" : ""
+                out += "        " + name() + line + "\n"
             }
         }
         return out

@@ -47,4 +47,13 @@ final class DWARFArgumentTests: AugerTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("No code in \(w) comes from workload_probe.c:2"), r.stderr)
     }
+
+    /// bpftrace's stack mode names each user frame's source line; show_debug_info=false leaves it off.
+    func testUserStacksSaySourceLines() throws {
+        let script = "uprobe:\(w):auger_workload_probe { @[ustack(1)] = count(); }"
+        let with = try run(script, ["-c", "\(w) call 2"])
+        XCTAssertTrue(with.contains("        auger_workload_probe+0@") && with.contains("workload_probe.c:8\n]: 2"), with)
+        let without = try run("config = { show_debug_info = false } " + script, ["-c", "\(w) call 2"])
+        XCTAssertEqual(without, "\n@[\n        auger_workload_probe+0\n]: 2\n\n")
+    }
 }
