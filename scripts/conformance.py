@@ -22,15 +22,13 @@ FEATURES = {"btf": True, "lookup_percpu_elem": True, "loop": True, "get_tai_ns":
             "kprobe_multi": False, "uprobe_multi": True, "kprobe_session": False, "get_func_ip": True,
             # bpf_d_path: this kernel has it (for iterators; its fentry tests run in the guests).
             "dpath": True,
-            # Auger's, not the kernel's: DWARF arguments and types (DWARF_NOT_YET below lists what is not read yet).
+            # Auger's, not the kernel's: DWARF arguments, types, lines, separate debug files, split DWARF.
             "dwarf": True,
             # Not bpftrace's feature names: the probes a test uses, which these machines cannot attach.
             "kprobe": False, "fentry": False}
 # What bpftrace's tests call features but is the tracer's own work, not the
 # kernel's: Auger does not do these yet (a test that needs one is skipped as such).
 NOT_IN_AUGER = {"dwunwind", "libpath_resolv", "blazesym"}
-# DWARF: arguments by name and types are read; these parts are not yet.
-DWARF_NOT_YET = [(re.compile(r"--debuginfo|-stripped|external_debug"), "separate debug files and split DWARF")]
 KPROBE = re.compile(r"""(^|[\s,{}"'])(kprobe|kretprobe|k|kr):""")
 FENTRY = re.compile(r"""(^|[\s,{}"'])(fentry|fexit|kfunc|kretfunc|f|fr):""")
 
@@ -76,10 +74,6 @@ def skip_reason(t):
         if FEATURES.get(feature.lstrip("!"), False) != want:
             return "kernel facility missing: " + feature.lstrip("!")
     probes = " ".join(t.get("PROG", []) + t.get("RUN", []))
-    if "dwarf" in t.get("REQUIRES_FEATURE", []):
-        for pattern, what in DWARF_NOT_YET:
-            if pattern.search(probes):
-                return "not implemented in Auger: " + what
     for name, kind in (("kprobe", KPROBE), ("fentry", FENTRY)):
         if kind.search(probes) and not FEATURES[name] and "WILL_FAIL" not in t:
             return f"kernel facility missing: {name} (tested in the qemu guests)"
@@ -143,6 +137,11 @@ def stage_helpers():
                 print(f"conformance: could not build helper {out}")
             elif out.endswith(".so"):
                 os.chmod(target, 0o644)  # the tests want libraries that are not executable
+        # `// then: CMD` lines make variants of what was built (stripped copies, debug packages).
+        with open(source) as f:
+            for cmd in re.findall(r"^// then: (.*)$", f.read(), re.M):
+                if subprocess.run(cmd, shell=True, cwd=staged, capture_output=True).returncode != 0:
+                    print(f"conformance: helper step failed: {cmd}")
     DATA = staged
 
 

@@ -72,7 +72,7 @@ struct ScriptCompilation {
             let btf = kernel.btf
             compiler.kernelFunctionID = { btf?.function(named: $0) }
             compiler.userSymbol = { path, name in
-                ELFSymbols(path: path).flatMap { elf in elf.address(ofObjectOrFunction: name).map { ($0, elf.positionIndependent) } }
+                DebugFiles.symbols(path).flatMap { elf in elf.address(ofObjectOrFunction: name).map { ($0, elf.positionIndependent) } }
             }
             compiler.userAddress = { path, offset in ELFSections.of(path: path)?.address(ofFileOffset: offset) }
             compiler.reportHelperErrors = options.helperErrors

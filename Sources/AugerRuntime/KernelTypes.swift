@@ -20,7 +20,7 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
 
     public func userSymbolSize(_ name: String, inBinary written: String) -> Int? {
         for binary in UserBinaries.find(written, pid: nil) {
-            if let size = ELFSymbols(path: binary.path)?.objects[name]?.size { return Int(size) }
+            if let size = DebugFiles.symbols(binary.path)?.objects[name]?.size { return Int(size) }
         }
         return nil
     }

@@ -136,7 +136,7 @@ public struct ProbeLister {
             }
             guard !kinds.isEmpty else { continue }
             for file in UserBinaries.find(binary, pid: pid) {
-                guard let elf = ELFSymbols(path: file.path) else { continue }
+                guard let elf = DebugFiles.symbols(file.path) else { continue }
                 for f in elf.uniqueFunctions where Glob.matches(pattern, f.name) {
                     for kind in kinds {
                         let line = "\(kind.name):\(file.shown):\(f.name)"

@@ -11,7 +11,7 @@ enum UserDebugInfo {
     /// The file's debugging entries, read once per file (nil without .debug_info).
     static func entries(_ path: String) -> DWARFEntries? {
         if let known = cache.withLock({ $0[path] }) { return known }
-        let entries = ELFSections.regularFileBytes(path).flatMap { DWARFEntries(elf: $0) }
+        let entries = DebugFiles.entries(for: path)
         cache.withLock { $0[path] = entries }
         return entries
     }
@@ -21,7 +21,7 @@ enum UserDebugInfo {
     /// The file's line tables, read once per file.
     static func lines(_ path: String) -> DWARFLines? {
         if let known = lineCache.withLock({ $0[path] }) { return known }
-        let lines = ELFSections.regularFileBytes(path).flatMap { DWARFLines(elf: $0) }
+        let lines = DebugFiles.sections(for: path).flatMap { DWARFLines(debug: $0) }
         lineCache.withLock { $0[path] = lines }
         return lines
     }

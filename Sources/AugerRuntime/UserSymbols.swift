@@ -27,7 +27,7 @@ final class UserSymbols: @unchecked Sendable {
         // The file as we see it, else through /proc/PID/root (another mount
         // namespace), which lasts only as long as the process.
         let path = mapping.path
-        if files[path] == nil { files[path] = ELFSymbols(path: path) ?? ELFSymbols(path: "/proc/\(pid)/root" + path) }
+        if files[path] == nil { files[path] = DebugFiles.symbols(path) ?? DebugFiles.symbols("/proc/\(pid)/root" + path) }
         guard let elf = files[path] ?? nil, let (name, start) = elf.symbol(atFileOffset: fileOffset) else { return nil }
         return (name, start)
     }

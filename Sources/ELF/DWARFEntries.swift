@@ -39,15 +39,56 @@ public struct DWARFEntries: Sendable {
     /// Why parsing stopped early, if it did: for a warning naming the file.
     public private(set) var problem: String?
 
+    /// A unit whose entries are in another file (split DWARF): the .dwo's
+    /// name (relative to the compilation directory unless absolute) and the
+    /// id its unit must carry, also the key into a .dwp's index.
+    public struct Skeleton: Sendable, Equatable {
+        public var dwoName: String
+        public var compDir: String?
+        public var id: UInt64
+    }
+    public private(set) var skeletons: [Skeleton] = []
+
     public init?(elf bytes: [UInt8]) {
-        guard let elf = ELFSections(bytes: bytes), let info = elf.named(".debug_info"), let abbrev = elf.named(".debug_abbrev") else { return nil }
-        // Compressed sections (SHF_COMPRESSED) are not inflated yet: their
-        // first unit's header does not parse, and `problem` says so.
-        let sections = Sections(bytes: bytes, info: info, abbrev: abbrev, str: elf.named(".debug_str"),
-                                lineStr: elf.named(".debug_line_str"), strOffsets: elf.named(".debug_str_offsets"))
-        var at = info.offset
-        while at + 11 <= info.offset + info.size {
-            guard let next = parseUnit(at: at, sections) else { break }
+        guard let debug = DebugSections(elf: bytes) else { return nil }
+        self.init(debug: debug)
+    }
+
+    public init?(debug: DebugSections) {
+        guard let info = debug.named(".debug_info"), let abbrev = debug.named(".debug_abbrev") else { return nil }
+        let sections = Sections(bytes: debug.bytes, info: info, abbrev: abbrev, str: debug.named(".debug_str"),
+                                lineStr: debug.named(".debug_line_str"), strOffsets: debug.named(".debug_str_offsets"), bias: 0)
+        problem = debug.problems.first
+        parseUnits(sections, expecting: nil)
+    }
+
+    /// Adds the entries of a split unit from its .dwo file or from a .dwp
+    /// package holding it; false when that file has no unit with the id.
+    public mutating func addSplitUnit(_ skeleton: Skeleton, from debug: DebugSections) -> Bool {
+        guard var info = debug.named(".debug_info.dwo"), var abbrev = debug.named(".debug_abbrev.dwo") else { return false }
+        var strOffsets = debug.named(".debug_str_offsets.dwo")
+        if let index = debug.named(".debug_cu_index") {
+            guard let row = DWARFPackageIndex(debug.bytes, index).contributions(of: skeleton.id) else { return false }
+            func narrow(_ s: inout ELFSections.Section, _ column: Int) -> Bool {
+                guard let (offset, size) = row[column], offset <= s.size, size <= s.size - offset else { return false }
+                s.offset += offset
+                s.size = size
+                return true
+            }
+            guard narrow(&info, 1), narrow(&abbrev, 3) else { return false }
+            if strOffsets != nil, !narrow(&strOffsets!, 6) { strOffsets = nil }
+        }
+        let before = units.count
+        let sections = Sections(bytes: debug.bytes, info: info, abbrev: abbrev, str: debug.named(".debug_str.dwo"), lineStr: nil,
+                                strOffsets: strOffsets, bias: ((skeletons.firstIndex(of: skeleton) ?? skeletons.count) + 1) << 40)
+        parseUnits(sections, expecting: skeleton.id)
+        return units.count > before
+    }
+
+    mutating func parseUnits(_ sections: Sections, expecting id: UInt64?) {
+        var at = sections.info.offset
+        while at + 11 <= sections.info.offset + sections.info.size {
+            guard let next = parseUnit(at: at, sections, expecting: id) else { break }
             at = next
         }
     }
@@ -56,6 +97,8 @@ public struct DWARFEntries: Sendable {
         let bytes: [UInt8]
         let info: ELFSections.Section, abbrev: ELFSections.Section
         let str: ELFSections.Section?, lineStr: ELFSections.Section?, strOffsets: ELFSections.Section?
+        /// Added to the offsets of a split file's entries, so they cannot meet the main file's.
+        let bias: Int
     }
 
     struct Attribute { var name: UInt64; var form: UInt64; var implicit: Int64 }
@@ -135,7 +178,7 @@ public struct DWARFEntries: Sendable {
     }
 
     /// Parses the unit at `start`; returns where the next one starts.
-    mutating func parseUnit(at start: Int, _ s: Sections) -> Int? {
+    mutating func parseUnit(at start: Int, _ s: Sections, expecting expectedID: UInt64?) -> Int? {
         let sectionEnd = s.info.offset + s.info.size
         var c = Cursor(bytes: s.bytes, at: start, end: sectionEnd)
         var length = c.fixed(4), offsetSize = 4
@@ -145,12 +188,12 @@ public struct DWARFEntries: Sendable {
         c = Cursor(bytes: s.bytes, at: c.at, end: unitEnd)
         let version = c.fixed(2)
         guard (2...5).contains(version) else { problem = "DWARF version \(version) is not supported"; return unitEnd }
-        var addressSize = 8, abbrevOffset: UInt64
+        var addressSize = 8, abbrevOffset: UInt64, unitID: UInt64?
         if version >= 5 {
             let unitType = c.u8()
             addressSize = Int(c.u8())
             abbrevOffset = c.fixed(offsetSize)
-            if unitType == 4 || unitType == 5 { _ = c.fixed(8) }                 // skeleton, split: dwo id
+            if unitType == 4 || unitType == 5 { unitID = c.fixed(8) }           // skeleton, split: dwo id
             if unitType == 2 || unitType == 6 { _ = c.fixed(8); _ = c.fixed(offsetSize) } // type units
         } else {
             abbrevOffset = c.fixed(offsetSize)
@@ -160,13 +203,17 @@ public struct DWARFEntries: Sendable {
             problem = "a unit at \(start - s.info.offset) has a bad header"
             return unitEnd
         }
+        // A .dwo's units are taken only for the skeleton that names them (GNU's DWARF 4 split units carry no id).
+        if let expectedID, let unitID, unitID != expectedID { return unitEnd }
         let table = abbreviations(at: Int(abbrevOffset), s)
+        let unitStart = start - s.info.offset + s.bias
         var stack: [Int] = []   // offsets of open entries with children
         var unitEntries: [Int] = []
         var strx: [(entry: Int, attribute: UInt64, index: UInt64)] = []
-        var strOffsetsBase: UInt64 = 8
+        // DWARF 5 split units name no base: theirs follows the table's 8-byte header. GNU's DWARF 4 tables have none.
+        var strOffsetsBase: UInt64 = version >= 5 ? 8 : 0
         while c.at < unitEnd && !c.failed {
-            let offset = c.at - s.info.offset
+            let offset = c.at - s.info.offset + s.bias
             let code = c.uleb()
             if code == 0 { if !stack.isEmpty { stack.removeLast() }; continue }
             guard let abbreviation = table[code] else { problem = "an unknown abbreviation \(code) at \(offset)"; break }
@@ -174,7 +221,7 @@ public struct DWARFEntries: Sendable {
             for attribute in abbreviation.attributes {
                 var form = attribute.form
                 if form == 0x16 { form = c.uleb() }  // indirect
-                guard let value = read(form, &c, s, offsetSize: offsetSize, addressSize: addressSize, unitStart: start - s.info.offset,
+                guard let value = read(form, &c, s, offsetSize: offsetSize, addressSize: addressSize, unitStart: unitStart,
                                        implicit: attribute.implicit, version: version) else {
                     problem = "an unsupported form 0x\(String(form, radix: 16)) at \(offset)"
                     return unitEnd
@@ -194,6 +241,14 @@ public struct DWARFEntries: Sendable {
             guard at >= 0, at + offsetSize <= table.size else { continue }
             var r = Cursor(bytes: s.bytes, at: table.offset + at, end: table.offset + table.size)
             if let text = ELFReader(bytes: s.bytes).string(in: str, at: Int(clamping: r.fixed(offsetSize))) { entries[entry]?.attributes[attribute] = .string(text) }
+        }
+        for offset in unitEntries {
+            guard let e = entries[offset] else { continue }
+            if e.tag == 0x4a, let name = e.string(0x76), let unitID {
+                skeletons.append(Skeleton(dwoName: name, compDir: e.string(0x1b), id: unitID))
+            } else if e.tag == 0x11, let name = e.string(0x2130), let id = e.number(0x2131) {  // DW_AT_GNU_dwo_name, _id
+                skeletons.append(Skeleton(dwoName: name, compDir: e.string(0x1b), id: UInt64(bitPattern: id)))
+            }
         }
         units += unitEntries
         return unitEnd
@@ -224,7 +279,7 @@ public struct DWARFEntries: Sendable {
         case 0x0d: return .value(.signed(c.sleb()))
         case 0x0e: return string(s.str, c.fixed(offsetSize))
         case 0x0f: return .value(.number(c.uleb()))
-        case 0x10: return .value(.reference(Int(clamping: c.fixed(version <= 2 ? addressSize : offsetSize))))
+        case 0x10: return .value(.reference(s.bias + Int(clamping: c.fixed(version <= 2 ? addressSize : offsetSize))))
         case 0x11: return ref(c.fixed(1))
         case 0x12: return ref(c.fixed(2))
         case 0x13: return ref(c.fixed(4))
@@ -248,7 +303,8 @@ public struct DWARFEntries: Sendable {
         case 0x2a: _ = c.fixed(2); return .ignored
         case 0x2b: _ = c.fixed(3); return .ignored
         case 0x2c: _ = c.fixed(4); return .ignored
-        case 0x1f01, 0x1f02: _ = c.uleb(); return .ignored
+        case 0x1f01: _ = c.uleb(); return .ignored
+        case 0x1f02: return .strxIndex(c.uleb())  // DW_FORM_GNU_str_index
         default: return nil
         }
     }

@@ -17,8 +17,14 @@ public struct DWARFLines: Sendable {
     public private(set) var rows: [Row] = []
 
     public init?(elf bytes: [UInt8]) {
-        guard let elf = ELFSections(bytes: bytes), let section = elf.named(".debug_line") else { return nil }
-        let strings = (str: elf.named(".debug_str"), lineStr: elf.named(".debug_line_str"))
+        guard let debug = DebugSections(elf: bytes) else { return nil }
+        self.init(debug: debug)
+    }
+
+    public init?(debug: DebugSections) {
+        guard let section = debug.named(".debug_line") else { return nil }
+        let bytes = debug.bytes
+        let strings = (str: debug.named(".debug_str"), lineStr: debug.named(".debug_line_str"))
         var at = section.offset
         while at + 4 <= section.offset + section.size {
             guard let next = readTable(bytes, at: at, end: section.offset + section.size, strings) else { break }

@@ -7,9 +7,10 @@ import Glibc
 /// each is checked against the file's length (a section that points past
 /// it is kept, empty, so that indices other sections refer to still hold).
 public struct ELFSections {
-    public struct Section {
+    public struct Section: Sendable {
         public var name: String
         public var type: UInt32
+        public var flags: UInt64
         public var address: UInt64
         public var offset: Int
         public var size: Int
@@ -46,10 +47,10 @@ public struct ELFSections {
                 guard s <= bytes.count - 64 else { break }
                 nameOffsets.append(Int(r.u32(s)))
                 guard let offset = r.inFile(r.u64(s + 24)), let size = r.inFile(r.u64(s + 32)), offset <= bytes.count - size else {
-                    sections.append(Section(name: "", type: 0, address: 0, offset: 0, size: 0, link: 0, entsize: 0))
+                    sections.append(Section(name: "", type: 0, flags: 0, address: 0, offset: 0, size: 0, link: 0, entsize: 0))
                     continue
                 }
-                sections.append(Section(name: "", type: UInt32(r.u32(s + 4)), address: r.u64(s + 16), offset: offset, size: size,
+                sections.append(Section(name: "", type: UInt32(r.u32(s + 4)), flags: r.u64(s + 8), address: r.u64(s + 16), offset: offset, size: size,
                                         link: Int(r.u32(s + 40)), entsize: Int(clamping: r.u64(s + 56))))
             }
         }

@@ -24,8 +24,17 @@ public struct ELFSymbols {
 
     /// Parses ELF64 little-endian bytes (ELFSections checks every offset, so
     /// a hostile header gives no symbols, never a trap).
-    public init?(bytes: [UInt8]) {
-        guard let elf = ELFSections(bytes: bytes) else { return nil }
+    public init?(bytes fileBytes: [UInt8]) { self.init(bytes: fileBytes, debugFile: nil) }
+
+    /// With a stripped file's debug file (`objcopy --only-keep-debug`), whose
+    /// full symbol table serves when the file itself kept only .dynsym.
+    public init?(bytes fileBytes: [UInt8], debugFile: [UInt8]?) {
+        guard let file = ELFSections(bytes: fileBytes) else { return nil }
+        var elf = file, bytes = fileBytes
+        if !file.sections.contains(where: { $0.type == 2 }), let debugFile, let debug = ELFSections(bytes: debugFile),
+           debug.sections.contains(where: { $0.type == 2 }) {
+            (elf, bytes) = (debug, debugFile)
+        }
         let r = ELFReader(bytes: bytes)
         let sections = elf.sections
         // The full symbol table when present; stripped files keep only the dynamic one.
@@ -46,8 +55,8 @@ public struct ELFSymbols {
         guard !functions.isEmpty else { return nil }
         self.functions = functions.sorted { $0.0 < $1.0 }
         self.objects = objects
-        self.positionIndependent = r.u16(16) == 3
-        self.segments = elf.segments
+        self.positionIndependent = ELFReader(bytes: fileBytes).u16(16) == 3
+        self.segments = file.segments
     }
 
     /// Where a function starts in the file (what a uprobe takes), or nil.

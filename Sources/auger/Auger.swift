@@ -46,6 +46,7 @@ struct Auger: ParsableCommand {
             -B MODE         output buffering: 'full' (default), 'line' or 'none'
             -c, --cmd 'CMD' run CMD and trace it; stop when it exits (cpid is its pid)
             -d STAGE        debug output: 'dis' prints each program's BPF instructions ('all' too)
+            --debuginfo DIR look for stripped binaries' debug files in DIR too (relative: to the binary's directory)
             --dry-run       compile and load through the verifier, attach nothing
             -e 'PROGRAM'    run PROGRAM instead of a file
             -f FORMAT       output format: 'text' (default), 'json', or 'folded' (stack maps
@@ -128,6 +129,9 @@ struct Auger: ParsableCommand {
     @Option(name: .customLong("include"), help: "Include FILE before the script, as #include <FILE>.")
     var include: [String] = []
 
+    @Option(name: .customLong("debuginfo"), help: "Search DIR for separate debug files (.gnu_debuglink names, .build-id/).")
+    var debuginfo: [String] = []
+
     @Option(name: .customShort("d"), help: "Debug output: 'dis' (each program's BPF instructions) or 'all'.")
     var debug: [String] = []
 
@@ -194,6 +198,7 @@ struct Auger: ParsableCommand {
             try requirePrivileges("--info (probing the kernel's features)")
             print(SystemInfo.report(version: Self.version), terminator: ""); return
         }
+        DebugFiles.setSearchDirectories(debuginfo)
         if l {
             try requirePrivileges("-l (listing probes from tracefs and the kernel's symbols)")
             let lister = ProbeLister(pid: p.flatMap { Int32($0) })

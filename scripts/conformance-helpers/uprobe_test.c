@@ -48,3 +48,11 @@ __attribute__((noinline)) struct Foo *uprobeFunction2(struct Foo *foo1, struct F
 __attribute__((noinline)) int uprobeFunctionBar(struct Bar *bar) {
     return bar->foos[0]->a + bar->foos[1]->a;
 }
+
+// Stripped and split variants for the separate-debug-file tests (kept down here: the lines above are numbered by the tests).
+// build testprogs/uprobe_test-stripped: -O0 -g -fno-omit-frame-pointer -no-pie
+// build testprogs/external_debug/dwo/uprobe_test-split: -O0 -g -gsplit-dwarf -fno-omit-frame-pointer -no-pie
+// build testprogs/external_debug/dwp/uprobe_test-split: -O0 -g -gsplit-dwarf -fno-omit-frame-pointer -no-pie
+// then: objcopy --only-keep-debug testprogs/uprobe_test-stripped testprogs/external_debug/uprobe_test-stripped.debug
+// then: objcopy --strip-all --add-gnu-debuglink=testprogs/external_debug/uprobe_test-stripped.debug testprogs/uprobe_test-stripped
+// then: cd testprogs/external_debug/dwp && llvm-dwp -e uprobe_test-split -o uprobe_test-split.dwp && rm -f *.dwo

@@ -38,7 +38,7 @@ struct UserFunctionProbes: ProbeFamily {
                 AttachTarget(kind: point.kind, location: .userFunction(path: binary.path, symbol: symbol, offset: offset),
                              name: "\(point.kind.name):\(binary.shown):\(shown)", range: point.range)
             }
-            let elf = ELFSymbols(path: binary.path)
+            let elf = DebugFiles.symbols(binary.path)
             if let (file, line) = sourceLine {
                 guard let lines = UserDebugInfo.lines(binary.path) else {
                     throw AttachError(.invalid("'\(binary.shown)' has no DWARF line table: cannot find \(file):\(line) (build it with -g)"), at: point.range)
