@@ -141,7 +141,7 @@ public struct DWARFEntries: Sendable {
                 if shift < 64 { v |= Int64(bitPattern: (b & 0x7f) << UInt64(shift)) }
                 shift += 7
             } while b & 0x80 != 0
-            if shift < 64 && b & 0x40 != 0 { v |= -(Int64(1) << shift) }
+            if shift < 64 && b & 0x40 != 0 { v |= Int64(bitPattern: ~UInt64(0) << UInt64(shift)) }
             return v
         }
         mutating func skip(_ n: UInt64) -> [UInt8] {
