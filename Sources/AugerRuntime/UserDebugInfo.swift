@@ -116,6 +116,9 @@ enum UserDebugInfo {
             return []
         })
         let named = recordNames(in: text)
+        // Reading a large debug file (libc's) costs seconds: only when the
+        // script may use what it gives. A false hit only costs time.
+        guard text.contains("args") || !Set(named).subtracting(defined).isEmpty else { return (program, signatures) }
         var searched: Set<String> = []
         for point in program.probes.flatMap(\.attachPoints) where point.kind.tracesUserSpace && point.kind != .usdt && point.parts.count >= 2 {
             let written = point.parts[0], function = point.parts.last!
