@@ -30,10 +30,13 @@ let package = Package(
         // Folded stacks to an SVG flame graph: text in, text out.
         .target(name: "FlameGraph"),
         .testTarget(name: "FlameGraphTests", dependencies: ["FlameGraph"]),
+        // Mangled symbols to readable names: text in, text out, fuzzed alone.
+        .target(name: "Demangle"),
+        .testTarget(name: "DemangleTests", dependencies: ["Demangle"]),
         .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
         .target(name: "AugerCompiler", dependencies: ["AugerScript", "BPF"]),
         .testTarget(name: "AugerCompilerTests", dependencies: ["AugerCompiler", "AugerScript", "BPF"]),
-        .target(name: "AugerRuntime", dependencies: ["AugerCompiler", "AugerScript", "BPF", "CBPF", "ELF"],
+        .target(name: "AugerRuntime", dependencies: ["AugerCompiler", "AugerScript", "BPF", "CBPF", "Demangle", "ELF"],
                 // The event loop runs per record; exclusivity checks cost more than the work.
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         .executableTarget(name: "auger", dependencies: [

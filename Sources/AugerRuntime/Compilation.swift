@@ -21,6 +21,8 @@ struct CompiledRun {
     var stackMode: StackMode
     /// `show_debug_info`: source lines in user stacks.
     var showDebugInfo: Bool
+    /// `cpp_demangle`: user symbols demangled.
+    var cppDemangle: Bool
     /// `missing_probes = "warn"`: a probe the kernel will not attach is skipped with a warning.
     var skipUnattachable: Bool
 }
@@ -99,6 +101,7 @@ struct ScriptCompilation {
                            maxCatBytes: config.integer("max_cat_bytes") ?? 10240,
                            stackMode: config.string("stack_mode").flatMap(StackMode.init) ?? .bpftrace,
                            showDebugInfo: config.bool("show_debug_info") ?? true,
+                           cppDemangle: config.bool("cpp_demangle") ?? true,
                            skipUnattachable: config.string("missing_probes") == "warn")
     }
 

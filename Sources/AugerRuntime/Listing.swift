@@ -1,4 +1,5 @@
 import AugerCompiler
+import Demangle
 import ELF
 import AugerScript
 import BPF
@@ -137,6 +138,18 @@ public struct ProbeLister {
             guard !kinds.isEmpty else { continue }
             for file in UserBinaries.find(binary, pid: pid) {
                 guard let elf = DebugFiles.symbols(file.path) else { continue }
+                if pattern.hasPrefix("cpp:") {
+                    // C++ functions by their demangled names, as `uprobe:BIN:cpp:"…"` attaches to them.
+                    var wanted = String(pattern.dropFirst(4))
+                    if wanted.count >= 2, wanted.hasPrefix("\""), wanted.hasSuffix("\"") { wanted = String(wanted.dropFirst().dropLast()) }
+                    let names = UserFunctionProbes.demangledMatches(wanted, in: elf).compactMap { Demangler.demangle($0.symbol)?.full }
+                    for name in Set(names).sorted() {
+                        for kind in kinds where seen.insert("\(kind.name):\(file.shown):cpp:\(name)").inserted {
+                            out += "\(kind.name):\(file.shown):cpp:\"\(name)\"\n"
+                        }
+                    }
+                    continue
+                }
                 for f in elf.uniqueFunctions where Glob.matches(pattern, f.name) {
                     for kind in kinds {
                         let line = "\(kind.name):\(file.shown):\(f.name)"

@@ -77,6 +77,7 @@ public final class Session {
         decoder.enums = run.enums
         decoder.stackMode = run.stackMode
         decoder.showDebugInfo = run.showDebugInfo
+        decoder.userSymbols.demangle = run.cppDemangle
         printMapsOnExit = run.printMapsOnExit
         skipUnattachable = run.skipUnattachable
         maxCatBytes = run.maxCatBytes

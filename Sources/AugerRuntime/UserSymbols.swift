@@ -1,4 +1,5 @@
 import BPF
+import Demangle
 import ELF
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,9 @@ final class UserSymbols: @unchecked Sendable {
     }
     private var processes: [Int32: [Mapping]] = [:]
     private var files: [String: ELFSymbols?] = [:]
+    /// `cpp_demangle`: C++ and Rust names as their source spells them.
+    var demangle = true
+    private var demangled: [String: String] = [:]
 
     /// `name+offset`, or nil when the process, file or symbol is unknown.
     func symbolize(pid: Int32, _ address: UInt64) -> String? {
@@ -27,9 +31,16 @@ final class UserSymbols: @unchecked Sendable {
         // The file as we see it, else through /proc/PID/root (another mount
         // namespace), which lasts only as long as the process.
         let path = mapping.path
-        if files[path] == nil { files[path] = DebugFiles.symbols(path) ?? DebugFiles.symbols("/proc/\(pid)/root" + path) }
+        if files[path] == nil {
+            let found = DebugFiles.symbols(path) ?? DebugFiles.symbols("/proc/\(pid)/root" + path)
+            files[path] = .some(found)
+        }
         guard let elf = files[path] ?? nil, let (name, start) = elf.symbol(atFileOffset: fileOffset) else { return nil }
-        return (name, start)
+        guard demangle, name.hasPrefix("_Z") else { return (name, start) }
+        if let known = demangled[name] { return (known, start) }
+        let readable = Demangler.demangle(name)?.full ?? name
+        demangled[name] = readable
+        return (readable, start)
     }
 
     /// The source file and line an address of a process comes from (its

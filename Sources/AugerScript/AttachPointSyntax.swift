@@ -39,6 +39,10 @@ public enum AttachPointSyntax {
             diagnostics.error("invalid probe type '\(written)'", at: range)
             return nil
         }
+        // `uprobe:BIN:cpp:ns::Class::method`: a C++ name's colons are its own.
+        if kind == .uprobe || kind == .uretprobe, parts.count > 3, parts[1] == "cpp" {
+            parts = [parts[0], parts[1], parts[2...].joined(separator: ":")]
+        }
         let point = AttachPoint(raw: raw, range: range, kind: kind, parts: parts)
         // `usdt:path::name` has an empty namespace; `uprobe:path:` nothing.
         let allowed = kind.arity

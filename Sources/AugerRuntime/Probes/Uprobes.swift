@@ -1,4 +1,5 @@
 import AugerCompiler
+import Demangle
 import ELF
 import AugerScript
 import BPF
@@ -18,7 +19,9 @@ struct UserFunctionProbes: ProbeFamily {
         guard point.parts.count >= 2 else {
             throw AttachError(.invalid("\(point.kind.name) needs a binary and a function, e.g. uprobe:/bin/bash:readline"), at: point.range)
         }
-        var written = String(point.parts[point.parts.count - 2].filter { $0 != "\"" })
+        // `BIN:cpp:NAME`: NAME is a C++ function as its source spells it.
+        let cpp = point.parts.count == 3 && point.parts[1] == "cpp"
+        var written = String(point.parts[cpp ? 0 : point.parts.count - 2].filter { $0 != "\"" })
         let function = point.parts[point.parts.count - 1]
         // `BIN@file.c:LINE`: a source line, found in the binary's DWARF line table.
         var sourceLine: (file: String, line: Int)?
@@ -27,7 +30,7 @@ struct UserFunctionProbes: ProbeFamily {
             written = String(written[..<at])
         }
         let binaries = UserBinaries.find(written, pid: system.pid)
-        let whole = "\(written):\(function)"
+        let whole = "\(written):\(cpp ? "cpp:" : "")\(function)"
         guard !binaries.isEmpty else {
             if Glob.isPattern(written) { throw AttachError(.noMatches(point.kind, whole), at: point.range) }
             throw AttachError(.invalid("cannot find binary '\(written)'"), at: point.range)
@@ -69,6 +72,12 @@ struct UserFunctionProbes: ProbeFamily {
                 if binaries.count == 1 { throw AttachError(.invalid("'\(binary.shown)' is not an ELF file with symbols"), at: point.range) }
                 continue
             }
+            let unquoted = function.count >= 2 && function.hasPrefix("\"") && function.hasSuffix("\"") ? String(function.dropFirst().dropLast()) : function
+            // Mangled names never hold `::`: such a name is C++ even without `cpp:`.
+            if cpp || (unquoted.contains("::") && elf.function(named: unquoted) == nil) {
+                targets += Self.demangledMatches(unquoted, in: elf).map { target($0.symbol, $0.offset, shown: "cpp:" + $0.shown) }
+                continue
+            }
             if Glob.isPattern(function) {
                 // Functions the linker gave no size are left out, as bpftrace leaves them.
                 for f in elf.uniqueFunctions where f.size > 0 && Glob.matches(function, f.name) {
@@ -107,6 +116,21 @@ struct UserFunctionProbes: ProbeFamily {
             }
         }
         return targets
+    }
+
+    /// Functions whose demangled name matches `pattern`: the name alone
+    /// (`ns::f` is every overload of f), or with parameters when the
+    /// pattern has them (`ns::f(int)`); wildcards allowed.
+    static func demangledMatches(_ pattern: String, in elf: ELFSymbols) -> [(symbol: String, offset: UInt64, shown: String)] {
+        let withParameters = pattern.contains("(")
+        var out: [(symbol: String, offset: UInt64, shown: String)] = []
+        for f in elf.uniqueFunctions where f.size > 0 {
+            guard let name = Demangler.demangle(f.name) else { continue }
+            let candidate = withParameters ? name.full : name.function
+            guard Glob.matches(pattern, candidate), let offset = elf.fileOffset(ofAddress: f.address) else { continue }
+            out.append((f.name, offset, candidate))
+        }
+        return out
     }
 
     func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link] {
