@@ -22,13 +22,13 @@ FEATURES = {"btf": True, "lookup_percpu_elem": True, "loop": True, "get_tai_ns":
             "kprobe_multi": False, "uprobe_multi": True, "kprobe_session": False, "get_func_ip": True,
             # bpf_d_path: this kernel has it (for iterators; its fentry tests run in the guests).
             "dpath": True,
-            # Auger's, not the kernel's: DWARF arguments, types, lines, separate debug files, split DWARF.
-            "dwarf": True,
+            # Auger's, not the kernel's: DWARF (arguments, types, lines, separate and split debug files), libraries by short name.
+            "dwarf": True, "libpath_resolv": True,
             # Not bpftrace's feature names: the probes a test uses, which these machines cannot attach.
             "kprobe": False, "fentry": False}
 # What bpftrace's tests call features but is the tracer's own work, not the
 # kernel's: Auger does not do these yet (a test that needs one is skipped as such).
-NOT_IN_AUGER = {"dwunwind", "libpath_resolv", "blazesym"}
+NOT_IN_AUGER = {"dwunwind", "blazesym"}
 KPROBE = re.compile(r"""(^|[\s,{}"'])(kprobe|kretprobe|k|kr):""")
 FENTRY = re.compile(r"""(^|[\s,{}"'])(fentry|fexit|kfunc|kretfunc|f|fr):""")
 
