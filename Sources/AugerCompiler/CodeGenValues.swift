@@ -432,12 +432,14 @@ extension ProbeCodeGen {
             return
         }
         zero(off, size)
+        // The slot may be rounded up; the string holds what its type says, the NUL among it.
         var limit = size
+        if case .string(let capacity)? = e.type { limit = min(size, capacity) }
         // str(p, n) reads at most n bytes, the terminating NUL among them.
         if args.count > 1, let n = args[1].foldedConstant { limit = Int(max(1, min(Int64(size), n))) }
         if args.count > 1, args[1].foldedConstant == nil {
             try scalar(args[1])
-            asm.emit(.jump(.jle, .r0, Int32(size), 1), .mov(.r0, Int32(size)))
+            asm.emit(.jump(.jle, .r0, Int32(limit), 1), .mov(.r0, Int32(limit)))
             let tmp = try pushTemp(e.range)
             asm.emit(.store(.u64, fp, tmp, .r0))
             try scalar(pointer)

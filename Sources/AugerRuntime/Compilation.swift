@@ -23,6 +23,9 @@ struct CompiledRun {
     var showDebugInfo: Bool
     /// `cpp_demangle`: user symbols demangled.
     var cppDemangle: Bool
+    /// `max_strlen` and `str_trunc_trailer`: how cut-short strings print.
+    var maxStrlen: Int
+    var truncationTrailer: String
     /// `missing_probes = "warn"`: a probe the kernel will not attach is skipped with a warning.
     var skipUnattachable: Bool
 }
@@ -102,6 +105,7 @@ struct ScriptCompilation {
                            stackMode: config.string("stack_mode").flatMap(StackMode.init) ?? .bpftrace,
                            showDebugInfo: config.bool("show_debug_info") ?? true,
                            cppDemangle: config.bool("cpp_demangle") ?? true,
+                           maxStrlen: checked.maxStrlen, truncationTrailer: config.string("str_trunc_trailer") ?? "..",
                            skipUnattachable: config.string("missing_probes") == "warn")
     }
 

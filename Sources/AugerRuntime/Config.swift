@@ -13,7 +13,7 @@ struct Config {
 
     /// Settings Auger reads that the environment may give without the script.
     static let environmentNames: Set<String> = ["max_map_keys", "max_strlen", "max_cat_bytes", "print_maps_on_exit", "stack_mode", "missing_probes",
-                                                 "max_bpf_progs", "max_probes", "show_debug_info", "cpp_demangle"]
+                                                 "max_bpf_progs", "max_probes", "show_debug_info", "cpp_demangle", "str_trunc_trailer"]
 
     init(_ assignments: [ConfigAssignment]) {
         for a in assignments {

@@ -24,7 +24,8 @@ struct EventHandler {
         self.textOutput = session.options.format == .text
         self.output = session.options.format.output
         self.loaded = loaded
-        self.plans = loaded.compiled.formattedCalls.map(PrintfPlan.init)
+        let truncated = session.decoder.truncation?.capacity
+        self.plans = loaded.compiled.formattedCalls.map { PrintfPlan($0, truncatedStrings: truncated) }
         self.printf = PrintfFormatter(decoder: session.decoder)
         self.printer = MapPrinter(decoder: session.decoder)
     }

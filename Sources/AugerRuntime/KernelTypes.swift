@@ -109,6 +109,8 @@ public final class KernelTypes: TypeInfoProvider, @unchecked Sendable {
         return (v.id, type(v.type))
     }
 
+    public func isKfunc(_ name: String) -> Bool? { btf.map { $0.isKfunc(name) } }
+
     public func enumValues(_ enumName: String) -> [Int64: String]? {
         guard let values = btf?.enumerations[enumName] else { return nil }
         var out: [Int64: String] = [:]

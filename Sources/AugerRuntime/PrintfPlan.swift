@@ -20,7 +20,8 @@ final class PrintfPlan {
     let text: [UInt8]
     let general: [(FormatString.Conversion, SType, Int)]
 
-    init(_ call: FormattedCall) {
+    /// `truncatedStrings`: the capacity of strings that may print with a trailer (the decoder's work).
+    init(_ call: FormattedCall, truncatedStrings: Int? = nil) {
         var steps: [Step] = [], text: [UInt8] = [], general: [(FormatString.Conversion, SType, Int)] = []
         var arg = 0
         for piece in call.format.pieces {
@@ -42,7 +43,7 @@ final class PrintfPlan {
                     } else {
                         steps.append(.decimal(offset: off, bits: 64, signed: false))
                     }
-                } else if plain && c.specifier == "s", case .string(let n) = t {
+                } else if plain && c.specifier == "s", case .string(let n) = t, n != truncatedStrings {
                     steps.append(.string(offset: off, size: n))
                 } else {
                     steps.append(.general(general.count))

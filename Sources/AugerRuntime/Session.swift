@@ -78,6 +78,7 @@ public final class Session {
         decoder.stackMode = run.stackMode
         decoder.showDebugInfo = run.showDebugInfo
         decoder.userSymbols.demangle = run.cppDemangle
+        decoder.truncation = (run.maxStrlen + 2, run.truncationTrailer)
         printMapsOnExit = run.printMapsOnExit
         skipUnattachable = run.skipUnattachable
         maxCatBytes = run.maxCatBytes

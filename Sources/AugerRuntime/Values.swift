@@ -19,6 +19,9 @@ struct ValueDecoder {
     var stackMode: StackMode = .bpftrace
     /// `show_debug_info`: user frames in bpftrace mode say their source line.
     var showDebugInfo = true
+    /// str()'s strings: of this capacity (max_strlen + 2), one that fills it was cut short
+    /// and prints as max_strlen characters and the trailer.
+    var truncation: (capacity: Int, trailer: String)?
     /// strftime() formats, by the index values carry.
     var timeFormats: [String] = []
     /// Wall-clock nanoseconds at monotonic zero, for strftime of nsecs.
@@ -140,8 +143,11 @@ struct ValueDecoder {
     }
 
     func string(_ bytes: ArraySlice<UInt8>, _ size: Int) -> String {
-        let slice = bytes.prefix(size)
-        return String(decoding: slice.prefix { $0 != 0 }, as: UTF8.self)
+        let text = bytes.prefix(size).prefix { $0 != 0 }
+        if let truncation, size == truncation.capacity, text.count == size - 1 {
+            return String(decoding: text.dropLast(), as: UTF8.self) + truncation.trailer
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// bpftrace's text for a value.

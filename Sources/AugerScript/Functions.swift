@@ -4,7 +4,7 @@ public enum Functions {
     static let pure: Set<String> = [
         "str", "buf", "ksym", "usym", "kaddr", "uaddr", "reg", "ntop", "pton", "cgroupid", "macaddr", "strftime",
         "path", "strncmp", "strcontains", "has_key", "len", "strerror", "bswap", "kptr", "uptr", "sizeof", "strlen",
-        "is_integer", "is_unsigned_integer", "is_str", "is_ptr", "is_array", "is_literal",
+        "is_integer", "is_unsigned_integer", "is_str", "is_ptr", "is_array", "is_literal", "kfunc_exist",
         "strstr", "memcmp", "strcap", "default_str_length", "syscall_name",
     ]
 
@@ -174,7 +174,9 @@ extension Sema {
             integer(1)
             // str(p, n): at most n bytes with the NUL, so n - 1 characters, as bpftrace reads.
             if args.count == 2, let n = args[1].constantValue, n > 0 { return .string(Int(min(n, Int64(maxStrlen)))) }
-            return .string(maxStrlen)
+            // max_strlen characters, one more to tell a string cut short (it prints
+            // with str_trunc_trailer instead) from one of exactly that length, and the NUL.
+            return .string(maxStrlen + 2)
         case "buf":
             guard arity(1...2) else { return .buffer(maxStrlen) }
             expr(args[0]); integer(1)
@@ -299,6 +301,11 @@ extension Sema {
             default: answer = false
             }
             e.kind = .bool(answer)
+            return .bool
+        case "kfunc_exist":
+            // Answered while compiling, from the kernel's BTF.
+            guard arity(1...1), let s = stringLiteral(0, "a kfunc's name") else { return .bool }
+            e.kind = .bool(provider?.isKfunc(String(decoding: s.prefix { $0 != 0 }, as: UTF8.self)) ?? false)
             return .bool
         case "static_assert":
             // Checked while compiling: the condition must be known then.

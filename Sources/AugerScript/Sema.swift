@@ -29,6 +29,8 @@ public protocol TypeInfoProvider {
     func userSymbolSize(_ name: String, inBinary written: String) -> Int?
     /// A user function's parameters (from DWARF), for a uprobe's `args`.
     func userFunction(_ name: String, inBinary written: String) -> FunctionSignature?
+    /// Whether the kernel has the kfunc `name` (nil without kernel BTF), for kfunc_exist().
+    func isKfunc(_ name: String) -> Bool?
     /// Whether names the script does not define may still be the kernel's
     /// (enum constants): then they are not errors before the kernel is asked.
     var lenientNames: Bool { get }
@@ -47,6 +49,7 @@ extension TypeInfoProvider {
     public func userFunction(_ name: String, inBinary written: String) -> FunctionSignature? { nil }
     public func structFieldNames(_ typeName: String) -> [String]? { nil }
     public func enumValues(_ enumName: String) -> [Int64: String]? { nil }
+    public func isKfunc(_ name: String) -> Bool? { nil }
     public var lenientNames: Bool { false }
 }
 

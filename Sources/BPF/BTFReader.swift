@@ -139,6 +139,22 @@ public final class KernelBTF: @unchecked Sendable {
     }
     private var functionIndex: [String: UInt32]?
 
+    /// Whether `name` is a kfunc: a function the kernel's BTF tags `bpf_kfunc`.
+    public func isKfunc(_ name: String) -> Bool {
+        guard let id = function(named: name) else { return false }
+        if kfuncIDs == nil {
+            var ids: Set<UInt32> = []
+            for tag in localIDs {
+                guard let at = offset(tag), (Self.u32(bytes, at + 4) >> 24) & 0x1f == Kind.declarationTag.rawValue,
+                      string(Self.u32(bytes, at)) == "bpf_kfunc" else { continue }
+                ids.insert(Self.u32(bytes, at + 8))
+            }
+            kfuncIDs = ids
+        }
+        return kfuncIDs?.contains(id) ?? false
+    }
+    private var kfuncIDs: Set<UInt32>?
+
     /// Every kernel function BTF describes, for fentry wildcards and listings.
     public var functionNames: Dictionary<String, UInt32>.Keys {
         _ = function(named: "")

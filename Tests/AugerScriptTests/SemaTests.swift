@@ -248,7 +248,7 @@ final class SemaTypeTests: XCTestCase {
     func testTracepointArgsFromProvider() {
         let (checked, errors) = check("tracepoint:syscalls:sys_enter_openat { @[str(args.filename)] = count(); $m = args.mode; }", provider: FakeTracepoints())
         XCTAssertEqual(errors, "")
-        XCTAssertEqual(checked.maps[""]?.key, .string(Functions.maxStrlen))
+        XCTAssertEqual(checked.maps[""]?.key, .string(Functions.maxStrlen + 2), "max_strlen characters, one to tell it was cut, the NUL")
         let bad = check("tracepoint:syscalls:sys_enter_openat { print(args.nope); }", provider: FakeTracepoints()).1
         XCTAssertTrue(bad.contains("ERROR: tracepoint tracepoint:syscalls:sys_enter_openat has no field 'nope'"), bad)
     }

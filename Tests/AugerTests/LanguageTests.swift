@@ -283,6 +283,18 @@ final class LanguageTests: AugerTestCase {
         XCTAssertEqual(env.stdout, "(99, perf, true)\n\n", "the environment's setting wins")
     }
 
+    /// str() holds max_strlen characters; one it cut short prints with str_trunc_trailer, wherever it goes.
+    func testCutShortStringsPrintWithTheTrailer() throws {
+        let script = #"t:syscalls:sys_enter_execve /pid == cpid/ { printf("%s|%-12s|\n", str(args.filename), str(args.filename)); @[str(args.filename)] = count(); print(str(args.filename, 4)); exit(); }"#
+        let out = try auger(["-q", "-e", "config = { max_strlen = 5 } " + script, "-c", "/bin/true"])
+        XCTAssertEqual(out.stdout, "/bin/..|/bin/..     |\n/bi\n\n@[/bin/..]: 1\n\n", out.stderr)
+        let custom = try auger(["-q", "-e", script, "-c", "/bin/true"], environment: ["BPFTRACE_MAX_STRLEN": "8", "BPFTRACE_STR_TRUNC_TRAILER": "~"])
+        XCTAssertEqual(custom.stdout, "/bin/tru~|/bin/tru~   |\n/bi\n\n@[/bin/tru~]: 1\n\n", custom.stderr)
+        // Short enough, or no trailer asked for: as read.
+        XCTAssertEqual(try auger(["-q", "-e", "config = { max_strlen = 9 } " + script, "-c", "/bin/true"]).stdout, "/bin/true|/bin/true   |\n/bi\n\n@[/bin/true]: 1\n\n")
+        XCTAssertEqual(try auger(["-q", "-e", #"config = { max_strlen = 5; str_trunc_trailer = "" } "# + script, "-c", "/bin/true"]).stdout, "/bin/|/bin/       |\n/bi\n\n@[/bin/]: 1\n\n")
+    }
+
     func testDebugfWritesToTheTraceBuffer() throws {
         let trace = try Tracefs.locate().root + "/trace"
         try "".write(toFile: trace, atomically: false, encoding: .utf8)  // empties the buffer

@@ -84,4 +84,13 @@ extension StdlibTests {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("stdin:1:15-22: ERROR: comm(pid) works in fentry, fexit and iter probes"), r.stderr)
     }
+
+    /// kfunc_exist() from the kernel's BTF: a tagged kfunc, a plain kernel function, nothing.
+    func testKfuncExistAsksTheKernelsBTF() throws {
+        let out = try run(#"begin { printf("%d %d %d\n", kfunc_exist("bpf_task_from_pid"), kfunc_exist("vfs_read"), kfunc_exist("no_such_kfunc")); if (kfunc_exist("bpf_task_from_pid")) { print("yes"); } }"#)
+        XCTAssertEqual(out, "1 0 0\nyes\n\n")
+        let r = try auger(["-e", "begin { $n = \"x\"; print(kfunc_exist($n)); }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("stdin:1:"), r.stderr)
+    }
 }
