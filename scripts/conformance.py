@@ -29,6 +29,8 @@ FEATURES = {"btf": True, "lookup_percpu_elem": True, "loop": True, "get_tai_ns":
 # What bpftrace's tests call features but is the tracer's own work, not the
 # kernel's: Auger does not do these yet (a test that needs one is skipped as such).
 NOT_IN_AUGER = {"dwunwind", "blazesym"}
+# bpftrace's tests are written for bash (`&>/dev/null` is one redirection there, not `&` then `>`).
+SHELL = "/bin/bash" if os.path.exists("/bin/bash") else None
 KPROBE = re.compile(r"""(^|[\s,{}"'])(kprobe|kretprobe|k|kr):""")
 FENTRY = re.compile(r"""(^|[\s,{}"'])(fentry|fexit|kfunc|kretfunc|f|fr):""")
 
@@ -74,6 +76,11 @@ def skip_reason(t):
         if FEATURES.get(feature.lstrip("!"), False) != want:
             return "kernel facility missing: " + feature.lstrip("!")
     probes = " ".join(t.get("PROG", []) + t.get("RUN", []))
+    # A script file the test runs names its probes too.
+    for script in re.findall(r"runtime/scripts/[\w.-]+", probes):
+        path = os.path.join(DATA, script)
+        if os.path.exists(path):
+            probes += " " + open(path, encoding="utf-8", errors="replace").read()
     for name, kind in (("kprobe", KPROBE), ("fentry", FENTRY)):
         if kind.search(probes) and not FEATURES[name] and "WILL_FAIL" not in t:
             return f"kernel facility missing: {name} (tested in the qemu guests)"
@@ -142,6 +149,10 @@ def stage_helpers():
             for cmd in re.findall(r"^// then: (.*)$", f.read(), re.M):
                 if subprocess.run(cmd, shell=True, cwd=staged, capture_output=True).returncode != 0:
                     print(f"conformance: helper step failed: {cmd}")
+    # runtime/scripts/NAME.bt: the scripts the tests run, ours, written from what they expect.
+    scripts = os.path.join(sources, "scripts")
+    if os.path.isdir(scripts):
+        shutil.copytree(scripts, os.path.join(staged, "runtime", "scripts"), dirs_exist_ok=True)
     DATA = staged
 
 
@@ -162,10 +173,10 @@ def run_test(t, auger, cap):
             k, _, v = pair.partition("=")
             env[k] = v
     for cmd in t.get("SETUP", []):
-        subprocess.run(cmd, shell=True, cwd=DATA, env=env, capture_output=True, timeout=30)
+        subprocess.run(cmd, shell=True, executable=SHELL, cwd=DATA, env=env, capture_output=True, timeout=30)
     before, before_pids = [], []
     for cmd in t.get("BEFORE", []):
-        before.append(subprocess.Popen(cmd, shell=True, cwd=DATA, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        before.append(subprocess.Popen(cmd, shell=True, executable=SHELL, cwd=DATA, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         name = os.path.basename(cmd.split()[-1])[:15]
         for _ in range(100):
             found = subprocess.run(["pgrep", "-n", "-x", name], capture_output=True, text=True)
@@ -181,7 +192,7 @@ def run_test(t, auger, cap):
         cmd = t["RUN"][0].replace("{{BPFTRACE}}", shlex.quote(auger))
         if before:
             cmd = cmd.replace("{{BEFORE_PID}}", str(before_pids[0] if before_pids else before[0].pid))
-        proc = subprocess.Popen(cmd, shell=True, cwd=DATA, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, shell=True, executable=SHELL, cwd=DATA, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     timeout = min(float(t.get("TIMEOUT", ["5"])[0]), cap)
     os.set_blocking(proc.stdout.fileno(), False)
     output, attached_at, after = b"", None, []
@@ -193,7 +204,7 @@ def run_test(t, auger, cap):
             attached_at = time.time()
             deadline = attached_at + timeout
             for cmd in t.get("AFTER", []):
-                after.append(subprocess.Popen(cmd, shell=True, cwd=DATA, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                after.append(subprocess.Popen(cmd, shell=True, executable=SHELL, cwd=DATA, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         if proc.poll() is not None:
             output += proc.stdout.read() or b""
             break
@@ -216,7 +227,7 @@ def run_test(t, auger, cap):
             p.kill()
         p.wait()
     for cmd in t.get("CLEANUP", []):
-        subprocess.run(cmd, shell=True, cwd=DATA, env=env, capture_output=True, timeout=30)
+        subprocess.run(cmd, shell=True, executable=SHELL, cwd=DATA, env=env, capture_output=True, timeout=30)
     status = proc.returncode
     # A command without auger in it (the runner's own selftests) may ignore
     # SIGTERM; killing it at its timeout is what the test expects. auger must

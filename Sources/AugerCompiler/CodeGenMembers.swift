@@ -18,6 +18,17 @@ extension ProbeCodeGen {
                 try memberAddress(x)
             } else if case .unary(.deref, let p) = x.kind {
                 try scalar(p)
+            } else if case .index(let base, let i) = x.kind, base.member != nil || base.type?.isPointer == true {
+                // An element of an array of structs (`$c->elems[1].a`), or of what a pointer points at.
+                if case .array(_, let n)? = base.type, n > 0, let k = i.foldedConstant, k < 0 || k >= n {
+                    throw CompileError(message: "the index \(k) is out of bounds for array of size \(n)", range: i.range)
+                }
+                try scalar(i)
+                let tmp = try pushTemp(x.range)
+                asm.emit(.alu64(.mul, .r0, Int32(cLayout(x.type ?? .u8).size)), .store(.u64, fp, tmp, .r0))
+                if base.member != nil { try memberAddress(base) } else { try scalar(base) }
+                asm.emit(.load(.u64, .r1, fp, tmp), .alu64(.add, .r0, .r1))
+                popTemp()
             } else {
                 throw CompileError(message: "cannot take the address of this struct value", range: x.range)
             }

@@ -136,8 +136,9 @@ public final class Session {
             guard options.command != nil, case .breakpoint(let address, _, _) = t.location else { return false }
             return !WatchpointProbes.isKernelAddress(address)
         }
-        for (compiledProgram, program) in others where !compiledProgram.target.kind.isTimer && compiledProgram.target.kind != .iter
-            && !watchesCommand(compiledProgram.target) {
+        let now = others.filter { !$0.0.target.kind.isTimer && $0.0.target.kind != .iter && !watchesCommand($0.0.target) }
+        let newestFirst = now.filter { $0.0.target.kind.family.runsNewestFirst }
+        for (compiledProgram, program) in now.filter({ !$0.0.target.kind.family.runsNewestFirst }) + newestFirst.reversed() {
             do { loaded.links += try resolver.attach(program, to: compiledProgram.target) } catch {
                 guard skipUnattachable else { throw error }
                 warnSkipped(compiledProgram.target)

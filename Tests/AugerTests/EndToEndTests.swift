@@ -212,6 +212,14 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(missing.stderr.contains("ERROR: No matches for uprobe \(w):no_such_function."), missing.stderr)
     }
 
+    /// Probes on one function run in the script's order, though the kernel
+    /// runs a uprobe's newest consumer first.
+    func testProbesOnOneUserFunctionRunInScriptOrder() throws {
+        let w = Self.workload
+        let script = #"uprobe:\#(w):auger_workload_probe { printf("first "); } uprobe:\#(w):auger_workload_pro?e { printf("second "); } uprobe:\#(w):auger_workload_probe { printf("third\n"); }"#
+        XCTAssertEqual(try run(script, ["-c", "\(w) call 2"]), "first second third\nfirst second third\n\n")
+    }
+
     /// A wildcard over a file's functions: each named by func, usym and
     /// probe; one program behind one uprobe_multi link where the kernel has
     /// them, unless the probe reads `probe`.

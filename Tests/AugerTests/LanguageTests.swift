@@ -283,6 +283,16 @@ final class LanguageTests: AugerTestCase {
         XCTAssertEqual(env.stdout, "(99, perf, true)\n\n", "the environment's setting wins")
     }
 
+    /// A field of an element of an array of structs, at constant and run-time indexes, read where it lies.
+    func testFieldsOfStructArrayElements() throws {
+        let types = "struct elem { int a; int b; int c; } struct container { struct elem elems[5]; int extra; }"
+        let script = types + #" begin { let $c; $c = (struct container *)curtask; $i = 2; $e = (struct elem *)curtask; print(($c->elems[1].a == *(int32 *)((uint64)curtask + 12), $c->elems[$i].c == *(int32 *)((uint64)curtask + 32), $e[3].b == *(int32 *)((uint64)curtask + 40))); }"#
+        XCTAssertEqual(try run(script), "(true, true, true)\n\n")
+        let r = try auger(["-e", types + " begin { $c = (struct container *)curtask; print($c->elems[5].a); }"])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("the index 5 is out of bounds for array of size 5"), r.stderr)
+    }
+
     /// str() holds max_strlen characters; one it cut short prints with str_trunc_trailer, wherever it goes.
     func testCutShortStringsPrintWithTheTrailer() throws {
         let script = #"t:syscalls:sys_enter_execve /pid == cpid/ { printf("%s|%-12s|\n", str(args.filename), str(args.filename)); @[str(args.filename)] = count(); print(str(args.filename, 4)); exit(); }"#

@@ -9,6 +9,8 @@ import Glibc
 /// `usdt:PATH:[PROVIDER:]NAME`: markers in executables and libraries,
 /// through the uprobe PMU, with their semaphores raised while attached.
 struct USDTProbes: ProbeFamily {
+    var runsNewestFirst: Bool { true }
+
     func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
         let parts = point.parts.map(Self.unquoted)
         guard parts.count >= 1 else { throw AttachError(.invalid("usdt needs a marker, e.g. usdt:/usr/bin/app:provider:name"), at: point.range) }
