@@ -75,12 +75,7 @@ def skip_reason(t):
             continue
         if FEATURES.get(feature.lstrip("!"), False) != want:
             return "kernel facility missing: " + feature.lstrip("!")
-    probes = " ".join(t.get("PROG", []) + t.get("RUN", []))
-    # A script file the test runs names its probes too.
-    for script in re.findall(r"runtime/scripts/[\w.-]+", probes):
-        path = os.path.join(DATA, script)
-        if os.path.exists(path):
-            probes += " " + open(path, encoding="utf-8", errors="replace").read()
+    probes = probe_text(t)
     for name, kind in (("kprobe", KPROBE), ("fentry", FENTRY)):
         if kind.search(probes) and not FEATURES[name] and "WILL_FAIL" not in t:
             return f"kernel facility missing: {name} (tested in the qemu guests)"
@@ -115,6 +110,16 @@ def detect_features(auger):
     FEATURES["fentry"] = have("fentry")
     # bpf_get_func_ip came with trampolines' kernels (5.15): Auger uses it for fentry and kretprobes.
     FEATURES["get_func_ip"] = have("fentry") or have("kprobe")
+
+
+def probe_text(t):
+    """What a test runs: its PROG and RUN lines, and the script files they name."""
+    text = " ".join(t.get("PROG", []) + t.get("RUN", []))
+    for script in re.findall(r"runtime/scripts/[\w.-]+", text):
+        path = os.path.join(DATA, script)
+        if os.path.exists(path):
+            text += " " + open(path, encoding="utf-8", errors="replace").read()
+    return text
 
 
 def stage_helpers():
@@ -309,7 +314,7 @@ def main():
     ap.add_argument("--auger", default=os.path.join(ROOT, ".build", "debug", "auger"))
     ap.add_argument("-v", "--verbose", action="store_true", help="print every test's result")
     ap.add_argument("--failures", action="store_true", help="summarize why tests failed")
-    ap.add_argument("--uses", help="run only tests whose PROG or RUN matches this regex (e.g. their probe kinds)")
+    ap.add_argument("--uses", help="run only tests whose PROG, RUN or script file matches this regex (e.g. their probe kinds)")
     ap.add_argument("--kernel-features", action="store_true",
                     help="take kprobe_multi, get_func_ip, … from `auger --info` instead of this machine's known facts")
     args = ap.parse_args()
@@ -327,7 +332,7 @@ def main():
     if args.filter:
         tests = [t for t in tests if re.search(args.filter, f"{t['file']}:{t['NAME'][0]}")]
     if args.uses:
-        tests = [t for t in tests if re.search(args.uses, " ".join(t.get("PROG", []) + t.get("RUN", [])))]
+        tests = [t for t in tests if re.search(args.uses, probe_text(t))]
     # Run a copy, so the binary can be rebuilt while the suite runs. The suite
     # expects the tracer's process to be called bpftrace (comm, pidof, pkill).
     auger = os.path.join(tempfile.mkdtemp(prefix="auger-conformance-"), "bpftrace")
