@@ -487,8 +487,8 @@ extension ProbeCodeGen {
 }
 
 /// Offsets into x86_64's struct pt_regs.
-enum Registers {
-    static let arguments = [112, 104, 96, 88, 72, 64]  // di, si, dx, cx, r8, r9
+public enum Registers {
+    public static let arguments = [112, 104, 96, 88, 72, 64]  // di, si, dx, cx, r8, r9
     static let returnValue = 80                         // ax
     static let instructionPointer = 128                 // ip
     /// x86_64's struct pt_regs, by the names reg() takes.

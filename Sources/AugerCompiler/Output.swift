@@ -31,6 +31,10 @@ public struct AttachTarget: Sendable {
         /// A hardware breakpoint: `length` bytes at `address`, on these accesses
         /// (the kernel's HW_BREAKPOINT_R/W/X bits).
         case breakpoint(address: UInt64, length: UInt64, access: UInt32)
+        /// `watchpoint:FUNC+argN`: a breakpoint on the address argument
+        /// `argument` holds when the function at `offset` of `path` is first
+        /// entered; until then the program waits, unattached.
+        case argumentBreakpoint(path: String, symbol: String, offset: UInt64, argument: Int, length: UInt64, access: UInt32)
         /// A BPF iterator (`task`): its `bpf_iter_NAME` function's BTF id.
         case iterator(name: String, btfID: UInt32)
         case perfEvent(PerfEventSource)
@@ -235,6 +239,9 @@ public enum EventKind: UInt64, Sendable {
     case join = 10
     /// errorf/warnf: a formatted message shown with the call's location.
     case message = 11
+    /// A function a watchpoint waits for was entered: `[address][pid]`,
+    /// by the index of the waiting watchpoint (Auger's own arming program).
+    case armWatchpoint = 12
 }
 
 /// A program compiled for one attach target.

@@ -66,6 +66,7 @@ struct ScriptCompilation {
         var system = ProbeSystem(tracefs: tracefs, types: types, kernel: kernel, pid: options.pid)
         system.disabled = options.disabledFeatures
         system.unsafe = options.unsafe
+        system.command = options.command
         let resolver = AttachPointResolver(system)
         let (targets, sessions) = try resolve(checked.program, resolver, config, source)
         let compiled: CompiledScript

@@ -104,6 +104,13 @@ struct EventHandler {
             let separator = id < compiled.joinSeparators.count ? compiled.joinSeparators[id] : " "
             let text = parts.joined(separator: separator)
             output.line(text, from: .join, out: session.out)
+        case .armWatchpoint:
+            let address = session.decoder.word(bytes, 8), pid = Int32(truncatingIfNeeded: session.decoder.word(bytes, 16))
+            do { try session.watchpoints.arm(index: id, address: address, pid: pid) } catch {
+                session.err.write(AttachError.rendered(error, in: session.source) + "\n")
+                session.exitCode = 1
+                session.exitRequested = true
+            }
         case .time:
             let fmt = id < compiled.timeFormats.count ? compiled.timeFormats[id] : "%H:%M:%S\n"
             let text = Self.strftime(fmt)

@@ -32,6 +32,8 @@ public final class Session {
     var mmapRecords: MmapRecords?
     /// cat() prints at most this much of a file.
     var maxCatBytes = 10240
+    /// Watchpoints on a function's argument, placed when the function runs.
+    let watchpoints = WatchpointArming()
 
     public init(source: SourceFile, options: RunOptions, output: OutputSink = OutputSink()) {
         self.source = source
@@ -149,6 +151,9 @@ public final class Session {
                 }
             }
         }
+        if options.command == nil, let pid = options.pid {
+            try watchpoints.start(others, maps: loaded.maps, pid: pid, resolver: resolver)
+        }
         // Each function behind a kprobe_multi link counts, as bpftrace counts them.
         let n = loaded.programs.reduce(0) { $0 + $1.0.probeCount } - skipped
         loaded.recordAttached(n)
@@ -200,6 +205,7 @@ public final class Session {
                 for (compiledProgram, program) in others where watchesCommand(compiledProgram.target) {
                     loaded.links += try resolver.attach(program, to: compiledProgram.target, process: child!.pid)
                 }
+                try watchpoints.start(others, maps: loaded.maps, pid: child!.pid, resolver: resolver)
                 // Its mappings as the kernel makes them: it may be gone before its addresses are named.
                 if loaded.compiled.namesUserAddresses { mmapRecords = try? MmapRecords(pid: child!.pid) }
                 child!.start(waitingForExec: loaded.compiled.namesUserAddresses)

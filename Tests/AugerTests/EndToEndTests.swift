@@ -329,6 +329,28 @@ final class EndToEndTests: AugerTestCase {
         XCTAssertTrue(none.stderr.contains("a watchpoint on a user address needs a process: -p PID or -c COMMAND"), none.stderr)
     }
 
+    /// `watchpoint:FUNC+argN`: armed on the address the function's first call
+    /// passes, with the process stopped meanwhile, so not one write is missed;
+    /// then the watchpoint sees the writes of every later call too.
+    func testWatchpointOnAFunctionsArgument() throws {
+        let w = Self.workload
+        let r = try auger(["-q", "-c", "\(w) watch 25", "-e", "watchpoint:auger_workload_write+arg0:8:w { @ = count(); @a[probe] = count(); }"])
+        XCTAssertEqual(r.stdout, "\n@: 25\n\n@a[watchpoint:auger_workload_write+arg0:8:w]: 25\n\n", r.stderr)
+        // Asynchronous: the process runs on meanwhile (here it may even end first); never an error.
+        let async = try auger(["-q", "-c", "\(w) watch 25", "-e", "asyncwatchpoint:auger_workload_write+arg0:8:w { @ = count(); }"])
+        XCTAssertEqual(async.status, 0, async.stderr)
+        for (script, message) in [("watchpoint:no_such_function+arg0:8:w { }", "No function no_such_function in "),
+                                  ("watchpoint:auger_workload_write+arg7:8:w { }", "a watchpoint's argument is one of arg0 to arg5"),
+                                  ("watchpoint:auger_workload_write+argx:8:w { }", "give an address or FUNCTION+argN")] {
+            let bad = try auger(["-c", "\(w) watch 2", "-e", script])
+            XCTAssertEqual(bad.status, 1, script)
+            XCTAssertTrue(bad.stderr.contains("stdin:1:") && bad.stderr.contains(message), bad.stderr)
+        }
+        let none = try auger(["-e", "watchpoint:auger_workload_write+arg0:8:w { }"])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("a watchpoint on a function's argument needs a process: -p PID or -c COMMAND"), none.stderr)
+    }
+
     /// Libraries by short name, found where the dynamic linker finds them.
     func testUprobeOnALibraryByShortName() throws {
         // The command has exited when the map is printed: libc, which the

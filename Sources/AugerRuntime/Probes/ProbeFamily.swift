@@ -114,6 +114,8 @@ public struct ProbeSystem: Sendable {
 
     /// --unsafe: uprobes on functions of unknown size, offsets past their end.
     public var unsafe = false
+    /// -c: the command, whose program a `watchpoint:FUNC+argN` names a function of.
+    public var command: String?
 
     /// Tests set this to pair probes as if the kernel had kprobe_session links.
     var assumeKprobeSession: Bool?
