@@ -82,6 +82,11 @@ extension ProbeCodeGen {
             let fmt = args.first?.literalString.map { String(decoding: $0, as: UTF8.self) } ?? "%H:%M:%S\n"
             compiler.timeFormats.append(fmt)
             try emitRecord(.time, id: compiler.timeFormats.count - 1, size: 8, e.range) { _ throws(CompileError) in }
+        case "unwatch":
+            try emitRecord(.unwatch, id: 0, size: 16, e.range) { base throws(CompileError) in
+                try scalar(args[0])
+                asm.emit(.store(.u64, .r7, Int16(base + 8), .r0))
+            }
         default:
             throw CompileError(message: "\(name)() is not supported yet", range: e.range)
         }

@@ -242,6 +242,8 @@ public enum EventKind: UInt64, Sendable {
     /// A function a watchpoint waits for was entered: `[address][pid]`,
     /// by the index of the waiting watchpoint (Auger's own arming program).
     case armWatchpoint = 12
+    /// unwatch(addr): `[address]`; the watchpoints on it are removed.
+    case unwatch = 13
 }
 
 /// A program compiled for one attach target.

@@ -428,7 +428,7 @@ final class ProbeCodeGen {
         }
     }
 
-    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "debugf", "join", "static_assert", "fail", "signal", "signal_thread"]
+    static let statementFunctions: Set<String> = ["printf", "print", "clear", "zero", "delete", "exit", "time", "system", "cat", "errorf", "warnf", "debugf", "join", "static_assert", "fail", "signal", "signal_thread", "unwatch"]
 
     // MARK: Variables and assignment
 

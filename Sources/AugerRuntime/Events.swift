@@ -111,6 +111,8 @@ struct EventHandler {
                 session.exitCode = 1
                 session.exitRequested = true
             }
+        case .unwatch:
+            session.watchpoints.unwatch(session.decoder.word(bytes, 8))
         case .time:
             let fmt = id < compiled.timeFormats.count ? compiled.timeFormats[id] : "%H:%M:%S\n"
             let text = Self.strftime(fmt)

@@ -112,6 +112,11 @@ public final class Session {
         err.write(d.rendered(in: source) + "\n")
     }
 
+    /// A watchpoint's links are kept by its address, for unwatch().
+    func keep(_ links: [Link], of target: AttachTarget, in loaded: LoadedScript) {
+        if case .breakpoint(let address, _, _) = target.location { watchpoints.placed(address, links) } else { loaded.links += links }
+    }
+
     func execute(_ loaded: LoadedScript, _ resolver: AttachPointResolver) throws -> Int32 {
         decoder.stacks = loaded.stacks
         decoder.timeFormats = loaded.compiled.timeFormats
@@ -141,7 +146,7 @@ public final class Session {
         let now = others.filter { !$0.0.target.kind.isTimer && $0.0.target.kind != .iter && !watchesCommand($0.0.target) }
         let newestFirst = now.filter { $0.0.target.kind.family.runsNewestFirst }
         for (compiledProgram, program) in now.filter({ !$0.0.target.kind.family.runsNewestFirst }) + newestFirst.reversed() {
-            do { loaded.links += try resolver.attach(program, to: compiledProgram.target) } catch {
+            do { keep(try resolver.attach(program, to: compiledProgram.target), of: compiledProgram.target, in: loaded) } catch {
                 guard skipUnattachable else { throw error }
                 warnSkipped(compiledProgram.target)
                 skipped += compiledProgram.probeCount
@@ -203,7 +208,7 @@ public final class Session {
         if !exitRequested {
             if child != nil {
                 for (compiledProgram, program) in others where watchesCommand(compiledProgram.target) {
-                    loaded.links += try resolver.attach(program, to: compiledProgram.target, process: child!.pid)
+                    keep(try resolver.attach(program, to: compiledProgram.target, process: child!.pid), of: compiledProgram.target, in: loaded)
                 }
                 try watchpoints.start(others, maps: loaded.maps, pid: child!.pid, resolver: resolver)
                 // Its mappings as the kernel makes them: it may be gone before its addresses are named.

@@ -17,8 +17,16 @@ final class WatchpointArming {
     }
     private var waiting: [Waiting] = []
     private var resolver: AttachPointResolver?
-    /// The breakpoints placed so far; closed with the session.
-    private(set) var links: [Link] = []
+    /// The breakpoints placed so far, by address; closed with the session or by unwatch().
+    private var links: [UInt64: [Link]] = [:]
+
+    /// A watchpoint on a fixed address, for unwatch() to find.
+    func placed(_ address: UInt64, _ new: [Link]) { links[address, default: []] += new }
+
+    /// unwatch(addr): the watchpoints on the address stop (async: the probe may fire a few more times meanwhile).
+    func unwatch(_ address: UInt64) {
+        links.removeValue(forKey: address)?.forEach { $0.close() }
+    }
 
     /// Attaches an arming uprobe for each watchpoint on a function's argument, in process `pid`.
     func start(_ programs: [(CompiledProgram, BPF.Program)], maps: [String: Map], pid: Int32, resolver: AttachPointResolver) throws {
@@ -43,7 +51,7 @@ final class WatchpointArming {
         waiting[index].arming = []
         var target = w.target
         target.location = .breakpoint(address: address, length: length, access: access)
-        do { links += try resolver.attach(w.program, to: target, process: pid) } catch {
+        do { placed(address, try resolver.attach(w.program, to: target, process: pid)) } catch {
             // An asyncwatchpoint's process may have ended before its breakpoint could go on: nothing to watch.
             if case .kernel(_, let e) = error.reason, e.errno == Errno(rawValue: ESRCH) { return }
             throw error

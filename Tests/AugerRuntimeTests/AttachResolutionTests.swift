@@ -296,7 +296,8 @@ final class AttachResolutionTests: XCTestCase {
         XCTAssertTrue(error.message.contains("CONFIG_KPROBES is off"), error.message)
         guard case .breakpoint(0x1000, 8, let access) = try resolve("watchpoint:0x1000:8:rw")[0].location else { return XCTFail() }
         XCTAssertEqual(BreakpointAccess(rawValue: access), [.read, .write])
-        XCTAssertEqual(try failure("watchpoint:vfs_read+arg1:8:w").message, "watchpoints on a function's argument (vfs_read+arg1) are not supported yet; give an address")
+        XCTAssertEqual(try failure("watchpoint:vfs_read+arg1:8:w").message, "a watchpoint on a function's argument needs a process: -p PID or -c COMMAND")
+        XCTAssertEqual(try failure("watchpoint:nonsense:8:w").message, "invalid watchpoint address 'nonsense': give an address or FUNCTION+argN")
     }
 
     /// Builds a small ELF file with two functions; skips (or fails under CI) without a C compiler.

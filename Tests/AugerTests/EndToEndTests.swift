@@ -346,6 +346,13 @@ final class EndToEndTests: AugerTestCase {
             XCTAssertEqual(bad.status, 1, script)
             XCTAssertTrue(bad.stderr.contains("stdin:1:") && bad.stderr.contains(message), bad.stderr)
         }
+        // unwatch(): the first hit removes the watchpoint (writes 20 ms apart; without it all 10 count).
+        for script in ["watchpoint:auger_workload_write+arg0:8:w { @ = count(); unwatch(0x10000000); }",
+                       "watchpoint:0x10000000:8:w { @ = count(); unwatch(0x10000000); }"] {
+            let once = try auger(["-q", "-c", "\(w) watch-slow 10", "-e", script])
+            let hits = Int(once.stdout.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+            XCTAssertTrue(hits >= 1 && hits <= 3, "\(script): \(once.stdout) \(once.stderr)")
+        }
         let none = try auger(["-e", "watchpoint:auger_workload_write+arg0:8:w { }"])
         XCTAssertEqual(none.status, 1)
         XCTAssertTrue(none.stderr.contains("a watchpoint on a function's argument needs a process: -p PID or -c COMMAND"), none.stderr)

@@ -77,11 +77,15 @@ for step in stride(from: 1, to: args.count, by: 2) {
         for _ in 0..<n { guard pread(fd, &buffer, buffer.count, 0) == buffer.count else { fail("short pread") } }
         close(fd)
         unlink(path)
-    case "watch":
-        // N writes to a page at the fixed address 0x10000000, for watchpoints.
+    case "watch", "watch-slow":
+        // N writes to a page at the fixed address 0x10000000, for watchpoints
+        // (20 ms apart when slow, so a tracer can act between two).
         guard let memory = mmap(UnsafeMutableRawPointer(bitPattern: 0x1000_0000), 4096, PROT_READ | PROT_WRITE,
                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), memory != MAP_FAILED else { fail("mmap at 0x10000000 failed") }
-        for i in 0..<n { auger_workload_write(memory.assumingMemoryBound(to: Int.self), i) }
+        for i in 0..<n {
+            auger_workload_write(memory.assumingMemoryBound(to: Int.self), i)
+            if args[step] == "watch-slow" { usleep(20_000) }
+        }
         munmap(memory, 4096)
     case "bpf-objects":
         do {
