@@ -36,7 +36,7 @@ final class UserSymbols: @unchecked Sendable {
             files[path] = .some(found)
         }
         guard let elf = files[path] ?? nil, let (name, start) = elf.symbol(atFileOffset: fileOffset) else { return nil }
-        guard demangle, name.hasPrefix("_Z") else { return (name, start) }
+        guard demangle, name.hasPrefix("_Z") || name.hasPrefix("_R") else { return (name, start) }
         if let known = demangled[name] { return (known, start) }
         let readable = Demangler.demangle(name)?.full ?? name
         demangled[name] = readable

@@ -86,4 +86,32 @@ final class CppSymbolTests: AugerTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("stdin:1:"), r.stderr)
     }
+
+    /// Rust's v0 names: a generic function attached by its demangled name, named so by func.
+    func testRustFunctionsByDemangledName() throws {
+        guard let rustc = ["/root/.cargo/bin/rustc", "/usr/bin/rustc", "/usr/local/bin/rustc"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("needs rustc to build the Rust test program")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("auger-rust-e2e-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = dir.appendingPathComponent("pairs.rs"), bin = dir.appendingPathComponent("pairs")
+        try #"""
+        #[inline(never)] fn pair<A, B>(a: A, b: B) -> (A, B) { (a, b) }
+        fn main() {
+            let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1);
+            let mut total = 0;
+            for i in 0..n { let p = std::hint::black_box(pair(i, 'c')); total += p.0; }
+            std::process::exit(if total == 12345 { 1 } else { 0 });
+        }
+        """#.write(to: src, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: rustc)
+        p.arguments = ["-C", "opt-level=0", "-C", "symbol-mangling-version=v0", "-o", bin.path, src.path]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let out = try run(#"uprobe:\#(bin.path):"pairs::pair*" { @[func] = count(); }"#, ["-c", "\(bin.path) 3"])
+        XCTAssertEqual(out, "\n@[pairs::pair::<usize, char>]: 3\n\n")
+    }
 }

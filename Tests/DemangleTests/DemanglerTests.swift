@@ -78,17 +78,92 @@ final class DemanglerTests: XCTestCase {
         XCTAssertGreaterThan(Double(read) / Double(symbols.count), 0.95, "read \(read) of \(symbols.count)")
     }
 
+    func testRustV0Names() {
+        let cases: [(String, String)] = [
+            ("_RNvC7mycrate3foo", "mycrate::foo"),
+            ("_RNvXC7mycrateNtB2_3BarNtNtC4core3fmt5Debug3fmt", "<mycrate::Bar as core::fmt::Debug>::fmt"),
+            ("_RINvC7mycrate3fooAhj4_E", "mycrate::foo::<[u8; 4]>"),
+            ("_RNCNvC7mycrate4main0", "mycrate::main::{closure#0}"),
+            ("_RNvMC7mycrateNtB2_3Bar3new", "<mycrate::Bar>::new"),
+            ("_RINvCs6mEINUzFH5k_6shapes4pairRecEB2_", "shapes::pair::<&str, char>"),
+            ("_RNvC7mycrate3foo.llvm.123", "mycrate::foo"),
+        ]
+        for (mangled, expected) in cases {
+            XCTAssertEqual(Demangler.demangle(mangled)?.full, expected, mangled)
+        }
+        for bad in ["_R", "_RNvC7mycrate", "_RB_", "_RNvB0_3foo", "_RINvC1aE"] {
+            XCTAssertNil(Demangler.demangle(bad), bad)
+        }
+    }
+
+    /// A Rust program's v0 names (its own generics, closures, trait impls,
+    /// and std's), against binutils' Rust demangler with crate hashes and
+    /// const types taken out, as rustc's short form leaves them.
+    func testRustV0AgreesWithCppfilt() throws {
+        let rustc = ["/root/.cargo/bin/rustc", "/usr/bin/rustc", "/usr/local/bin/rustc"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let rustc, FileManager.default.fileExists(atPath: "/usr/bin/c++filt") else { throw XCTSkip("needs rustc and c++filt") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("auger-rust-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = dir.appendingPathComponent("shapes.rs"), binary = dir.appendingPathComponent("shapes")
+        try Self.rustProgram.write(to: source, atomically: true, encoding: .utf8)
+        _ = try run(rustc, ["-O", "-C", "symbol-mangling-version=v0", "-o", binary.path, source.path])
+        let symbols = try run("/usr/bin/nm", ["--defined-only", binary.path]).split(separator: "\n")
+            .compactMap { $0.split(separator: " ").last.map(String.init) }.filter { $0.hasPrefix("_R") }
+        XCTAssertGreaterThan(symbols.count, 100)
+        let expected = try run("/usr/bin/c++filt", ["-s", "rust"], input: symbols.joined(separator: "\n") + "\n")
+            .split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.replacingOccurrences(of: #"\[[0-9a-f]+\]"#, with: "", options: .regularExpression)
+                    .replacingOccurrences(of: #": (usize|isize|[ui](8|16|32|64|128)|bool|char)\b"#, with: "", options: .regularExpression)
+            }
+        var read = 0, mismatches: [String] = []
+        for (symbol, want) in zip(symbols, expected) {
+            guard let got = Demangler.demangle(symbol) else { continue }
+            read += 1
+            if got.full != want { mismatches.append("\(symbol): \(got.full) ≠ \(want)") }
+        }
+        XCTAssertEqual(Array(mismatches.prefix(5)), [], "\(mismatches.count) of \(read) differ")
+        XCTAssertGreaterThan(Double(read) / Double(symbols.count), 0.95, "read \(read) of \(symbols.count)")
+    }
+
+    static let rustProgram = #"""
+    use std::collections::HashMap;
+    use std::fmt;
+    pub mod geometry {
+        pub struct Circle { pub r: f64 }
+        impl Circle { #[inline(never)] pub fn area(&self) -> f64 { 3.14 * self.r * self.r } }
+        pub trait Shape { fn name(&self) -> &'static str; }
+        impl Shape for Circle { #[inline(never)] fn name(&self) -> &'static str { "circle" } }
+    }
+    struct Wrapper<T>(T);
+    impl<T: fmt::Debug> fmt::Debug for Wrapper<T> { fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "W({:?})", self.0) } }
+    #[inline(never)] fn twice<T: Copy + std::ops::Add<Output = T>>(x: T) -> T { x + x }
+    #[inline(never)] fn sum_array<const N: usize>(a: [u8; N]) -> u32 { a.iter().map(|&x| x as u32).sum() }
+    #[inline(never)] fn call_dyn(f: &dyn Fn(i32) -> i32, v: i32) -> i32 { f(v) }
+    #[inline(never)] fn pair<A, B>(a: A, b: B) -> (A, B) { (a, b) }
+    fn main() {
+        use geometry::Shape;
+        let c = geometry::Circle { r: 2.0 };
+        let mut m: HashMap<String, Vec<(i64, bool)>> = HashMap::new();
+        m.insert("a".to_string(), vec![(1, true)]);
+        let f = |x: i32| x + 1;
+        println!("{} {} {} {} {} {:?} {:?} {}", c.area(), c.name(), twice(3u64), twice(1.5f32), sum_array([1u8, 2, 3, 4]), Wrapper(5), pair("x", 'c'), call_dyn(&f, 4));
+        println!("{}", m.len());
+    }
+    """#
+
     /// Random bytes after `_Z` and random cuts of real names: never a crash or a hang.
     func testFuzzedInputNeverCrashes() {
         var rng = SplitMix(seed: 0x5eed)
         let alphabet = Array("_ZNESTIJLXKVrPRObcdfhijlmstvxyz0123456789CDA_M.".utf8)
-        let seeds = ["_ZNSt6vectorIiSaIiEE9push_backERKi", "_Z1fIJiiEEvDpT_", "_ZZ4mainE1x", "_Z1fPFviE"]
+        let seeds = ["_ZNSt6vectorIiSaIiEE9push_backERKi", "_Z1fIJiiEEvDpT_", "_ZZ4mainE1x", "_Z1fPFviE",
+                     "_RNvXC7mycrateNtB2_3BarNtNtC4core3fmt5Debug3fmt", "_RINvCs6mEINUzFH5k_6shapes4pairRecEB2_"]
         for _ in 0..<20_000 {
             var bytes: [UInt8]
             if rng.next() % 2 == 0 {
-                bytes = Array("_Z".utf8) + (0..<Int(rng.next() % 40)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+                bytes = Array((rng.next() % 2 == 0 ? "_Z" : "_R").utf8) + (0..<Int(rng.next() % 40)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             } else {
-                bytes = Array(seeds[Int(rng.next() % 4)].utf8)
+                bytes = Array(seeds[Int(rng.next() % UInt64(seeds.count))].utf8)
                 for _ in 0..<3 { bytes[Int(rng.next() % UInt64(bytes.count))] = alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             }
             _ = Demangler.demangle(String(decoding: bytes, as: UTF8.self))
