@@ -26,6 +26,7 @@ struct CompiledRun {
     /// `max_strlen` and `str_trunc_trailer`: how cut-short strings print.
     var maxStrlen: Int
     var truncationTrailer: String
+    var gfpFlags: GFPFlags?
     /// `missing_probes = "warn"`: a probe the kernel will not attach is skipped with a warning.
     var skipUnattachable: Bool
 }
@@ -107,6 +108,8 @@ struct ScriptCompilation {
                            showDebugInfo: config.bool("show_debug_info") ?? true,
                            cppDemangle: config.bool("cpp_demangle") ?? true,
                            maxStrlen: checked.maxStrlen, truncationTrailer: config.string("str_trunc_trailer") ?? "..",
+                           gfpFlags: compiled.formattedCalls.contains { $0.format.conversions.contains { $0.specifier == "gr" } }
+                               ? GFPFlags(bit: { kernel.enumConstant($0)?.value }) : nil,
                            skipUnattachable: config.string("missing_probes") == "warn")
     }
 

@@ -43,6 +43,10 @@ struct PrintfFormatter {
         case "r", "rx", "rh":
             numeric = false
             if case .buffer(let n) = t { body = decoder.bufferText(bytes, n, style: c.specifier) } else { body = decoder.text(t, bytes) }
+        case "gr":
+            numeric = false
+            let flags = unsignedValue(t, bytes, "l")
+            body = decoder.gfpFlags?.text(flags) ?? "0x" + String(flags, radix: 16)
         case "c":
             numeric = false
             body = String(UnicodeScalar(UInt8(truncatingIfNeeded: decoder.word(bytes))))

@@ -81,6 +81,7 @@ public final class Session {
         decoder.showDebugInfo = run.showDebugInfo
         decoder.userSymbols.demangle = run.cppDemangle
         decoder.truncation = (run.maxStrlen + 2, run.truncationTrailer)
+        decoder.gfpFlags = run.gfpFlags
         printMapsOnExit = run.printMapsOnExit
         skipUnattachable = run.skipUnattachable
         maxCatBytes = run.maxCatBytes

@@ -22,6 +22,8 @@ struct ValueDecoder {
     /// str()'s strings: of this capacity (max_strlen + 2), one that fills it was cut short
     /// and prints as max_strlen characters and the trailer.
     var truncation: (capacity: Int, trailer: String)?
+    /// %gr's flag names, from the kernel's BTF (nil when no printf uses %gr, or the kernel lacks them).
+    var gfpFlags: GFPFlags?
     /// strftime() formats, by the index values carry.
     var timeFormats: [String] = []
     /// Wall-clock nanoseconds at monotonic zero, for strftime of nsecs.

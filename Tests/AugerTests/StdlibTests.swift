@@ -93,4 +93,10 @@ extension StdlibTests {
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("stdin:1:"), r.stderr)
     }
+
+    /// printf's %gr names GFP flags from this kernel's BTF bit numbers, composites first, the rest in hex.
+    func testPrintfNamesGFPFlags() throws {
+        let out = try run(#"begin { printf("%gr|%gr|%gr|%gr|%-12gr|\n", 0x1, 0xcc0, 0x820, (1 << 40) | 0x1, 0x40); }"#)
+        XCTAssertEqual(out, "GFP_DMA|GFP_KERNEL|GFP_ATOMIC|GFP_DMA|0x10000000000|__GFP_IO    |\n\n")
+    }
 }
