@@ -40,14 +40,15 @@ public struct ProbeLister {
         for event in AttachPointSyntax.softwareEvents.sorted() { add("software:\(event):") }
         for event in AttachPointSyntax.hardwareEvents.sorted() { add("hardware:\(event):") }
         if let types {
-            let tracepoints = (try? types.tracefs.tracepoints()) ?? []
+            // Sorted, as bpftrace lists them (tracefs keeps the order events were registered in).
+            let tracepoints = ((try? types.tracefs.tracepoints()) ?? []).sorted { "\($0.category):\($0.name)" < "\($1.category):\($1.name)" }
             for (category, name) in tracepoints {
                 add("tracepoint:\(category):\(name)") { fields(types, category, name) }
             }
             // Raw tracepoints share the tracepoints' names (their arguments differ: BTF has them),
             // except the per-syscall ones, which are built on raw_syscalls' sys_enter and sys_exit.
             let btf = verbose ? try? KernelBTF() : nil
-            for (category, name) in tracepoints where category != "syscalls" {
+            for (category, name) in tracepoints.sorted(by: { $0.name < $1.name }) where category != "syscalls" {
                 add("rawtracepoint:vmlinux:\(name)") { btf.map { Self.rawParameters($0, name) } ?? [] }
             }
         }
@@ -61,7 +62,7 @@ public struct ProbeLister {
         // kretprobes share kprobes' functions: listed only when asked for by name.
         let namesKretprobe = searches.contains { s in s.contains(":") && s.prefix { $0 != ":" } != "*" && Glob.matches(String(s.prefix { $0 != ":" }), "kretprobe") }
         if wanted(.kprobe) || wanted(.fentry) || wanted(.fexit) || namesKretprobe {
-            let functions = try? types?.tracefs.traceableFunctions()
+            let functions = (try? types?.tracefs.traceableFunctions())?.sorted { ($0.module.map { "\($0):" } ?? "") + $0.name < ($1.module.map { "\($0):" } ?? "") + $1.name }
             if wanted(.kprobe) {
                 // With -v, vmlinux functions' parameters from BTF, as for fentry (arg0… hold them).
                 let btf = verbose ? try? KernelBTF() : nil

@@ -72,6 +72,15 @@ final class CommandLineTests: AugerTestCase {
         XCTAssertEqual(r.stdout, #"{"type": "attached_probes", "count": 1, "data": {"probes": 1}}"# + "\n")
     }
 
+    /// Tracepoints and raw tracepoints list sorted by name, as bpftrace lists them (tracefs does not).
+    func testListingsAreSorted() throws {
+        for pattern in ["tracepoint:*", "rawtracepoint:*"] {
+            let lines = try auger(["-l", pattern]).stdout.split(separator: "\n").map(String.init)
+            XCTAssertGreaterThan(lines.count, 100, pattern)
+            XCTAssertEqual(lines, lines.sorted(), pattern)
+        }
+    }
+
     func testListsTimersAndPerfEvents() throws {
         XCTAssertEqual(try auger(["-l", "interval:*"]).stdout, "interval:hz:\ninterval:us:\ninterval:ms:\ninterval:s:\n")
         let ware = try auger(["-l", "*ware:*"]).stdout.split(separator: "\n")
