@@ -16,7 +16,7 @@ public enum Functions {
     static let zeroArgument: Set<String> = ["kstack", "ustack", "username", "cgroup"]
     /// Functions whose arguments are all optional, called without parentheses
     /// as bpftrace 0.24+ allows (`ppid` is `ppid()`).
-    static let callableBare: Set<String> = ["ppid", "pcomm", "has_cpid", "default_str_length"]
+    static let callableBare: Set<String> = ["ppid", "pcomm", "leader_tid", "leader_comm", "has_cpid", "default_str_length"]
 
     static func zeroArgumentType(_ name: String) -> SType {
         switch name {
@@ -31,7 +31,7 @@ public enum Functions {
     /// Auger accepts them and resolves them when it has the library.
     static let library: Set<String> = [
         "strlen", "signal_name", "first_key", "is_err", "container_of", "assert", "assert_str", "fail",
-        "ppid", "pcomm", "write_user", "errorf", "warnf", "aligned", "ident", "get", "bad", "early",
+        "ppid", "pcomm", "leader_tid", "leader_comm", "write_user", "errorf", "warnf", "aligned", "ident", "get", "bad", "early",
     ]
 
     /// Default size of strings read with str(), buf() and path().
@@ -329,15 +329,16 @@ extension Sema {
             guard arity(0...0) else { return .bool }
             e.kind = .binary(.ne, Expr(.identifier("cpid"), e.range), Expr(.integer(0), e.range))
             return expr(e, statement: statement)
-        case "ppid", "pcomm":
+        case "ppid", "pcomm", "leader_tid", "leader_comm":
             // bpftrace's stdlib, of the given task or the current one: the
-            // parent's process id (task->real_parent->tgid), the process's
-            // name (task->group_leader->comm).
-            guard arity(0...1) else { return name == "ppid" ? .i32 : .string(16) }
+            // parent process's id and name (task->real_parent->tgid, ->comm),
+            // the thread group leader's id and name (task->group_leader->pid, ->comm).
+            let isName = name.hasSuffix("comm")
+            guard arity(0...1) else { return isName ? .string(16) : .i32 }
             let given = args.first ?? Expr(.identifier("curtask"), e.range)
             let task = Expr(.cast(.pointer(.tagged("struct", "task_struct")), given), given.range)
-            let link = Expr(.field(task, name == "ppid" ? "real_parent" : "group_leader", arrow: true), e.range)
-            e.kind = .field(link, name == "ppid" ? "tgid" : "comm", arrow: true)
+            let link = Expr(.field(task, name.hasPrefix("leader") ? "group_leader" : "real_parent", arrow: true), e.range)
+            e.kind = .field(link, isName ? "comm" : name == "ppid" ? "tgid" : "pid", arrow: true)
             return expr(e, statement: statement)
         case "assert":
             // bpftrace's stdlib: assert(cond, "message") stops the script with exit code 1.

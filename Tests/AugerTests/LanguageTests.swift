@@ -26,12 +26,13 @@ final class LanguageTests: AugerTestCase {
     }
 
     /// Helpers whose arguments are optional need no parentheses: `ppid` is `ppid()`, of the current task.
+    /// The parent's id and name (the -c command's parent is auger), and the thread group leader's.
     func testParentPidAndProcessNameWithoutParentheses() throws {
         var augerPID: Int32 = 0
         let r = try auger(["-q", "-c", "\(Self.workload) getppid 1", "-e",
-                           #"tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { printf("%d %s %d %s\n", ppid, pcomm, ppid(curtask), pcomm()); }"#]) { augerPID = $0.pid }
+                           #"tracepoint:syscalls:sys_enter_getppid /pid == cpid/ { printf("%d %s %d %s %s %d\n", ppid, pcomm, ppid(curtask), pcomm(), leader_comm, leader_tid == pid); }"#]) { augerPID = $0.pid }
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout, "\(augerPID) auger-workload \(augerPID) auger-workload\n\n")
+        XCTAssertEqual(r.stdout, "\(augerPID) auger \(augerPID) auger auger-workload 1\n\n")
     }
 
     /// Type predicates and static_assert, answered while compiling.
