@@ -31,8 +31,9 @@ FEATURES = {"btf": True, "lookup_percpu_elem": True, "loop": True, "get_tai_ns":
 NOT_IN_AUGER = {"dwunwind", "blazesym"}
 # bpftrace's tests are written for bash (`&>/dev/null` is one redirection there, not `&` then `>`).
 SHELL = "/bin/bash" if os.path.exists("/bin/bash") else None
-KPROBE = re.compile(r"""(^|[\s,{}"'])(kprobe|kretprobe|k|kr):""")
-FENTRY = re.compile(r"""(^|[\s,{}"'])(fentry|fexit|kfunc|kretfunc|f|fr):""")
+# A probe kind, not a bitfield (`int e:9, f:15`): functions do not start with a digit.
+KPROBE = re.compile(r"""(^|[\s,{}"'])(kprobe|kretprobe|k|kr):(?!\d)""")
+FENTRY = re.compile(r"""(^|[\s,{}"'])(fentry|fexit|kfunc|kretfunc|f|fr):(?!\d)""")
 
 
 def parse(path):

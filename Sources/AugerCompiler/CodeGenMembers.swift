@@ -80,7 +80,7 @@ extension ProbeCodeGen {
         asm.emit(.mov(.r3, .r0), .mov(.r2, Int32(min(n, size))))
         scratchPointer(.r1, off)
         asm.emit(.call(pointsIntoUser(e) ? .probeReadUser : .probeReadKernel))
-        asm.emit(.store(.u8, .r7, Int16(off + min(n, size) - 1), imm: 0))
+        // No NUL is added: a char array it fills prints whole (`char s[5]` = "hello"), as bpftrace prints it.
     }
 
     /// The bytes C gives an array of integers or pointers (nested arrays too), which is

@@ -149,7 +149,7 @@ extension CDefinitions {
         var order: [String] = []
         var offset = 0, size = 0, alignment = 1
         var bits = 0  // the next free bit, while bitfields pack
-        for declaration in text[text.index(after: open)..<close].split(separator: ";") {
+        for declaration in text[text.index(after: open)..<close].split(separator: ";").flatMap(declarators) {
             // `unsigned int flag : 1`: a bitfield of that many bits.
             var width: Int? = nil
             var decl = Substring(declaration)
@@ -220,6 +220,19 @@ extension CDefinitions {
         }
         size = (size + alignment - 1) / alignment * alignment
         return ScriptStruct(name: "\(tag) \(name)", size: size, alignment: alignment, fields: fields, order: order)
+    }
+
+    /// `unsigned int a:4, b:8`: one declaration per name, each with the type.
+    static func declarators(_ declaration: Substring) -> [Substring] {
+        let parts = declaration.split(separator: ",")
+        guard parts.count > 1 else { return [declaration] }
+        // The type is the first declarator's words but its last (`int *a, b`: the star is a's).
+        var words = parts[0].split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+        if let colon = words.firstIndex(where: { $0.hasPrefix(":") }) { words = Array(words[..<colon]) }
+        if let last = words.last, last.hasSuffix(":") || last.contains(":") { words[words.count - 1] = last.prefix { $0 != ":" } }
+        guard words.count >= 2 else { return [declaration] }
+        let type = words.dropLast().filter { !$0.hasPrefix("*") }.joined(separator: " ")
+        return [parts[0]] + parts.dropFirst().map { Substring(type + " " + $0) }
     }
 
     /// A member `struct X name;` (not a pointer) of a struct the script has

@@ -559,7 +559,7 @@ public final class Sema {
         case .map(let name, let keys):
             assignMap(target, name, keys, op, value, range)
         case .variable(let name):
-            var t = expr(value)
+            var t = structValue(value, expr(value))
             // A variable set from a bare literal is a 64-bit integer, as in bpftrace:
             // `$n = 1; $n *= 1000` must not wrap at a byte.
             // A literal takes the type of a variable it is assigned to again.

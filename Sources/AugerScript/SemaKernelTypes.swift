@@ -24,6 +24,15 @@ extension Sema {
         return fields.isEmpty ? nil : .record(fields)
     }
 
+    /// A struct member used as a value (`@bar = $p->bar`): its members as a
+    /// record, as `*p` is; other values keep their type `t`.
+    func structValue(_ value: Expr, _ t: SType) -> SType {
+        guard case .cType(let name) = t, case .field = value.kind,
+              let record = structRecord(Expr(value.kind, value.range), name, arrow: false, depth: 0) else { return t }
+        value.kind = record
+        return expr(value)
+    }
+
     /// bpftrace's defaults for the settings config() reads.
     static let configDefaults: [String: String] = [
         "max_strlen": String(Functions.maxStrlen), "stack_mode": "bpftrace", "cpp_demangle": "true",

@@ -99,7 +99,7 @@ extension Sema {
             target.type = .aggregate(agg)
             return
         }
-        var t = expr(value)
+        var t = structValue(value, expr(value))
         if let agg = maps[name]?.aggregate {
             error("@\(name) holds \(agg.rawValue)() values; it cannot be assigned a \(t)", value.range)
             return

@@ -284,6 +284,29 @@ final class LanguageTests: AugerTestCase {
         XCTAssertEqual(env.stdout, "(99, perf, true)\n\n", "the environment's setting wins")
     }
 
+    /// Script structs: several bitfields in one declaration, a struct member as a value
+    /// (a record, as bpftrace prints it), a char array it fills printed whole.
+    func testScriptStructDeclarationsAndValues() throws {
+        let script = #"""
+        struct S { unsigned int a:4, b:8, c:3, d:1, e:16; }
+        struct In { int x; int y; }
+        struct T { int m; struct In bar; char s[5]; }
+        begin {
+          $v = (uint32)0xffff5a21;
+          $s = (struct S *)&$v;
+          printf("%d %d %d %d %d\n", $s->a, $s->b, $s->c, $s->d, $s->e);
+          $t = (struct T *)curtask;
+          @bar = $t->bar;
+          $copy = $t->bar;
+          printf("%d\n", $copy.x == @bar.x);
+          exit();
+        }
+        """#
+        let out = try run(script)
+        XCTAssertTrue(out.hasPrefix("1 162 5 0 65535\n1\n"), out)
+        XCTAssertTrue(out.contains("@bar: { .x = "), out)
+    }
+
     /// A field of an element of an array of structs, at constant and run-time indexes, read where it lies.
     func testFieldsOfStructArrayElements() throws {
         let types = "struct elem { int a; int b; int c; } struct container { struct elem elems[5]; int extra; }"

@@ -42,6 +42,19 @@ final class ProbeTypeTests: AugerTestCase {
         XCTAssertLessThan(faults ?? .max, 6000, out)
     }
 
+    /// With -p, a software event counts only that process (its perf events are the process's, not the CPUs').
+    func testSoftwareEventOfOneProcess() throws {
+        let busy = Process()
+        busy.executableURL = URL(fileURLWithPath: Self.workload)
+        busy.arguments = ["getppid", "200000000"]
+        try busy.run()
+        defer { busy.terminate(); busy.waitUntilExit() }
+        let out = try run("software:cpu-clock:1000000 { @[pid] = count(); } interval:ms:500 { exit(); }", ["-p", "\(busy.processIdentifier)"])
+        let keys = out.split(separator: "\n").filter { $0.hasPrefix("@[") }
+        XCTAssertEqual(keys.count, 1, out)
+        XCTAssertTrue(keys.first?.hasPrefix("@[\(busy.processIdentifier)]: ") ?? false, out)
+    }
+
     func testHardwareEventCountsOrSaysThereAreNoCounters() throws {
         let script = "hardware:instructions:100000 /pid == cpid/ { @ = count(); }"
         let r = try auger(["-e", script, "-c", "\(Self.workload) getppid 100000"])

@@ -18,11 +18,18 @@ struct PerfEventProbes: ProbeFamily {
 
     func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link] {
         guard case .perfEvent(let source) = target.location else { throw AttachError(.notSupported(target.kind), at: target.range) }
+        // -p PID: a software or hardware event counts that process's threads
+        // (on whichever CPU), as bpftrace opens them; timers stay per CPU.
+        var places: [(cpu: Int32, pid: Int32)] = source.cpus.map { ($0, -1) }
+        if let pid = system.pid, target.kind == .software || target.kind == .hardware {
+            let threads = (directoryEntries("/proc/\(pid)/task") ?? []).compactMap { Int32($0) }
+            places = (threads.isEmpty ? [pid] : threads).map { (-1, $0) }
+        }
         return try AttachError.attaching(target) {
-            try source.cpus.map { cpu in
+            try places.map { place in
                 let event = switch source.counter {
-                case .software(let e): try PerfEvent.software(e, rate: source.rate, cpu: cpu)
-                case .hardware(let e): try PerfEvent.hardware(e, rate: source.rate, cpu: cpu)
+                case .software(let e): try PerfEvent.software(e, rate: source.rate, cpu: place.cpu, pid: place.pid)
+                case .hardware(let e): try PerfEvent.hardware(e, rate: source.rate, cpu: place.cpu, pid: place.pid)
                 }
                 return try program.attach(to: event)
             }
