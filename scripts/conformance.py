@@ -80,7 +80,8 @@ def skip_reason(t):
     for name, kind in (("kprobe", KPROBE), ("fentry", FENTRY)):
         if kind.search(probes) and not FEATURES[name] and "WILL_FAIL" not in t:
             return f"kernel facility missing: {name} (tested in the qemu guests)"
-    for helper in re.findall(r"\./testprogs/[\w.-]+|\./testlibs/[\w.-]+|runtime/scripts/[\w.-]+", text):
+    # A helper named in a wildcard (`./testprogs/uprobe*`) is a pattern, not a program.
+    for helper in re.findall(r"(\./testprogs/[\w.-]+|\./testlibs/[\w.-]+|runtime/scripts/[\w.-]+)(?![\w.*?-])", text):
         if not os.path.exists(os.path.join(DATA, helper)):
             return "helper program missing"
     if "NEW_PIDNS" in t:

@@ -10,7 +10,10 @@ extension ProbeCodeGen {
         let fixed = args.count > 1 ? (args[1].foldedConstant ?? positionalInteger(args[1])) : nil
         zero(off, Layout.size(.buffer(capacity)))
         if isMemory(source.type) || source.type?.isString == true {
-            let n = min(capacity, fixed.map { Int(max(0, $0)) } ?? Layout.size(source.type ?? .u64))
+            // Without a length, the value's own size: a char[4] is 4 bytes (its slot may be 8).
+            var natural = Layout.size(source.type ?? .u64)
+            if case .string(let bytes)? = source.type { natural = bytes }
+            let n = min(capacity, fixed.map { Int(max(0, $0)) } ?? natural)
             if case .string(let bytes) = source.kind {
                 // The literal's bytes as they are (a NUL counts when the length takes it).
                 writeRawBytes(Array(bytes.prefix(n)), at: off + 8)

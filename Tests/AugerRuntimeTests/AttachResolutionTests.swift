@@ -398,6 +398,12 @@ final class AttachResolutionTests: XCTestCase {
         var unsafe = system
         unsafe.unsafe = true
         XCTAssertEqual(try AttachPointResolver(unsafe).resolve(try point("uprobe:\(binary):_init")).count, 1)
+        // A file of bare code (no ELF): with --unsafe an address is its offset; without, an error.
+        let flat = FileManager.default.temporaryDirectory.appendingPathComponent("auger-flat-\(getpid()).bin").path
+        try Data([0x0f, 0x05, 0xc3, 0x90]).write(to: URL(fileURLWithPath: flat))
+        defer { unlink(flat) }
+        guard case .userFunction(_, _, 2) = try AttachPointResolver(unsafe).resolve(try point("uprobe:\(flat):0x2"))[0].location else { return XCTFail() }
+        XCTAssertEqual(try failure("uprobe:\(flat):0x2").message, "Could not resolve address: \(flat):0x2")
         // One uprobe_multi target per file and kind, unless the probe reads `probe`.
         func combined(_ text: String) throws -> [AttachTarget] {
             var system = self.system

@@ -299,12 +299,16 @@ final class LanguageTests: AugerTestCase {
           @bar = $t->bar;
           $copy = $t->bar;
           printf("%d\n", $copy.x == @bar.x);
+          printf("[%rh]\n", buf($t->s));
           exit();
         }
         """#
         let out = try run(script)
         XCTAssertTrue(out.hasPrefix("1 162 5 0 65535\n1\n"), out)
         XCTAssertTrue(out.contains("@bar: { .x = "), out)
+        // buf() of a char[5] without a length: its 5 bytes.
+        let bytes = out.split(separator: "\n").first { $0.hasPrefix("[") }?.dropFirst().dropLast().split(separator: " ")
+        XCTAssertEqual(bytes?.count, 5, out)
     }
 
     /// A field of an element of an array of structs, at constant and run-time indexes, read where it lies.

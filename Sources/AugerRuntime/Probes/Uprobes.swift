@@ -62,6 +62,11 @@ struct UserFunctionProbes: ProbeFamily {
                 guard let address = KernelFunctionProbes.number(function[...]) else {
                     throw AttachError(.invalid("invalid address '\(function)'"), at: point.range)
                 }
+                // A file that is not ELF (bare code someone maps and runs): with --unsafe, the address is its offset.
+                if system.unsafe, elf == nil, ELFSections.of(path: binary.path) == nil {
+                    targets.append(target(function, address, shown: function))
+                    continue
+                }
                 // Inside a function where the file has symbols (bpftrace's rule); else a segment.
                 let inFunction = elf.map { e in e.fileOffset(ofAddress: address).flatMap { e.symbol(atFileOffset: $0) } != nil } ?? true
                 guard inFunction, let offset = elf?.fileOffset(ofAddress: address) ?? ELFSections.of(path: binary.path)?.fileOffset(ofAddress: address) else {

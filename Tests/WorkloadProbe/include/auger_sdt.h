@@ -15,7 +15,13 @@
 
 #define AUGER_SDT_STR(x) #x
 
-#define AUGER_SDT(provider, name, semaphore, args, ...)                       \
+#define AUGER_SDT(provider, name, semaphore, args, ...) \
+    AUGER_SDT_NAMED(AUGER_SDT_STR(provider), AUGER_SDT_STR(name), semaphore, args, __VA_ARGS__)
+
+/* The same with the provider and name as the text of assembler strings,
+ * for names a C identifier cannot spell: "\\\"probe1\\\"" names the probe
+ * "probe1", quotes included. */
+#define AUGER_SDT_NAMED(provider, name, semaphore, args, ...)                 \
     __asm__ __volatile__(                                                     \
         "990: nop\n"                                                          \
         ".pushsection .note.stapsdt,\"\",\"note\"\n"                          \
@@ -26,8 +32,8 @@
         "993: .8byte 990b\n"                                                  \
         ".8byte _.stapsdt.base\n"                                             \
         ".8byte " AUGER_SDT_STR(semaphore) "\n"                               \
-        ".asciz \"" AUGER_SDT_STR(provider) "\"\n"                            \
-        ".asciz \"" AUGER_SDT_STR(name) "\"\n"                                \
+        ".asciz \"" provider "\"\n"                                           \
+        ".asciz \"" name "\"\n"                                               \
         ".asciz \"" args "\"\n"                                               \
         "994: .balign 4\n"                                                    \
         ".popsection\n"                                                       \
