@@ -136,18 +136,24 @@ def stage_helpers():
         return
     staged = os.path.join(tempfile.mkdtemp(prefix="auger-conformance-data-"), "runtime")
     shutil.copytree(DATA, staged, symlinks=True)
-    for name in sorted(os.listdir(sources)):
+    # Libraries first (others link against them), then programs.
+    for name in sorted(os.listdir(sources), key=lambda n: (not n.startswith("lib"), n)):
+        if name.endswith(".rs"):
+            build_rust(sources, name, staged)
+            continue
         if not name.endswith(".c"):
             continue
         source = os.path.join(sources, name)
         for out, flags in helper_builds(source, name):
+            flags = [f.replace("{staged}", staged) for f in flags]
             target = os.path.join(staged, out)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             # The USDT helpers share the workload's marker macros (auger_sdt.h).
             include = os.path.join(ROOT, "Tests", "WorkloadProbe", "include")
             # Compiled where the source is, by its bare name: DWARF then names
             # it `uprobe_loop.c`, as bpftrace's tests expect in stacks.
-            if subprocess.run([cc, *flags, "-I", include, "-o", target, name], cwd=sources, capture_output=True).returncode != 0:
+            # The source before the flags: libraries named there link after what uses them.
+            if subprocess.run([cc, name, *flags, "-I", include, "-o", target], cwd=sources, capture_output=True).returncode != 0:
                 print(f"conformance: could not build helper {out}")
             elif out.endswith(".so"):
                 os.chmod(target, 0o644)  # the tests want libraries that are not executable
@@ -161,6 +167,16 @@ def stage_helpers():
     if os.path.isdir(scripts):
         shutil.copytree(scripts, os.path.join(staged, "runtime", "scripts"), dirs_exist_ok=True)
     DATA = staged
+
+
+def build_rust(sources, name, staged):
+    """A Rust helper (hello_rust), where rustc is installed; else its tests are skipped as missing."""
+    rustc = shutil.which("rustc") or next((p for p in [os.path.expanduser("~/.cargo/bin/rustc"), "/root/.cargo/bin/rustc"] if os.path.exists(p)), None)
+    if not rustc:
+        return
+    target = os.path.join(staged, "testprogs", name[:-3])
+    if subprocess.run([rustc, "-C", "opt-level=0", "-o", target, name], cwd=sources, capture_output=True).returncode != 0:
+        print(f"conformance: could not build helper testprogs/{name[:-3]}")
 
 
 def helper_builds(source, name):
