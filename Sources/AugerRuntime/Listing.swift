@@ -111,7 +111,7 @@ public struct ProbeLister {
             guard let binary else { continue }
             let pattern = parts.count >= 3 ? parts[2...].joined(separator: ":") : "*"
             let files = (binary == "*" || binary.isEmpty) && pid != nil
-                ? UserBinaries.mappedFiles(pid!).map { UserBinary(path: $0, shown: $0) } : UserBinaries.find(binary, pid: pid)
+                ? UserBinaries.mapped(pid!) : UserBinaries.find(binary, pid: pid)
             for file in files {
                 for m in USDTNotes.markers(path: file.path)?.markers ?? [] where Glob.matches(pattern, "\(m.provider):\(m.name)") {
                     let line = "usdt:\(file.shown):\(m.provider):\(m.name)"

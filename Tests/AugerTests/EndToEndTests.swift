@@ -1,4 +1,5 @@
 import BPF
+import TestSupport
 import Foundation
 import XCTest
 
@@ -356,6 +357,31 @@ final class EndToEndTests: AugerTestCase {
         let none = try auger(["-e", "watchpoint:auger_workload_write+arg0:8:w { }"])
         XCTAssertEqual(none.status, 1)
         XCTAssertTrue(none.stderr.contains("a watchpoint on a function's argument needs a process: -p PID or -c COMMAND"), none.stderr)
+    }
+
+    /// A process in a mount namespace of its own (a container's): its file,
+    /// which our namespace lacks, is found through /proc/PID/root by the path it knows.
+    func testUprobeInAnotherMountNamespace() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return try TestGate.require("needs unshare (util-linux)", what: "mount namespaces") }
+        let dir = "/tmp/auger-mountns-\(getpid())"
+        let inner = Process()
+        inner.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        inner.arguments = ["-m", "--propagation", "private", "sh", "-c",
+                           "mkdir -p \(dir) && mount -t tmpfs tmpfs \(dir) && cp \(Self.workload) \(dir)/ && exec \(dir)/auger-workload call 4000000000"]
+        try inner.run()
+        defer { inner.terminate(); inner.waitUntilExit(); rmdir(dir) }
+        var pid: Int32 = 0
+        for _ in 0..<200 where pid == 0 {
+            usleep(10_000)
+            if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(inner.processIdentifier)/exe"), exe.hasPrefix(dir) { pid = inner.processIdentifier }
+        }
+        XCTAssertNotEqual(pid, 0, "the workload did not start in its namespace")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/auger-workload"), "the tmpfs should be the namespace's only")
+        let r = try auger(["-q", "-p", "\(pid)", "-e", "uprobe:\(dir)/auger-workload:auger_workload_probe { @[probe] = count(); exit(); }"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("@[uprobe:\(dir)/auger-workload:auger_workload_probe]: "), r.stdout + r.stderr)
+        let listed = try auger(["-l", "-p", "\(pid)"]).stdout
+        XCTAssertTrue(listed.contains("uprobe:\(dir)/auger-workload:auger_workload_probe\n"), listed)
     }
 
     /// Libraries by short name, found where the dynamic linker finds them.

@@ -24,7 +24,7 @@ struct USDTProbes: ProbeFamily {
             guard let pid = system.pid else {
                 throw AttachError(.invalid("usdt probes without a file need a process: -p PID (or name the file: usdt:PATH:\(whole))"), at: point.range)
             }
-            binaries = UserBinaries.mappedFiles(pid).map { UserBinary(path: $0, shown: $0) }
+            binaries = UserBinaries.mapped(pid)
         } else {
             binaries = UserBinaries.find(written, pid: system.pid)
         }

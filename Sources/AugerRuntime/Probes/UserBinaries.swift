@@ -19,12 +19,16 @@ enum UserBinaries {
         if Glob.isPattern(written) {
             if let pid {
                 // `uprobe:*:f -p PID`: the files the process has mapped.
-                return mappedFiles(pid).filter { Glob.matches(written, $0) || Glob.matches(written, basename($0)) }
-                    .map { UserBinary(path: $0, shown: $0) }
+                return mapped(pid).filter { Glob.matches(written, $0.shown) || Glob.matches(written, basename($0.shown)) }
             }
             return expand(written).compactMap { shown in absolute(shown).map { UserBinary(path: $0, shown: shown) } }
         }
         if written.contains("/") {
+            // A path in the -p process's own mount namespace (a container's) is read through its root.
+            if let pid, written.hasPrefix("/") {
+                let inside = "/proc/\(pid)/root" + written
+                if isRegularFile(inside), !sameFile(written, inside) { return [UserBinary(path: inside, shown: written)] }
+            }
             guard access(written, R_OK) == 0, let path = absolute(written) else { return [] }
             return [UserBinary(path: path, shown: written)]
         }
@@ -63,6 +67,21 @@ enum UserBinaries {
         dirs += ["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"]
         var seen: Set<String> = []
         return dirs.filter { seen.insert($0).inserted }
+    }
+
+    /// The files a process has mapped executable, named as it names them and
+    /// read through its root where that is not ours (another mount namespace).
+    static func mapped(_ pid: Int32) -> [UserBinary] {
+        mappedFiles(pid).map { p in
+            let inside = "/proc/\(pid)/root" + p
+            return UserBinary(path: sameFile(p, inside) || !isRegularFile(inside) ? p : inside, shown: p)
+        }
+    }
+
+    /// Whether two paths name one file (the same device and inode).
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
     /// The files a process has mapped executable (its binary and libraries), in map order.

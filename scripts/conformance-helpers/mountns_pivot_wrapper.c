@@ -1,0 +1,54 @@
+/* testprogs/mountns_pivot_wrapper PROG for bpftrace's runtime tests: runs
+ * testprogs/PROG as /PROG of a new root (pivot_root into a tmpfs in a mount
+ * namespace of its own, /usr bound in for the dynamic linker), so the
+ * file is only reachable from outside as /proc/PID/root/PROG. */
+// build testprogs/mountns_pivot_wrapper: -O2
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int copy(const char *from, const char *to) {
+    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    if (in < 0 || out < 0) return -1;
+    char buffer[65536];
+    ssize_t n;
+    while ((n = read(in, buffer, sizeof buffer)) > 0) {
+        if (write(out, buffer, n) != n) return -1;
+    }
+    close(in);
+    close(out);
+    return n < 0 ? -1 : 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { fprintf(stderr, "usage: mountns_pivot_wrapper PROG\n"); return 2; }
+    char root[] = "/tmp/bpftrace-pivot-XXXXXX";
+    if (!mkdtemp(root)) { perror("mkdtemp"); return 1; }
+    char from[4096], to[4096], path[4096];
+    snprintf(from, sizeof from, "testprogs/%s", argv[1]);
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) { perror("unshare"); return 1; }
+    if (mount("tmpfs", root, "tmpfs", 0, NULL) != 0) { perror(root); return 1; }
+    snprintf(to, sizeof to, "%s/%s", root, argv[1]);
+    if (copy(from, to) != 0) { perror(to); return 1; }
+    /* The dynamic linker and libc, where the program looks for them. */
+    snprintf(path, sizeof path, "%s/usr", root);
+    mkdir(path, 0755);
+    if (mount("/usr", path, NULL, MS_BIND | MS_REC, NULL) != 0) { perror(path); return 1; }
+    snprintf(path, sizeof path, "%s/lib", root);
+    symlink("usr/lib", path);
+    snprintf(path, sizeof path, "%s/lib64", root);
+    symlink("usr/lib64", path);
+    snprintf(path, sizeof path, "%s/old", root);
+    mkdir(path, 0755);
+    if (syscall(SYS_pivot_root, root, path) != 0) { perror("pivot_root"); return 1; }
+    if (chdir("/") != 0 || umount2("/old", MNT_DETACH) != 0) { perror("/old"); return 1; }
+    snprintf(to, sizeof to, "/%s", argv[1]);
+    execv(to, argv + 1);
+    perror(to);
+    return 1;
+}
