@@ -13,6 +13,7 @@ extension ProbeCodeGen {
             // Without a length, the value's own size: a char[4] is 4 bytes (its slot may be 8).
             var natural = Layout.size(source.type ?? .u64)
             if case .string(let bytes)? = source.type { natural = bytes }
+            if case .array? = source.type, let bytes = Self.cSize(source.type!) { natural = bytes }
             let n = min(capacity, fixed.map { Int(max(0, $0)) } ?? natural)
             if case .string(let bytes) = source.kind {
                 // The literal's bytes as they are (a NUL counts when the length takes it).

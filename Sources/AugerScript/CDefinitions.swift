@@ -185,7 +185,8 @@ extension CDefinitions {
             var fieldSize = elementSize
             if let count {
                 fieldSize = elementSize * count
-                if dimensions.count == 1 && elementSize == 1 && element.isInteger {
+                // `char name[16]` is a string; `uint8_t y[4]` an array of integers (castable to one).
+                if dimensions.count == 1 && elementSize == 1 && element.isInteger && typeWords.last == "char" {
                     type = .string(count)
                 } else {
                     type = dimensions.reversed().reduce(element) { .array($0, $1) }

@@ -173,6 +173,13 @@ final class SemaTypeTests: XCTestCase {
         let nested = try XCTUnwrap(CDefinitions.structLayout(in: "struct n { char c; struct a inner; }", known: ["struct a": s]))
         XCTAssertEqual(nested.fields["inner"], StructField(type: .cType("struct a"), byteOffset: 8))
         XCTAssertNil(CDefinitions.structLayout(in: "struct u { mystery_t m; }", known: [:]))
+        // char arrays are strings, other byte arrays integers; declarators share their type.
+        let bytes = try XCTUnwrap(CDefinitions.structLayout(in: "struct c { char s[4]; uint8_t y[4], z[2]; int *p, q; }", known: [:]))
+        XCTAssertEqual(bytes.fields["s"]?.type, .string(4))
+        XCTAssertEqual(bytes.fields["y"], StructField(type: .array(.u8, 4), byteOffset: 4))
+        XCTAssertEqual(bytes.fields["z"], StructField(type: .array(.u8, 2), byteOffset: 8))
+        XCTAssertEqual(bytes.fields["p"]?.type.isPointer, true)
+        XCTAssertEqual(bytes.fields["q"], StructField(type: .i32, byteOffset: 24))
     }
 
     func testBitfieldsPackIntoUnitsOfTheirType() throws {

@@ -1,11 +1,12 @@
 /* testprogs/array_access for bpftrace's runtime tests: functions whose
  * arguments point at arrays the tests index (values from the tests:
- * x = [1,2,3,4], y = [[5,6],[7,8]], z pointing at 1..4, a flexible y[0] = 1).
+ * x = [1,2,3,4] and bytes aa bb cc dd after them, y = [[5,6],[7,8]], z
+ * pointing at 1..4, a flexible y[0] = 1).
  * Each is called every 10 ms for a minute. */
 // build testprogs/array_access: -O0 -g -fno-omit-frame-pointer
 #include <unistd.h>
 
-struct A { int x[4]; };
+struct A { int x[4]; unsigned char y[4]; };
 struct B { int y[2][2]; };
 struct C { int *z[4]; };
 struct D { int x; int y[4]; };
@@ -17,7 +18,7 @@ __attribute__((noinline)) int test_ptr_array(struct C *c) { return *c->z[0]; }
 __attribute__((noinline)) int test_variable_array(struct D *d) { return d->y[0]; }
 
 int main(void) {
-    struct A a = {{1, 2, 3, 4}}, other = {{4, 3, 2, 1}};
+    struct A a = {{1, 2, 3, 4}, {0xaa, 0xbb, 0xcc, 0xdd}}, other = {{4, 3, 2, 1}, {0}};
     struct B b = {{{5, 6}, {7, 8}}};
     int one = 1, two = 2, three = 3, four = 4;
     struct C c = {{&one, &two, &three, &four}};
