@@ -32,8 +32,8 @@ let package = Package(
         .testTarget(name: "FlameGraphTests", dependencies: ["FlameGraph"]),
         // Mangled symbols to readable names: text in, text out, fuzzed alone.
         .target(name: "Demangle"),
-        .testTarget(name: "DemangleTests", dependencies: ["Demangle"]),
-        .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript"]),
+        .testTarget(name: "DemangleTests", dependencies: ["Demangle", "TestSupport"]),
+        .testTarget(name: "AugerScriptTests", dependencies: ["AugerScript", "TestSupport"]),
         .target(name: "AugerCompiler", dependencies: ["AugerScript", "BPF"]),
         .testTarget(name: "AugerCompilerTests", dependencies: ["AugerCompiler", "AugerScript", "BPF"]),
         .target(name: "AugerRuntime", dependencies: ["AugerCompiler", "AugerScript", "BPF", "CBPF", "Demangle", "ELF"],

@@ -1,21 +1,10 @@
 import XCTest
 import AugerScript
+import TestSupport
 
 /// Feeds random and mutated scripts to the parser: each must parse or
 /// report errors with ranges inside the text, and never crash or hang.
 final class FuzzTests: XCTestCase {
-    /// A fixed-seed generator, so failures reproduce.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let fragments = [
         "begin", "end", "{", "}", "(", ")", "[", "]", ";", ",", ":", "/", "?", "=", "==", "+", "-", "*", "&", "!",
         "++", "--", "->", ".", "..", "$x", "$1", "$#", "@", "@m", "@m[1]", "pid", "comm", "count()", "\"s\"", "\"",
@@ -25,7 +14,7 @@ final class FuzzTests: XCTestCase {
     ]
 
     func testHundredThousandInputsNeverCrash() throws {
-        var rng = SplitMix(state: 42)
+        var rng = SeededRandom(seed: 42)
         var seeds = (ConformanceCorpus.load() ?? []).map(\.program)
         seeds += ["begin { @x[pid] = count(); }", "kprobe:f /arg0 > 1/ { printf(\"%d\\n\", arg0); }"]
         var parsed = 0, rejected = 0
@@ -54,7 +43,7 @@ final class FuzzTests: XCTestCase {
         XCTAssertGreaterThan(rejected, 1000)
     }
 
-    func mutate(_ seed: String, _ rng: inout SplitMix) -> String {
+    func mutate(_ seed: String, _ rng: inout SeededRandom) -> String {
         var bytes = Array(seed.utf8)
         for _ in 0..<Int.random(in: 1...3, using: &rng) {
             guard !bytes.isEmpty else { break }

@@ -1,4 +1,5 @@
 import Demangle
+import TestSupport
 import Foundation
 import XCTest
 
@@ -154,7 +155,7 @@ final class DemanglerTests: XCTestCase {
 
     /// Random bytes after `_Z` and random cuts of real names: never a crash or a hang.
     func testFuzzedInputNeverCrashes() {
-        var rng = SplitMix(seed: 0x5eed)
+        var rng = SeededRandom(seed: 0x5eed)
         let alphabet = Array("_ZNESTIJLXKVrPRObcdfhijlmstvxyz0123456789CDA_M.".utf8)
         let seeds = ["_ZNSt6vectorIiSaIiEE9push_backERKi", "_Z1fIJiiEEvDpT_", "_ZZ4mainE1x", "_Z1fPFviE",
                      "_RNvXC7mycrateNtB2_3BarNtNtC4core3fmt5Debug3fmt", "_RINvCs6mEINUzFH5k_6shapes4pairRecEB2_"]
@@ -192,17 +193,5 @@ final class DemanglerTests: XCTestCase {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }

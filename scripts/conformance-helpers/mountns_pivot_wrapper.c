@@ -7,23 +7,12 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static int copy(const char *from, const char *to) {
-    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-    if (in < 0 || out < 0) return -1;
-    char buffer[65536];
-    ssize_t n;
-    while ((n = read(in, buffer, sizeof buffer)) > 0) {
-        if (write(out, buffer, n) != n) return -1;
-    }
-    close(in);
-    close(out);
-    return n < 0 ? -1 : 0;
-}
+#include "copy_file.h"
 
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: mountns_pivot_wrapper PROG\n"); return 2; }
@@ -34,7 +23,7 @@ int main(int argc, char **argv) {
     if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) { perror("unshare"); return 1; }
     if (mount("tmpfs", root, "tmpfs", 0, NULL) != 0) { perror(root); return 1; }
     snprintf(to, sizeof to, "%s/%s", root, argv[1]);
-    if (copy(from, to) != 0) { perror(to); return 1; }
+    if (copy_file(from, to) != 0) { perror(to); return 1; }
     /* The dynamic linker and libc, where the program looks for them. */
     snprintf(path, sizeof path, "%s/usr", root);
     mkdir(path, 0755);

@@ -10,19 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int copy(const char *from, const char *to) {
-    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0755);
-    if (in < 0 || out < 0) return -1;
-    char buffer[65536];
-    ssize_t n;
-    while ((n = read(in, buffer, sizeof buffer)) > 0) {
-        if (write(out, buffer, n) != n) return -1;
-    }
-    close(in);
-    close(out);
-    return n < 0 ? -1 : 0;
-}
+#include "copy_file.h"
 
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: mountns_wrapper PROG\n"); return 2; }
@@ -32,7 +20,7 @@ int main(int argc, char **argv) {
     snprintf(to, sizeof to, "%s/%s", dir, argv[1]);
     if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) { perror("unshare"); return 1; }
     mkdir(dir, 0755);
-    if (mount("tmpfs", dir, "tmpfs", 0, NULL) != 0 || copy(from, to) != 0) { perror(to); return 1; }
+    if (mount("tmpfs", dir, "tmpfs", 0, NULL) != 0 || copy_file(from, to) != 0) { perror(to); return 1; }
     execv(to, argv + 1);
     perror(to);
     return 1;
