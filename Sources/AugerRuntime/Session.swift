@@ -145,8 +145,8 @@ public final class Session {
             return !WatchpointProbes.isKernelAddress(address)
         }
         let now = others.filter { !$0.0.target.kind.isTimer && $0.0.target.kind != .iter && !watchesCommand($0.0.target) }
-        let newestFirst = now.filter { $0.0.target.kind.family.runsNewestFirst }
-        for (compiledProgram, program) in now.filter({ !$0.0.target.kind.family.runsNewestFirst }) + newestFirst.reversed() {
+        func newestFirst(_ p: (CompiledProgram, BPF.Program)) -> Bool { p.0.target.kind.family.runsNewestFirst(p.0.target.kind) }
+        for (compiledProgram, program) in now.filter({ !newestFirst($0) }) + now.filter(newestFirst).reversed() {
             do { keep(try resolver.attach(program, to: compiledProgram.target), of: compiledProgram.target, in: loaded) } catch {
                 guard skipUnattachable else { throw error }
                 warnSkipped(compiledProgram.target)

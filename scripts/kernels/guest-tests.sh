@@ -26,6 +26,16 @@ check kprobe-short-name "@: 500" \
     auger -q -e 'k:__x64_sys_getppid /pid == cpid/ { @ = count(); }' -c 'auger-workload getppid 500'
 check kretprobe-counts-returns "@: 1000" \
     auger -q -e 'kretprobe:__x64_sys_getppid /pid == cpid/ { @ = count(); }' -c 'auger-workload getppid 1000'
+# Probes on one function run in the script's order: kprobes and trampolines
+# run their newest first, kretprobes their oldest (Auger attaches to suit).
+for kind in kprobe kretprobe; do
+    check $kind-order "first second" \
+        auger -q -e "$kind:__x64_sys_getppid /pid == cpid/ { printf(\"first\"); } $kind:__x64_sys_getppid /pid == cpid/ { printf(\" second\n\"); }" -c 'auger-workload getppid 1'
+done
+for kind in fentry fexit; do
+    check $kind-order "first second" \
+        auger -q -e "$kind:do_nanosleep /pid == cpid/ { printf(\"first\"); } $kind:do_nanosleep /pid == cpid/ { printf(\" second\n\"); }" -c 'auger-workload sleep 1'
+done
 # getppid returns the workload's parent: auger itself, so a pid above 1.
 out=$(auger -q -e 'kretprobe:__x64_sys_getppid /pid == cpid/ { @r = min(retval); }' -c 'auger-workload getppid 10' 2>&1)
 if echo "$out" | grep -qE '^@r: [1-9][0-9]*$' && ! echo "$out" | grep -q '^@r: 1$'; then echo "KTEST pass kretprobe-retval"

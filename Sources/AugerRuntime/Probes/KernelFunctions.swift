@@ -5,7 +5,8 @@ import BPF
 /// kprobe and kretprobe (through the kernel's kprobe PMU), fentry and fexit
 /// (BPF trampolines, by BTF id): the kernel's own functions.
 struct KernelFunctionProbes: ProbeFamily {
-    var runsNewestFirst: Bool { true }
+    /// kretprobes return in the order they were entered: their newest runs last.
+    func runsNewestFirst(_ kind: ProbeKind) -> Bool { kind != .kretprobe }
 
     func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
         let written = point.parts.last ?? ""

@@ -15,14 +15,14 @@ protocol ProbeFamily: Sendable {
     /// Attaches a loaded program to one of its targets. Kinds that run in
     /// Auger's own process have no links.
     func attach(_ program: BPF.Program, to target: AttachTarget, in system: ProbeSystem) throws(AttachError) -> [Link]
-    /// Whether the kernel runs the programs on one of these events newest
+    /// Whether the kernel runs the programs on one event of this kind newest
     /// first (uprobe consumers, kprobes, trampolines list them so): then
     /// they are attached last to first, and run in the script's order.
-    var runsNewestFirst: Bool { get }
+    func runsNewestFirst(_ kind: ProbeKind) -> Bool
 }
 
 extension ProbeFamily {
-    var runsNewestFirst: Bool { false }
+    func runsNewestFirst(_ kind: ProbeKind) -> Bool { false }
 }
 
 extension ProbeKind {

@@ -9,7 +9,7 @@ import Glibc
 /// `usdt:PATH:[PROVIDER:]NAME`: markers in executables and libraries,
 /// through the uprobe PMU, with their semaphores raised while attached.
 struct USDTProbes: ProbeFamily {
-    var runsNewestFirst: Bool { true }
+    func runsNewestFirst(_ kind: ProbeKind) -> Bool { true }
 
     func resolve(_ point: AttachPoint, in system: ProbeSystem) throws(AttachError) -> [AttachTarget] {
         let parts = point.parts.map(Self.unquoted)

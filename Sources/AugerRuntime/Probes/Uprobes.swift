@@ -11,7 +11,7 @@ import Glibc
 /// uprobe and uretprobe: functions (or addresses) of ELF files, through the
 /// kernel's uprobe PMU, or one uprobe_multi link for many functions of one file.
 struct UserFunctionProbes: ProbeFamily {
-    var runsNewestFirst: Bool { true }
+    func runsNewestFirst(_ kind: ProbeKind) -> Bool { true }
 
     /// `uprobe:BINARY:FUNCTION` (`:FUNCTION+OFFSET`, `:0xADDRESS`); BINARY a
     /// path, a command on PATH, a library's short name or, with `-p`, a
